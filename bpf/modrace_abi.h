@@ -1,0 +1,185 @@
+/* SPDX-License-Identifier: (LGPL-2.1 OR BSD-2-Clause) */
+/*
+ * The event ABI between the BPF programs (bpf/*.bpf.c) and userspace (userspace/loader).
+ *
+ * Rules:
+ *  - fixed-width fields only, every struct naturally aligned and padded explicitly;
+ *  - every record starts with struct mr_event_header, whose `kind` says which struct follows;
+ *  - fields are only ever appended; MR_ABI_VERSION is bumped on any change, and userspace
+ *    static_asserts sizes and offsets (userspace/loader/abi_check.cpp).
+ *
+ * This is the *wire* format of the ring buffer. The analyzer never sees it: the loader converts
+ * each record into the C++ event model (userspace/events/event.h), which the trace file and the
+ * analyzer share.
+ *
+ * Included from BPF after vmlinux.h (which defines __u8.. __u64) and from C++ after <linux/types.h>.
+ */
+#ifndef MODRACE_ABI_H
+#define MODRACE_ABI_H
+
+#define MR_ABI_VERSION 1
+
+#define MR_COMM_LEN 16
+#define MR_MODULE_NAME_LEN 56 /* MODULE_NAME_LEN on 64-bit kernels */
+#define MR_DRIVER_NAME_LEN 32 /* driver and bus names are truncated to this */
+#define MR_MAX_HELD_LOCKS 8   /* locks captured per snapshot; more sets `truncated` */
+#define MR_MAX_STACK_DEPTH 24 /* kernel frames captured per event */
+
+enum mr_event_kind {
+	MR_EV_MODULE_LOAD = 1,	 /* struct mr_ev_module_load */
+	MR_EV_MODULE_STATE = 2,	 /* struct mr_ev_module_state */
+	MR_EV_MODULE_FREE = 3,	 /* struct mr_ev_module_free */
+	MR_EV_DELETE_MODULE = 4, /* struct mr_ev_delete_module (enter and exit phases) */
+	MR_EV_TRY_MODULE_GET = 5, /* struct mr_ev_refcount, failed attempts too */
+	MR_EV_MODULE_GET = 6,	  /* struct mr_ev_refcount (__module_get) */
+	MR_EV_MODULE_PUT = 7,	  /* struct mr_ev_refcount */
+	MR_EV_DRIVER_REGISTER = 8,   /* struct mr_ev_driver (enter and exit phases) */
+	MR_EV_DRIVER_UNREGISTER = 9, /* struct mr_ev_driver (enter and exit phases) */
+	MR_EV_UNLOAD_LOCK = 10,	     /* struct mr_ev_unload_lock: a lock taken inside delete_module */
+	MR_EV_UNLOAD_RCU_SYNC = 11,  /* struct mr_ev_unload_rcu_sync: a grace-period wait inside
+					delete_module (synchronize_rcu and friends) */
+	MR_EV_KIND_MAX = 12,
+};
+
+enum mr_phase {
+	MR_PHASE_ENTER = 0,
+	MR_PHASE_EXIT = 1,
+};
+
+/* Same values as the kernel's enum module_state. */
+enum mr_module_state {
+	MR_MODULE_LIVE = 0,
+	MR_MODULE_COMING = 1,
+	MR_MODULE_GOING = 2,
+	MR_MODULE_UNFORMED = 3,
+};
+
+enum mr_lock_kind {
+	MR_LOCK_MUTEX = 1,
+	MR_LOCK_SPINLOCK = 2,
+	MR_LOCK_RWLOCK_READ = 3,
+	MR_LOCK_RWLOCK_WRITE = 4,
+	MR_LOCK_RWSEM_READ = 5,
+	MR_LOCK_RWSEM_WRITE = 6,
+	MR_LOCK_LOCKDEP = 7, /* from lockdep's held_locks: kind unknown, class_key set */
+};
+
+/* Where the held-lock set came from. */
+enum mr_lock_provider {
+	MR_LOCKS_OFF = 0,
+	MR_LOCKS_PROBE = 1,   /* probes on the lock primitives, tracked per task in BPF */
+	MR_LOCKS_LOCKDEP = 2, /* current->held_locks on a lockdep kernel */
+};
+
+/* Every place an event or a piece of one can be lost; counted in the mr_drops array map. */
+enum mr_drop_cause {
+	MR_DROP_RINGBUF_FULL = 0,   /* bpf_ringbuf_reserve failed: whole event lost */
+	MR_DROP_STACK = 1,	    /* stack capture failed: event kept without frames */
+	MR_DROP_LOCK_TABLE = 2,	    /* per-task held-lock table full: snapshot marked truncated */
+	MR_DROP_TASK_STORAGE = 3,   /* per-task state could not be created: locks unknown */
+	MR_DROP_LOCK_RECURSION = 4, /* lock probes skipped by the kernel (bpf recursion_misses);
+				       filled in by userspace from bpf_prog_info */
+	MR_DROP_CAUSE_MAX = 5,
+};
+
+struct mr_event_header {
+	__u16 kind; /* enum mr_event_kind */
+	__u16 size; /* bytes of the whole record */
+	__u32 cpu;
+	__u64 ts_ns; /* bpf_ktime_get_ns (CLOCK_MONOTONIC) */
+	__u32 pid;   /* tgid */
+	__u32 tid;
+	char comm[MR_COMM_LEN];
+	__u16 nr_frames; /* valid entries in frames[] */
+	__u16 flags;	 /* reserved, 0 */
+	__u32 pad;
+	__u64 frames[MR_MAX_STACK_DEPTH]; /* kernel stack, innermost first */
+};
+
+struct mr_held_lock {
+	__u64 addr;	  /* lock address (for lockdep: the lock instance) */
+	__u64 acquire_ip; /* where it was acquired */
+	__u32 kind;	  /* enum mr_lock_kind */
+	__u32 pad;
+	__u64 class_key; /* lockdep class key address, 0 when not from lockdep */
+};
+
+/* The lock context of the task at a refcount or driver event. */
+struct mr_lock_ctx {
+	__u32 preempt_count; /* as seen by the traced code: BPF's own contribution removed */
+	__u16 rcu_depth;     /* rcu_read_lock nesting of the traced code */
+	__u8 irqs_disabled;
+	__u8 in_interrupt; /* hardirq/softirq/NMI context: locks not tracked there */
+	__u8 nr_locks;	   /* valid entries in locks[] */
+	__u8 truncated;	   /* more locks were held than captured, or the table overflowed */
+	__u8 provider;	   /* enum mr_lock_provider */
+	__u8 pad[5];
+	struct mr_held_lock locks[MR_MAX_HELD_LOCKS]; /* outermost first */
+};
+
+struct mr_ev_module_load {
+	struct mr_event_header hdr;
+	__u64 module; /* struct module * */
+	__u64 core_text_start;
+	__u64 core_text_size;
+	__u64 init_text_start;
+	__u64 init_text_size;
+	char name[MR_MODULE_NAME_LEN];
+};
+
+struct mr_ev_module_state {
+	struct mr_event_header hdr;
+	__u64 module;
+	__u32 state; /* enum mr_module_state */
+	__u32 pad;
+};
+
+struct mr_ev_module_free {
+	struct mr_event_header hdr;
+	__u64 module;
+};
+
+struct mr_ev_delete_module {
+	struct mr_event_header hdr;
+	__u32 phase; /* enum mr_phase */
+	__u32 flags; /* O_NONBLOCK, O_TRUNC (forced) as passed to the syscall */
+	__s64 ret;   /* exit phase only */
+	char name[MR_MODULE_NAME_LEN];
+};
+
+struct mr_ev_refcount {
+	struct mr_event_header hdr;
+	__u64 module;
+	__u64 caller_ip; /* return address into the caller of try_module_get/__module_get/module_put */
+	__s32 refcount;	 /* module->refcnt after the operation; -1 when unknown */
+	__u8 success;	 /* try_module_get's result; 1 for the others */
+	__u8 pad[3];
+	struct mr_lock_ctx locks;
+};
+
+struct mr_ev_driver {
+	struct mr_event_header hdr;
+	__u64 driver; /* struct device_driver * */
+	__u64 owner;  /* drv->owner (struct module *), 0 for built-in */
+	__u32 phase;  /* enum mr_phase */
+	__s32 ret;    /* driver_register's return value, exit phase only */
+	char name[MR_DRIVER_NAME_LEN];
+	char bus[MR_DRIVER_NAME_LEN];
+	struct mr_lock_ctx locks;
+};
+
+struct mr_ev_unload_lock {
+	struct mr_event_header hdr;
+	__u64 lock;
+	__u64 ip;	/* acquisition site */
+	__u32 lock_kind; /* enum mr_lock_kind */
+	__u32 pad;
+	__u64 class_key; /* lockdep only */
+};
+
+struct mr_ev_unload_rcu_sync {
+	struct mr_event_header hdr;
+	__u64 ip; /* caller of the grace-period wait */
+};
+
+#endif /* MODRACE_ABI_H */

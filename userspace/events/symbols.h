@@ -1,0 +1,59 @@
+// SPDX-License-Identifier: GPL-2.0-only
+//
+// Naming kernel addresses. The trace carries a kallsyms snapshot and the symbols of every module
+// captured while it was loaded (they vanish at unload); readers rebuild this table from it.
+#pragma once
+
+#include <cstdint>
+#include <optional>
+#include <string>
+#include <string_view>
+#include <vector>
+
+namespace modrace {
+
+struct KernelSymbol {
+  uint64_t addr = 0;
+  char type = 't';       // nm-style type letter from kallsyms
+  std::string name;
+  std::string module;    // empty for vmlinux
+  friend bool operator==(const KernelSymbol&, const KernelSymbol&) = default;
+};
+
+struct ResolvedAddress {
+  const KernelSymbol* symbol = nullptr;
+  uint64_t offset = 0;
+};
+
+class SymbolTable {
+ public:
+  void add(KernelSymbol sym);
+  // Text range of a module instance; lets an address be attributed to a module even
+  // without symbols. `load_seq` distinguishes reloads of the same module at the same address.
+  void add_module_range(std::string module, uint64_t start, uint64_t size);
+  // Call after adding; sorts. Lookups before finalize() see nothing new.
+  void finalize();
+  bool empty() const { return syms_.empty(); }
+  size_t size() const { return syms_.size(); }
+  const std::vector<KernelSymbol>& all() const { return syms_; }
+
+  // The closest symbol at or below addr (within its module's range when known).
+  ResolvedAddress resolve(uint64_t addr) const;
+  // "func+0x1a/0x80 [mod]" style (size when the next symbol is known); "0xffff..." when unknown.
+  std::string format(uint64_t addr) const;
+  // The address of a data symbol by name (e.g. "misc_mtx"), for naming static locks.
+  std::optional<uint64_t> lookup(std::string_view name) const;
+  // The name of the object at exactly addr or containing it, for lock addresses: "misc_mtx",
+  // "file_systems_lock+0x8"; nullopt when it is not inside any known data symbol.
+  std::optional<std::string> name_data(uint64_t addr) const;
+
+ private:
+  struct Range {
+    std::string module;
+    uint64_t start, size;
+  };
+  std::vector<KernelSymbol> syms_;
+  std::vector<Range> ranges_;
+};
+
+}  // namespace modrace

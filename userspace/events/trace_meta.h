@@ -1,0 +1,48 @@
+// SPDX-License-Identifier: GPL-2.0-only
+//
+// What is known about a recording as a whole: where it was made, how, and what was lost.
+#pragma once
+
+#include <array>
+#include <cstdint>
+#include <string>
+#include <vector>
+
+#include "events/event.h"
+
+namespace modrace {
+
+struct DropCounters {
+  std::array<uint64_t, kDropCauseMax> by_cause{};
+  uint64_t& operator[](DropCause c) { return by_cause[static_cast<int>(c)]; }
+  uint64_t operator[](DropCause c) const { return by_cause[static_cast<int>(c)]; }
+  // Drops that lost whole events (the analysis is incomplete when non-zero).
+  uint64_t lost_events() const { return (*this)[DropCause::ringbuf_full]; }
+  // Drops that lost lock information (lock verdicts become unverified).
+  uint64_t lost_lock_info() const {
+    return (*this)[DropCause::lock_table] + (*this)[DropCause::task_storage] +
+           (*this)[DropCause::lock_recursion];
+  }
+  uint64_t total() const {
+    uint64_t t = 0;
+    for (auto v : by_cause) t += v;
+    return t;
+  }
+};
+
+struct TraceMeta {
+  std::string kernel_release;         // uname -r of the traced kernel
+  std::string hostname;
+  std::string modrace_version;        // of the recorder
+  LockProvider lock_provider = LockProvider::off;
+  std::vector<std::string> features;  // attach methods chosen, e.g. "try_module_get=kprobe"
+  uint64_t start_ts_ns = 0;           // CLOCK_MONOTONIC at recording start
+  uint64_t start_realtime_ns = 0;     // wall clock at recording start
+  DropCounters drops;                 // final once the source is exhausted
+  // Set by file sources when the trace ended early (writer killed, corrupt tail).
+  bool truncated = false;
+  uint64_t truncated_at_offset = 0;
+  std::string truncation_reason;
+};
+
+}  // namespace modrace

@@ -1,0 +1,44 @@
+// SPDX-License-Identifier: GPL-2.0-only
+//
+// The trace file: the contract between the recorder (userspace/loader), the readers
+// (report, dump, info, export) and the synthetic generator. Format: docs/trace-format.md.
+#pragma once
+
+#include <memory>
+#include <span>
+#include <string>
+
+#include "events/source.h"
+
+namespace modrace {
+
+// Writes a trace file. Crash-consistent: everything before the last flush() (and every completed
+// chunk, which the writer closes on its own as it fills) is readable even if the process is then
+// killed or the machine loses power.
+class TraceWriter : public EventSink {
+ public:
+  // Creates/truncates `path` ("-" is not allowed). Throws modrace::Error on failure.
+  static std::unique_ptr<TraceWriter> create(const std::string& path, const TraceMeta& meta);
+  ~TraceWriter() override = default;
+
+  // Appends an event; its stack (if any) is looked up in `stacks` and written once per file.
+  void write(const Event& ev, const StackTable& stacks) override = 0;
+  // Kernel symbols: the kallsyms snapshot at start, then each module's symbols when captured.
+  virtual void add_symbols(std::span<const KernelSymbol> syms) = 0;
+  // Text range of a module instance (also for modules loaded before recording started).
+  virtual void add_module_range(const std::string& module, uint64_t start, uint64_t size) = 0;
+  // Latest drop counters (cumulative); the last value written wins.
+  virtual void set_drops(const DropCounters& drops) = 0;
+  // Ends the current chunk and makes it durable.
+  virtual void flush() = 0;
+  // Writes the trailer (final drops, event count) and closes. Idempotent.
+  virtual void close() = 0;
+  virtual uint64_t events_written() const = 0;
+  virtual uint64_t bytes_written() const = 0;
+};
+
+// Opens a trace file for streaming reading. Throws modrace::Error ("FILE: <what> at offset N")
+// on a bad header; a bad or truncated tail ends the stream and sets meta().truncated instead.
+std::unique_ptr<EventSource> open_trace(const std::string& path);
+
+}  // namespace modrace
