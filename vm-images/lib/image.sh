@@ -1,0 +1,152 @@
+# SPDX-License-Identifier: GPL-2.0-only
+# Building and caching the test VM's base image: Debian's current linux-image-amd64 kernel, its
+# module tree (with modules.dep), and a busybox-static initramfs that can mount the host's shares.
+# Sourced by modrace-vm and build-image; everything is cached under $MODRACE_CACHE and rebuilt when
+# an input (kernel package version, guest init, this file) changes.
+
+MODRACE_CACHE=${MODRACE_CACHE:-${XDG_CACHE_HOME:-$HOME/.cache}/modrace}
+VM_IMAGES_DIR=${VM_IMAGES_DIR:-$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)}
+
+die() { echo "modrace-vm: $*" >&2; exit "${DIE_STATUS:-2}"; }
+log() { [ -n "${QUIET:-}" ] || echo "modrace-vm: $*" >&2; }
+
+# Modules the initramfs itself must carry: the virtio transport and 9p, to reach the shares.
+INITRAMFS_MODULES="virtio_pci 9pnet_virtio 9p"
+
+# The versioned kernel package linux-image-amd64 currently depends on, e.g.
+# linux-image-6.1.0-56-amd64 (never hard-coded: the ABI number changes with updates).
+resolve_kernel_package() {
+	local meta=${1:-linux-image-amd64} pkg
+	pkg=$(apt-cache depends "$meta" 2>/dev/null | awk '/Depends: linux-image-[0-9]/{print $2; exit}')
+	if [ -z "$pkg" ]; then
+		# The package lists may be missing on a fresh machine.
+		apt-get update -qq >/dev/null 2>&1 || true
+		pkg=$(apt-cache depends "$meta" 2>/dev/null | awk '/Depends: linux-image-[0-9]/{print $2; exit}')
+	fi
+	[ -n "$pkg" ] || die "cannot resolve the kernel package behind $meta (apt-cache depends $meta)"
+	echo "$pkg"
+}
+
+# The kernel release of a linux-image-<release> package name.
+package_release() { echo "${1#linux-image-}"; }
+
+image_inputs_hash() {
+	local pkg=$1 version
+	version=$(apt-cache policy "$pkg" 2>/dev/null | awk '/Candidate:/{print $2}')
+	{
+		echo "$pkg $version"
+		cat "$VM_IMAGES_DIR/lib/image.sh" "$VM_IMAGES_DIR/guest/init"
+	} | sha256sum | cut -c1-16
+}
+
+# Files of the dependency closure of module names, relative to the module tree, via modules.dep.
+module_closure() {
+	local tree=$1; shift
+	local -A seen=()
+	local queue=() m path deps
+	for m in "$@"; do
+		path=$(awk -F: -v m="$m" '{n=$1; sub(".*/","",n); sub("\\.ko(\\.[a-z]+)?$","",n); gsub("-","_",n)} n==m{print $1; exit}' "$tree/modules.dep")
+		[ -n "$path" ] && queue+=("$path")
+	done
+	while [ ${#queue[@]} -gt 0 ]; do
+		path=${queue[0]}; queue=("${queue[@]:1}")
+		[ -n "${seen[$path]:-}" ] && continue
+		seen[$path]=1
+		echo "$path"
+		deps=$(awk -F: -v p="$path" '$1==p{print $2; exit}' "$tree/modules.dep")
+		for m in $deps; do queue+=("$m"); done
+	done
+}
+
+# build_base_initramfs MODULE_TREE RELEASE OUT: busybox + /init + the 9p module closure.
+build_base_initramfs() {
+	local tree=$1 rel=$2 out=$3 root
+	root=$(mktemp -d)
+	mkdir -p "$root"/{bin,sbin,etc,proc,sys,dev,tmp,run,out,scenario,lib/modules/"$rel"}
+	cp /bin/busybox "$root/bin/busybox"
+	ln -s busybox "$root/bin/sh"
+	cp "$VM_IMAGES_DIR/guest/init" "$root/init"
+	chmod 755 "$root/init"
+	local f
+	for f in $(module_closure "$tree" $INITRAMFS_MODULES); do
+		mkdir -p "$root/lib/modules/$rel/$(dirname "$f")"
+		cp "$tree/$f" "$root/lib/modules/$rel/$f"
+		case "$f" in *.xz) xz -d "$root/lib/modules/$rel/$f" ;; *.zst) zstd -qd --rm "$root/lib/modules/$rel/$f" ;; esac
+	done
+	cp "$tree"/modules.builtin* "$tree"/modules.order "$root/lib/modules/$rel/" 2>/dev/null || true
+	depmod -b "$root" "$rel"
+	(cd "$root" && find . | cpio -o -H newc --quiet | gzip -1) > "$out.tmp"
+	mv "$out.tmp" "$out"
+	rm -rf "$root"
+}
+
+# ensure_default_image: prints the directory of the cached image for Debian's current kernel,
+# building it when missing or stale. The directory holds vmlinuz, base.cpio.gz, release, and
+# root/lib/modules/<release> (the full module tree, exported to the guest read-only).
+ensure_default_image() {
+	local pkg rel key dir work deb
+	pkg=$(resolve_kernel_package)
+	rel=$(package_release "$pkg")
+	key=$(image_inputs_hash "$pkg")
+	dir="$MODRACE_CACHE/images/$rel-$key"
+	if [ -f "$dir/ready" ]; then
+		echo "$dir"; return
+	fi
+	log "building the test image for $pkg (cached in $dir)"
+	# Older builds of this image are stale now.
+	rm -rf "$MODRACE_CACHE/images"/*
+	mkdir -p "$dir"
+	work=$(mktemp -d)
+	(cd "$work" && apt-get download "$pkg" >/dev/null 2>&1) || { rm -rf "$work"; die "apt-get download $pkg failed"; }
+	deb=$(ls "$work"/*.deb)
+	dpkg -x "$deb" "$dir/root"
+	rm -rf "$work"
+	cp "$dir/root/boot/vmlinuz-$rel" "$dir/vmlinuz"
+	cp "$dir/root/boot/config-$rel" "$dir/config"
+	echo "$rel" > "$dir/release"
+	# Debian's modules are not compressed on 6.1; 6.12's are .ko.xz, which busybox modprobe cannot
+	# load: decompress the tree once.
+	find "$dir/root/lib/modules/$rel" -name '*.ko.xz' -exec xz -d {} + 2>/dev/null || true
+	find "$dir/root/lib/modules/$rel" -name '*.ko.zst' -exec zstd -qd --rm {} + 2>/dev/null || true
+	depmod -b "$dir/root" "$rel"
+	build_base_initramfs "$dir/root/lib/modules/$rel" "$rel" "$dir/base.cpio.gz"
+	touch "$dir/ready"
+	echo "$dir"
+}
+
+# ensure_custom_image VMLINUZ MODULES_DIR: a user's kernel. MODULES_DIR is /lib/modules/<release>
+# of that kernel (modules.dep is generated into a cached copy when missing).
+ensure_custom_image() {
+	local kernel=$1 mdir=$2 rel key dir
+	[ -f "$kernel" ] || die "--kernel $kernel: no such file"
+	[ -d "$mdir" ] || die "--modules-dir $mdir: no such directory"
+	rel=$(basename "$(realpath "$mdir")")
+	key=$({ realpath "$kernel"; stat -c '%s %Y' "$kernel" "$mdir"; cat "$VM_IMAGES_DIR/lib/image.sh" "$VM_IMAGES_DIR/guest/init"; } | sha256sum | cut -c1-16)
+	dir="$MODRACE_CACHE/custom/$rel-$key"
+	if [ -f "$dir/ready" ]; then echo "$dir"; return; fi
+	log "preparing the image for your kernel $rel (cached in $dir)"
+	rm -rf "$dir"; mkdir -p "$dir/root/lib/modules"
+	cp "$kernel" "$dir/vmlinuz"
+	echo "$rel" > "$dir/release"
+	cp -a "$(realpath "$mdir")" "$dir/root/lib/modules/$rel"
+	find "$dir/root/lib/modules/$rel" -name '*.ko.xz' -exec xz -d {} + 2>/dev/null || true
+	find "$dir/root/lib/modules/$rel" -name '*.ko.zst' -exec zstd -qd --rm {} + 2>/dev/null || true
+	depmod -b "$dir/root" "$rel" || die "depmod failed on $mdir"
+	build_base_initramfs "$dir/root/lib/modules/$rel" "$rel" "$dir/base.cpio.gz"
+	touch "$dir/ready"
+	echo "$dir"
+}
+
+# The build directory for out-of-tree modules of the default image (Debian's matching headers).
+ensure_kdir() {
+	local pkg rel kdir
+	pkg=$(resolve_kernel_package)
+	rel=$(package_release "$pkg")
+	kdir=/usr/src/linux-headers-$rel
+	if [ ! -f "$kdir/Makefile" ]; then
+		log "installing linux-headers-$rel"
+		DEBIAN_FRONTEND=noninteractive apt-get install -y -qq "linux-headers-$rel" >/dev/null 2>&1 \
+			|| die "apt-get install linux-headers-$rel failed"
+	fi
+	echo "$kdir"
+}
