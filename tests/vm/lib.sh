@@ -1,0 +1,26 @@
+# SPDX-License-Identifier: GPL-2.0-only
+# Helpers for tests/vm/*.test.sh. Source it after setting SRC and BUILD ($1 and $2 of the test).
+set -euo pipefail
+VM="$SRC/vm-images/modrace-vm"
+export MODRACE_BIN=${MODRACE_BIN:-$BUILD/modrace}
+TEST_NAME=$(basename "$0" .test.sh)
+WORK="$BUILD/vm-tests/$TEST_NAME"
+rm -rf "$WORK"; mkdir -p "$WORK"
+failures=0
+
+fail() { echo "FAIL: $*" >&2; failures=$((failures + 1)); }
+pass() { echo "ok: $*"; }
+# expect_status WANT GOT WHAT
+expect_status() {
+	if [ "$1" = "$2" ]; then pass "$3 (exit $2)"; else fail "$3: exit $2, expected $1"; fi
+}
+# run_vm OUTDIR ARGS...: runs modrace-vm, stores its exit status in $vm_status.
+run_vm() {
+	local out=$1; shift
+	vm_status=0
+	"$VM" --quiet --out "$out" "$@" > "$out.stdout" 2> "$out.stderr" || vm_status=$?
+}
+finish() {
+	if [ "$failures" -gt 0 ]; then echo "$TEST_NAME: $failures check(s) failed"; exit 1; fi
+	echo "$TEST_NAME: all checks passed"
+}
