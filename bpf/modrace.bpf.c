@@ -1,5 +1,20 @@
 // SPDX-License-Identifier: GPL-2.0-only
-// Initial program set: module lifecycle and refcount tracepoints. The tracer grows from here.
+/*
+ * modrace's kernel side: module lifecycle, refcount operations, delete_module, driver
+ * (un)registration, and the held-lock set of the task at each of them.
+ *
+ * Most attach points come in two flavours: fentry/fexit (fe_X/fx_X) and kprobe/kretprobe
+ * (kp_X/kr_X). The loader (userspace/loader/probes.cpp) keeps one flavour per attach point and
+ * disables the other before load. Refcount operations are kprobes only: the caller's return
+ * address (regs->sp) and the interrupt flag (regs->flags) are only visible there. Nothing here
+ * attaches fentry/fexit to module code (that would pin the module).
+ *
+ * Lock tracking (provider "probe"): the lock primitives push/pop a per-task table kept in task
+ * storage. The BPF machinery takes locks of its own (ring buffer spinlock, task storage creation);
+ * those nested runs are recognised by a per-CPU busy flag and ignored. Storage is never created from
+ * the irqsave/irqrestore programs, because creation takes irqsave locks and the kernel would count
+ * the self-recursion as a miss.
+ */
 #include "vmlinux.h"
 #include <bpf/bpf_helpers.h>
 #include <bpf/bpf_tracing.h>
@@ -8,21 +23,1088 @@
 
 char LICENSE[] SEC("license") = "GPL";
 
+#define MR_MAX_FILTERS 16
+#define MR_TASK_LOCKS 16	/* held locks tracked per task */
+#define MR_UNLOAD_LOCKS 48	/* distinct locks remembered per unloading task */
+#define MR_UNLOAD_FRAMES 12	/* frames kept per remembered unload lock */
+#define MODULE_REF_BASE 1
+#define PREEMPT_NEED_RESCHED 0x80000000u
+#define SOFTIRQ_OFFSET 0x100u
+#define HARDIRQ_MASK 0x000f0000u
+#define NMI_MASK 0x00f00000u
+#define X86_EFLAGS_IF 0x200ul
+
+/* ---- configuration: rodata set by the loader before load ---- */
+const volatile __u32 cfg_lock_provider = MR_LOCKS_PROBE;
+const volatile __u32 cfg_nr_filters = 0; /* module names in module_filter */
+const volatile __u64 cfg_module_notify_list = 0; /* &module_notify_list, 0 unknown */
+
+/* ---- calibration (bss): the loader sets calib_tid, makes getppid(), reads calib_*, then
+ *      writes base_* which every lock context subtracts ---- */
+__u32 calib_tid = 0;
+__u32 calib_preempt[MR_CTX_MAX] = {};
+__u32 calib_rcu[MR_CTX_MAX] = {};
+__u32 calib_hits[MR_CTX_MAX] = {};
+__u32 base_preempt[MR_CTX_MAX] = {};
+__u32 base_rcu[MR_CTX_MAX] = {};
+
 struct {
 	__uint(type, BPF_MAP_TYPE_RINGBUF);
-	__uint(max_entries, 8 << 20);
+	__uint(max_entries, 16 << 20); /* resized by the loader (--ringbuf-size) */
 } events SEC(".maps");
 
-SEC("tp_btf/module_free")
-int BPF_PROG(on_module_free, struct module *mod)
+struct {
+	__uint(type, BPF_MAP_TYPE_PERCPU_ARRAY);
+	__uint(max_entries, MR_DROP_CAUSE_MAX);
+	__type(key, __u32);
+	__type(value, __u64);
+} drops SEC(".maps");
+
+/* Set while one of our programs runs a helper that takes kernel locks itself. */
+struct {
+	__uint(type, BPF_MAP_TYPE_PERCPU_ARRAY);
+	__uint(max_entries, 1);
+	__type(key, __u32);
+	__type(value, __u32);
+} busy SEC(".maps");
+
+struct module_name {
+	char name[MR_MODULE_NAME_LEN];
+};
+
+struct {
+	__uint(type, BPF_MAP_TYPE_HASH);
+	__uint(max_entries, MR_MAX_FILTERS);
+	__type(key, struct module_name);
+	__type(value, __u8);
+} module_filter SEC(".maps");
+
+struct task_lock {
+	__u64 addr;
+	__u64 ip;
+	__u32 kind;
+	__u32 flags;
+};
+
+/* A refcount or driver operation between its entry and exit probes. */
+struct pending_op {
+	__u64 obj; /* module or driver */
+	__u64 caller_ip;
+	__u32 kind;
+	__u32 valid;
+	struct mr_lock_ctx ctx;
+};
+
+struct task_state {
+	__u32 nr;
+	__u32 pad;
+	__u64 trylock_addr; /* kprobe flavour: the lock of a pending trylock/killable call */
+	struct task_lock locks[MR_TASK_LOCKS];
+	struct pending_op ref; /* try_module_get / __module_get / module_put */
+	struct pending_op drv; /* driver_register / driver_unregister (kprobe flavour) */
+	__u64 delete_name_ptr; /* delete_module's user pointer (kprobe flavour) */
+};
+
+struct {
+	__uint(type, BPF_MAP_TYPE_TASK_STORAGE);
+	__uint(map_flags, BPF_F_NO_PREALLOC);
+	__type(key, int);
+	__type(value, struct task_state);
+} task_states SEC(".maps");
+
+/* Refcount operations in interrupt context cannot use the interrupted task's state. */
+struct {
+	__uint(type, BPF_MAP_TYPE_PERCPU_ARRAY);
+	__uint(max_entries, 1);
+	__type(key, __u32);
+	__type(value, struct pending_op);
+} irq_pending SEC(".maps");
+
+struct unload_lock_rec {
+	__u64 addr;
+	__u64 ip;
+	__u64 ts;
+	__u64 class_key;
+	__u32 kind;
+	__u32 nr_frames;
+	__u64 frames[MR_UNLOAD_FRAMES];
+};
+
+/* The locks taken by a task inside delete_module, emitted at its exit (emitting from inside a
+ * lock probe would recurse into the ring buffer's own spinlock). Keyed by tid. */
+struct unload_buf {
+	__u32 nr;
+	__u32 lost;
+	char name[MR_MODULE_NAME_LEN];
+	struct unload_lock_rec recs[MR_UNLOAD_LOCKS];
+};
+
+struct {
+	__uint(type, BPF_MAP_TYPE_HASH);
+	__uint(max_entries, 64);
+	__type(key, __u32);
+	__type(value, struct unload_buf);
+} unloading SEC(".maps");
+
+/* Scratch for building an unload_buf (too big for the stack). */
+struct {
+	__uint(type, BPF_MAP_TYPE_PERCPU_ARRAY);
+	__uint(max_entries, 1);
+	__type(key, __u32);
+	__type(value, struct unload_buf);
+} unload_scratch SEC(".maps");
+
+/* ---- kernel layout flavours (CO-RE) ---- */
+
+/* >= 6.4: module memory regions replace core_layout/init_layout. */
+struct module_memory___new {
+	void *base;
+	unsigned int size;
+} __attribute__((preserve_access_index));
+
+enum mod_mem_type___new {
+	MOD_TEXT___new = 0,
+	MOD_INIT_TEXT___new = 4,
+};
+
+struct module___new {
+	struct module_memory___new mem[7];
+} __attribute__((preserve_access_index));
+
+/* Lockdep kernels. */
+struct lockdep_map___ld {
+	void *key;
+} __attribute__((preserve_access_index));
+
+struct held_lock___ld {
+	__u64 prev_chain_key;
+	unsigned long acquire_ip;
+	struct lockdep_map___ld *instance;
+} __attribute__((preserve_access_index));
+
+struct task_struct___ld {
+	int lockdep_depth;
+	struct held_lock___ld held_locks[48];
+} __attribute__((preserve_access_index));
+
+/* x86 preempt count: a per-CPU int up to 6.1 and again from 6.15, in pcpu_hot in between. */
+extern const int __preempt_count __ksym __weak;
+struct pcpu_hot {
+	struct task_struct *current_task;
+	int preempt_count;
+} __attribute__((preserve_access_index));
+extern const struct pcpu_hot pcpu_hot __ksym __weak;
+
+/* ---- helpers ---- */
+
+static __always_inline void count_drop(__u32 cause)
 {
-	struct mr_ev_module_free *e = bpf_ringbuf_reserve(&events, sizeof(*e), 0);
+	__u64 *v = bpf_map_lookup_elem(&drops, &cause);
+
+	if (v)
+		*v += 1;
+}
+
+static __always_inline __u32 *busy_flag(void)
+{
+	__u32 zero = 0;
+
+	return bpf_map_lookup_elem(&busy, &zero);
+}
+
+static __always_inline __u32 raw_preempt_count(void)
+{
+	if (&__preempt_count) {
+		const int *p = bpf_this_cpu_ptr(&__preempt_count);
+
+		return (__u32)*p & ~PREEMPT_NEED_RESCHED;
+	}
+	if (&pcpu_hot) {
+		const struct pcpu_hot *h = bpf_this_cpu_ptr(&pcpu_hot);
+
+		return (__u32)BPF_CORE_READ(h, preempt_count) & ~PREEMPT_NEED_RESCHED;
+	}
+	return 0;
+}
+
+static __always_inline __u32 raw_rcu_depth(void)
+{
+	struct task_struct *t = bpf_get_current_task_btf();
+
+	if (bpf_core_field_exists(t->rcu_read_lock_nesting))
+		return (__u32)BPF_CORE_READ(t, rcu_read_lock_nesting);
+	return 0;
+}
+
+static __always_inline int in_irq_context(__u32 pc)
+{
+	return (pc & (NMI_MASK | HARDIRQ_MASK | SOFTIRQ_OFFSET)) != 0;
+}
+
+/* The task's lock state; created only when `create` (see the file comment). */
+static __always_inline struct task_state *task_state(int create)
+{
+	struct task_struct *t = bpf_get_current_task_btf();
+	struct task_state *s = bpf_task_storage_get(&task_states, t, 0, 0);
+	__u32 *b;
+
+	if (s || !create)
+		return s;
+	b = busy_flag();
+	if (!b)
+		return 0;
+	*b = 1;
+	s = bpf_task_storage_get(&task_states, t, 0, BPF_LOCAL_STORAGE_GET_F_CREATE);
+	*b = 0;
+	if (!s)
+		count_drop(MR_DROP_TASK_STORAGE);
+	return s;
+}
+
+static __always_inline void fill_header(void *ctx, struct mr_event_header *h, __u16 kind, __u16 size,
+					int stack)
+{
+	__u64 id = bpf_get_current_pid_tgid();
+	long n;
+
+	h->kind = kind;
+	h->size = size;
+	h->cpu = bpf_get_smp_processor_id();
+	h->ts_ns = bpf_ktime_get_ns();
+	h->pid = id >> 32;
+	h->tid = (__u32)id;
+	bpf_get_current_comm(h->comm, sizeof(h->comm));
+	h->nr_frames = 0;
+	if (!stack)
+		return;
+	n = bpf_get_stack(ctx, h->frames, sizeof(h->frames), 0);
+	if (n < 0)
+		count_drop(MR_DROP_STACK);
+	else
+		h->nr_frames = n / sizeof(__u64);
+}
+
+/* Ring buffer reservation with the busy flag up: the reservation takes rb->spinlock. */
+static __always_inline void *reserve(__u64 size)
+{
+	__u32 *b = busy_flag();
+	void *e;
+
+	if (!b)
+		return 0;
+	*b = 1;
+	e = bpf_ringbuf_reserve(&events, size, 0);
+	*b = 0;
+	if (!e)
+		count_drop(MR_DROP_RINGBUF_FULL);
+	return e;
+}
+
+static __always_inline void submit(void *e)
+{
+	__u32 *b = busy_flag();
+
+	if (b)
+		*b = 1;
+	bpf_ringbuf_submit(e, 0);
+	if (b)
+		*b = 0;
+}
+
+/* The held-lock snapshot of the current (traced) code. */
+static __always_inline void capture_ctx(struct mr_lock_ctx *c, __u32 probe_ctx, int irqs_off)
+{
+	__u32 pc = raw_preempt_count(), rcu = raw_rcu_depth();
+	__u32 bp = 0, br = 0;
+	struct task_state *s;
+	__u32 i, n;
+
+	if (probe_ctx < MR_CTX_MAX) {
+		bp = base_preempt[probe_ctx];
+		br = base_rcu[probe_ctx];
+	}
+	__builtin_memset(c, 0, sizeof(*c));
+	c->in_interrupt = in_irq_context(pc);
+	c->preempt_count = pc > bp ? pc - bp : 0;
+	c->rcu_depth = rcu > br ? rcu - br : 0;
+	c->irqs_disabled = irqs_off;
+	c->provider = cfg_lock_provider;
+	if (c->in_interrupt)
+		return;
+
+	if (cfg_lock_provider == MR_LOCKS_LOCKDEP) {
+		struct task_struct___ld *t = (void *)bpf_get_current_task_btf();
+		void *base;
+		__u32 stride, o_ip, o_inst;
+		int depth;
+
+		if (!bpf_core_field_exists(t->held_locks))
+			return;
+		depth = BPF_CORE_READ(t, lockdep_depth);
+		base = (void *)t + bpf_core_field_offset(t->held_locks);
+		stride = bpf_core_type_size(struct held_lock___ld);
+		o_ip = bpf_core_field_offset(struct held_lock___ld, acquire_ip);
+		o_inst = bpf_core_field_offset(struct held_lock___ld, instance);
+		if (depth > MR_MAX_HELD_LOCKS)
+			c->truncated = 1;
+		for (i = 0; i < MR_MAX_HELD_LOCKS; i++) {
+			struct lockdep_map___ld *inst = 0;
+			void *hl = base + (__u64)i * stride;
+
+			if ((int)i >= depth)
+				break;
+			bpf_probe_read_kernel(&c->locks[i].acquire_ip, 8, hl + o_ip);
+			bpf_probe_read_kernel(&inst, 8, hl + o_inst);
+			c->locks[i].addr = (__u64)inst;
+			c->locks[i].class_key = (__u64)BPF_CORE_READ(inst, key);
+			c->locks[i].kind = MR_LOCK_LOCKDEP;
+			c->nr_locks = i + 1;
+		}
+		return;
+	}
+	if (cfg_lock_provider != MR_LOCKS_PROBE)
+		return;
+	s = task_state(1);
+	if (!s)
+		return;
+	n = s->nr;
+	if (n > MR_MAX_HELD_LOCKS)
+		c->truncated = 1;
+	for (i = 0; i < MR_MAX_HELD_LOCKS && i < MR_TASK_LOCKS; i++) {
+		if (i >= n)
+			break;
+		c->locks[i].addr = s->locks[i].addr;
+		c->locks[i].acquire_ip = s->locks[i].ip;
+		c->locks[i].kind = s->locks[i].kind;
+		c->locks[i].flags = s->locks[i].flags;
+		if (s->locks[i].flags & MR_HELD_IRQ)
+			c->irqs_disabled = 1;
+		c->nr_locks = i + 1;
+	}
+	/* Locks beyond the captured ones can still disable interrupts. */
+	for (; i < MR_TASK_LOCKS; i++) {
+		if (i >= n)
+			break;
+		if (s->locks[i].flags & MR_HELD_IRQ)
+			c->irqs_disabled = 1;
+	}
+}
+
+static __always_inline void read_module_name(struct module *mod, char *dst)
+{
+	bpf_probe_read_kernel_str(dst, MR_MODULE_NAME_LEN, BPF_CORE_READ(mod, name));
+}
+
+static __always_inline int module_wanted(struct module *mod)
+{
+	struct module_name key = {};
+
+	if (cfg_nr_filters == 0)
+		return 1;
+	/* mod->name is a zero-padded char[56]: read it whole so it matches the padded keys. */
+	bpf_probe_read_kernel(&key.name, sizeof(key.name), &mod->name);
+	return bpf_map_lookup_elem(&module_filter, &key) != 0;
+}
+
+static __always_inline __u64 kprobe_caller(struct pt_regs *regs)
+{
+	__u64 ip = 0;
+
+	/* At function entry the return address is at the top of the stack. */
+	bpf_probe_read_kernel(&ip, sizeof(ip), (void *)PT_REGS_SP(regs));
+	return ip;
+}
+
+static __always_inline int kprobe_irqs_off(struct pt_regs *regs)
+{
+	return !(BPF_CORE_READ(regs, flags) & X86_EFLAGS_IF);
+}
+
+/* ---- calibration ---- */
+
+static __always_inline int calibrate(__u32 probe_ctx)
+{
+	__u32 pc, rcu;
+
+	if (!calib_tid || (__u32)bpf_get_current_pid_tgid() != calib_tid || probe_ctx >= MR_CTX_MAX)
+		return 0;
+	pc = raw_preempt_count();
+	rcu = raw_rcu_depth();
+	/* The smallest value seen is the machinery's own share (nothing else is held here). */
+	if (!calib_hits[probe_ctx] || pc < calib_preempt[probe_ctx])
+		calib_preempt[probe_ctx] = pc;
+	if (!calib_hits[probe_ctx] || rcu < calib_rcu[probe_ctx])
+		calib_rcu[probe_ctx] = rcu;
+	calib_hits[probe_ctx] += 1;
+	return 0;
+}
+
+SEC("kprobe/__x64_sys_getppid")
+int BPF_KPROBE(kp_calib)
+{
+	return calibrate(MR_CTX_KPROBE);
+}
+
+SEC("fentry/__x64_sys_getppid")
+int BPF_PROG(fe_calib)
+{
+	return calibrate(MR_CTX_FENTRY);
+}
+
+/* ---- module lifecycle ---- */
+
+static __always_inline void emit_state(void *ctx, struct module *mod, __u32 state)
+{
+	struct mr_ev_module_state *e = reserve(sizeof(*e));
+
+	if (!e)
+		return;
+	__builtin_memset(e, 0, sizeof(*e));
+	fill_header(ctx, &e->hdr, MR_EV_MODULE_STATE, sizeof(*e), 1);
+	e->module = (__u64)mod;
+	e->state = state;
+	submit(e);
+}
+
+SEC("tp_btf/module_load")
+int BPF_PROG(tp_module_load, struct module *mod)
+{
+	struct mr_ev_module_load *e = reserve(sizeof(*e));
+
 	if (!e)
 		return 0;
 	__builtin_memset(e, 0, sizeof(*e));
-	e->hdr.kind = MR_EV_MODULE_FREE;
-	e->hdr.size = sizeof(*e);
+	fill_header(ctx, &e->hdr, MR_EV_MODULE_LOAD, sizeof(*e), 1);
 	e->module = (__u64)mod;
-	bpf_ringbuf_submit(e, 0);
+	read_module_name(mod, e->name);
+	if (bpf_core_field_exists(mod->core_layout)) {
+		e->core_text_start = (__u64)BPF_CORE_READ(mod, core_layout.base);
+		e->core_text_size = BPF_CORE_READ(mod, core_layout.text_size);
+		e->init_text_start = (__u64)BPF_CORE_READ(mod, init_layout.base);
+		e->init_text_size = BPF_CORE_READ(mod, init_layout.text_size);
+	} else {
+		struct module___new *m = (void *)mod;
+
+		if (bpf_core_field_exists(m->mem) &&
+		    bpf_core_enum_value(enum mod_mem_type___new, MOD_TEXT___new) == 0 &&
+		    bpf_core_enum_value(enum mod_mem_type___new, MOD_INIT_TEXT___new) == 4) {
+			e->core_text_start = (__u64)BPF_CORE_READ(m, mem[0].base);
+			e->core_text_size = BPF_CORE_READ(m, mem[0].size);
+			e->init_text_start = (__u64)BPF_CORE_READ(m, mem[4].base);
+			e->init_text_size = BPF_CORE_READ(m, mem[4].size);
+		}
+	}
+	submit(e);
+	/* The tracepoint fires in prepare_coming_module: the module is COMING. */
+	emit_state(ctx, mod, MR_MODULE_COMING);
 	return 0;
+}
+
+SEC("tp_btf/module_free")
+int BPF_PROG(tp_module_free, struct module *mod)
+{
+	struct mr_ev_module_free *e = reserve(sizeof(*e));
+
+	if (!e)
+		return 0;
+	__builtin_memset(e, 0, sizeof(*e));
+	fill_header(ctx, &e->hdr, MR_EV_MODULE_FREE, sizeof(*e), 1);
+	e->module = (__u64)mod;
+	submit(e);
+	return 0;
+}
+
+/* LIVE and GOING are announced on module_notify_list. */
+static __always_inline int on_notifier(void *ctx, void *nh, unsigned long val, void *v)
+{
+	if (!cfg_module_notify_list || (__u64)nh != cfg_module_notify_list)
+		return 0;
+	if (val == MR_MODULE_LIVE || val == MR_MODULE_GOING)
+		emit_state(ctx, v, val);
+	return 0;
+}
+
+SEC("fentry/blocking_notifier_call_chain")
+int BPF_PROG(fe_notify, void *nh, unsigned long val, void *v)
+{
+	return on_notifier(ctx, nh, val, v);
+}
+
+SEC("kprobe/blocking_notifier_call_chain")
+int BPF_KPROBE(kp_notify, void *nh, unsigned long val, void *v)
+{
+	return on_notifier(ctx, nh, val, v);
+}
+
+/* ---- delete_module ---- */
+
+static __always_inline int delete_enter(void *ctx, struct pt_regs *uregs)
+{
+	__u32 tid = (__u32)bpf_get_current_pid_tgid(), zero = 0;
+	const char *uname = (const char *)PT_REGS_PARM1_CORE(uregs);
+	struct mr_ev_delete_module *e;
+	struct unload_buf *ub;
+	__u32 *b;
+
+	ub = bpf_map_lookup_elem(&unload_scratch, &zero);
+	if (ub) {
+		ub->nr = 0;
+		ub->lost = 0;
+		bpf_probe_read_user_str(ub->name, sizeof(ub->name), uname);
+		b = busy_flag();
+		if (b)
+			*b = 1;
+		bpf_map_update_elem(&unloading, &tid, ub, BPF_ANY);
+		if (b)
+			*b = 0;
+	}
+	e = reserve(sizeof(*e));
+	if (!e)
+		return 0;
+	__builtin_memset(e, 0, sizeof(*e));
+	fill_header(ctx, &e->hdr, MR_EV_DELETE_MODULE, sizeof(*e), 1);
+	e->phase = MR_PHASE_ENTER;
+	e->flags = (__u32)PT_REGS_PARM2_CORE(uregs);
+	bpf_probe_read_user_str(e->name, sizeof(e->name), uname);
+	submit(e);
+	return 0;
+}
+
+static __always_inline int delete_exit(void *ctx, long ret)
+{
+	__u32 tid = (__u32)bpf_get_current_pid_tgid();
+	struct mr_ev_delete_module *e;
+	struct unload_buf *ub;
+	__u32 i, n;
+
+	ub = bpf_map_lookup_elem(&unloading, &tid);
+	if (ub) {
+		n = ub->nr;
+		for (i = 0; i < MR_UNLOAD_LOCKS; i++) {
+			struct unload_lock_rec *r = &ub->recs[i];
+			struct mr_ev_unload_lock *l;
+
+			if (i >= n)
+				break;
+			l = reserve(sizeof(*l));
+			if (!l)
+				continue;
+			__builtin_memset(l, 0, sizeof(*l));
+			fill_header(ctx, &l->hdr, MR_EV_UNLOAD_LOCK, sizeof(*l), 0);
+			l->hdr.ts_ns = r->ts;
+			l->hdr.nr_frames = r->nr_frames;
+			__builtin_memcpy(l->hdr.frames, r->frames, sizeof(r->frames));
+			l->lock = r->addr;
+			l->ip = r->ip;
+			l->lock_kind = r->kind;
+			l->class_key = r->class_key;
+			submit(l);
+		}
+		if (ub->lost)
+			count_drop(MR_DROP_LOCK_TABLE);
+	}
+	e = reserve(sizeof(*e));
+	if (e) {
+		__builtin_memset(e, 0, sizeof(*e));
+		fill_header(ctx, &e->hdr, MR_EV_DELETE_MODULE, sizeof(*e), 0);
+		e->phase = MR_PHASE_EXIT;
+		e->ret = ret;
+		if (ub)
+			__builtin_memcpy(e->name, ub->name, sizeof(e->name));
+		submit(e);
+	}
+	if (ub) {
+		__u32 *b = busy_flag();
+
+		if (b)
+			*b = 1;
+		bpf_map_delete_elem(&unloading, &tid);
+		if (b)
+			*b = 0;
+	}
+	return 0;
+}
+
+SEC("fentry/__x64_sys_delete_module")
+int BPF_PROG(fe_delete_module, struct pt_regs *regs)
+{
+	return delete_enter(ctx, regs);
+}
+
+SEC("fexit/__x64_sys_delete_module")
+int BPF_PROG(fx_delete_module, struct pt_regs *regs, long ret)
+{
+	return delete_exit(ctx, ret);
+}
+
+SEC("kprobe/__x64_sys_delete_module")
+int BPF_KPROBE(kp_delete_module, struct pt_regs *regs)
+{
+	return delete_enter(ctx, regs);
+}
+
+SEC("kretprobe/__x64_sys_delete_module")
+int BPF_KRETPROBE(kr_delete_module, long ret)
+{
+	return delete_exit(ctx, ret);
+}
+
+/* Remembers a lock taken while the task is inside delete_module (deduplicated by address). */
+static __always_inline void unload_note(void *ctx, __u64 addr, __u64 ip, __u32 kind, __u64 class_key)
+{
+	__u32 tid = (__u32)bpf_get_current_pid_tgid();
+	struct unload_buf *ub = bpf_map_lookup_elem(&unloading, &tid);
+	struct unload_lock_rec *r;
+	__u32 i, n;
+	long got;
+
+	if (!ub)
+		return;
+	n = ub->nr;
+	for (i = 0; i < MR_UNLOAD_LOCKS; i++) {
+		if (i >= n)
+			break;
+		if (ub->recs[i].addr == addr && ub->recs[i].kind == kind)
+			return;
+	}
+	if (n >= MR_UNLOAD_LOCKS) {
+		ub->lost++;
+		return;
+	}
+	r = &ub->recs[n];
+	r->addr = addr;
+	r->ip = ip;
+	r->kind = kind;
+	r->class_key = class_key;
+	r->ts = bpf_ktime_get_ns();
+	got = bpf_get_stack(ctx, r->frames, sizeof(r->frames), 0);
+	r->nr_frames = got > 0 ? got / sizeof(__u64) : 0;
+	ub->nr = n + 1;
+}
+
+static __always_inline int on_rcu_sync(void *ctx)
+{
+	__u32 tid = (__u32)bpf_get_current_pid_tgid();
+	struct mr_ev_unload_rcu_sync *e;
+
+	if (!bpf_map_lookup_elem(&unloading, &tid))
+		return 0;
+	e = reserve(sizeof(*e));
+	if (!e)
+		return 0;
+	__builtin_memset(e, 0, sizeof(*e));
+	fill_header(ctx, &e->hdr, MR_EV_UNLOAD_RCU_SYNC, sizeof(*e), 1);
+	/* Innermost real frame after the BPF frames is found by userspace; keep the function. */
+	e->ip = bpf_get_func_ip(ctx);
+	submit(e);
+	return 0;
+}
+
+#define RCU_SYNC(fn)                                                                              \
+	SEC("fentry/" #fn) int BPF_PROG(fe_##fn) { return on_rcu_sync(ctx); }                     \
+	SEC("kprobe/" #fn) int BPF_KPROBE(kp_##fn) { return on_rcu_sync(ctx); }
+
+RCU_SYNC(synchronize_rcu)
+RCU_SYNC(synchronize_rcu_expedited)
+RCU_SYNC(synchronize_srcu)
+RCU_SYNC(rcu_barrier)
+
+/* ---- refcount operations (kprobes: see the file comment) ---- */
+
+static __always_inline struct pending_op *pending_slot(int *in_irq)
+{
+	__u32 pc = raw_preempt_count(), zero = 0;
+	struct task_state *s;
+
+	*in_irq = in_irq_context(pc);
+	if (*in_irq)
+		return bpf_map_lookup_elem(&irq_pending, &zero);
+	s = task_state(1);
+	return s ? &s->ref : 0;
+}
+
+static __always_inline int ref_enter(struct pt_regs *regs, struct module *mod, __u32 kind)
+{
+	struct pending_op *p;
+	int in_irq;
+
+	/* try_module_get(NULL) succeeds without touching anything: not an event. */
+	if (!mod || !module_wanted(mod))
+		return 0;
+	p = pending_slot(&in_irq);
+	if (!p)
+		return 0;
+	p->obj = (__u64)mod;
+	p->caller_ip = kprobe_caller(regs);
+	p->kind = kind;
+	p->valid = 1;
+	capture_ctx(&p->ctx, MR_CTX_KPROBE, kprobe_irqs_off(regs));
+	return 0;
+}
+
+static __always_inline int ref_exit(struct pt_regs *regs, __u32 kind, int success)
+{
+	struct mr_ev_refcount *e;
+	struct pending_op *p;
+	struct module *mod;
+	int in_irq, cnt = -1;
+
+	p = pending_slot(&in_irq);
+	if (!p || !p->valid || p->kind != kind)
+		return 0;
+	p->valid = 0;
+	mod = (struct module *)p->obj;
+	e = reserve(sizeof(*e));
+	if (!e)
+		return 0;
+	__builtin_memset(e, 0, sizeof(*e));
+	fill_header(regs, &e->hdr, kind, sizeof(*e), 1);
+	e->module = p->obj;
+	e->caller_ip = p->caller_ip;
+	if (!bpf_probe_read_kernel(&cnt, sizeof(cnt), &mod->refcnt.counter))
+		cnt -= MODULE_REF_BASE;
+	else
+		cnt = -1;
+	e->refcount = cnt;
+	e->success = success;
+	__builtin_memcpy(&e->locks, &p->ctx, sizeof(e->locks));
+	submit(e);
+	return 0;
+}
+
+SEC("kprobe/try_module_get")
+int BPF_KPROBE(kp_try_module_get, struct module *mod)
+{
+	return ref_enter(ctx, mod, MR_EV_TRY_MODULE_GET);
+}
+
+SEC("kretprobe/try_module_get")
+int BPF_KRETPROBE(kr_try_module_get, int ret)
+{
+	return ref_exit(ctx, MR_EV_TRY_MODULE_GET, (__u8)ret != 0);
+}
+
+SEC("kprobe/__module_get")
+int BPF_KPROBE(kp___module_get, struct module *mod)
+{
+	return ref_enter(ctx, mod, MR_EV_MODULE_GET);
+}
+
+SEC("kretprobe/__module_get")
+int BPF_KRETPROBE(kr___module_get)
+{
+	return ref_exit(ctx, MR_EV_MODULE_GET, 1);
+}
+
+SEC("kprobe/module_put")
+int BPF_KPROBE(kp_module_put, struct module *mod)
+{
+	return ref_enter(ctx, mod, MR_EV_MODULE_PUT);
+}
+
+SEC("kretprobe/module_put")
+int BPF_KRETPROBE(kr_module_put)
+{
+	return ref_exit(ctx, MR_EV_MODULE_PUT, 1);
+}
+
+/* ---- driver_register / driver_unregister ---- */
+
+static __always_inline void fill_driver(struct mr_ev_driver *e, struct device_driver *drv)
+{
+	e->driver = (__u64)drv;
+	e->owner = (__u64)BPF_CORE_READ(drv, owner);
+	bpf_probe_read_kernel_str(e->name, sizeof(e->name), BPF_CORE_READ(drv, name));
+	bpf_probe_read_kernel_str(e->bus, sizeof(e->bus), BPF_CORE_READ(drv, bus, name));
+}
+
+static __always_inline int drv_emit(void *ctx, __u32 kind, __u32 phase, struct device_driver *drv,
+				    int ret, __u32 probe_ctx, int irqs_off)
+{
+	struct mr_ev_driver *e = reserve(sizeof(*e));
+
+	if (!e)
+		return 0;
+	__builtin_memset(e, 0, sizeof(*e));
+	fill_header(ctx, &e->hdr, kind, sizeof(*e), 1);
+	fill_driver(e, drv);
+	e->phase = phase;
+	e->ret = ret;
+	if (phase == MR_PHASE_ENTER)
+		capture_ctx(&e->locks, probe_ctx, irqs_off);
+	else
+		e->locks.provider = cfg_lock_provider;
+	submit(e);
+	return 0;
+}
+
+SEC("fentry/driver_register")
+int BPF_PROG(fe_driver_register, struct device_driver *drv)
+{
+	return drv_emit(ctx, MR_EV_DRIVER_REGISTER, MR_PHASE_ENTER, drv, 0, MR_CTX_FENTRY, 0);
+}
+
+SEC("fexit/driver_register")
+int BPF_PROG(fx_driver_register, struct device_driver *drv, int ret)
+{
+	return drv_emit(ctx, MR_EV_DRIVER_REGISTER, MR_PHASE_EXIT, drv, ret, MR_CTX_FENTRY, 0);
+}
+
+SEC("fentry/driver_unregister")
+int BPF_PROG(fe_driver_unregister, struct device_driver *drv)
+{
+	return drv_emit(ctx, MR_EV_DRIVER_UNREGISTER, MR_PHASE_ENTER, drv, 0, MR_CTX_FENTRY, 0);
+}
+
+SEC("fexit/driver_unregister")
+int BPF_PROG(fx_driver_unregister, struct device_driver *drv)
+{
+	return drv_emit(ctx, MR_EV_DRIVER_UNREGISTER, MR_PHASE_EXIT, drv, 0, MR_CTX_FENTRY, 0);
+}
+
+static __always_inline int drv_kprobe_enter(struct pt_regs *regs, __u32 kind, struct device_driver *drv)
+{
+	struct task_state *s = task_state(1);
+
+	if (s) {
+		s->drv.obj = (__u64)drv;
+		s->drv.kind = kind;
+		s->drv.valid = 1;
+	}
+	return drv_emit(regs, kind, MR_PHASE_ENTER, drv, 0, MR_CTX_KPROBE, kprobe_irqs_off(regs));
+}
+
+static __always_inline int drv_kprobe_exit(struct pt_regs *regs, __u32 kind, int ret)
+{
+	struct task_state *s = task_state(0);
+
+	if (!s || !s->drv.valid || s->drv.kind != kind)
+		return 0;
+	s->drv.valid = 0;
+	return drv_emit(regs, kind, MR_PHASE_EXIT, (void *)s->drv.obj, ret, MR_CTX_KPROBE, 0);
+}
+
+SEC("kprobe/driver_register")
+int BPF_KPROBE(kp_driver_register, struct device_driver *drv)
+{
+	return drv_kprobe_enter(ctx, MR_EV_DRIVER_REGISTER, drv);
+}
+
+SEC("kretprobe/driver_register")
+int BPF_KRETPROBE(kr_driver_register, int ret)
+{
+	return drv_kprobe_exit(ctx, MR_EV_DRIVER_REGISTER, ret);
+}
+
+SEC("kprobe/driver_unregister")
+int BPF_KPROBE(kp_driver_unregister, struct device_driver *drv)
+{
+	return drv_kprobe_enter(ctx, MR_EV_DRIVER_UNREGISTER, drv);
+}
+
+SEC("kretprobe/driver_unregister")
+int BPF_KRETPROBE(kr_driver_unregister)
+{
+	return drv_kprobe_exit(ctx, MR_EV_DRIVER_UNREGISTER, 0);
+}
+
+/* ---- lock primitives (provider "probe") ---- */
+
+static __always_inline int nested(void)
+{
+	__u32 *b = busy_flag();
+
+	return !b || *b;
+}
+
+static __always_inline void lock_push(void *ctx, __u64 addr, __u64 ip, __u32 kind, __u32 flags,
+				      int create)
+{
+	struct task_state *s;
+	__u32 n;
+
+	if (nested() || in_irq_context(raw_preempt_count()))
+		return;
+	s = task_state(create);
+	if (s) {
+		n = s->nr;
+		if (n < MR_TASK_LOCKS) {
+			s->locks[n].addr = addr;
+			s->locks[n].ip = ip;
+			s->locks[n].kind = kind;
+			s->locks[n].flags = flags;
+			s->nr = n + 1;
+		} else {
+			count_drop(MR_DROP_LOCK_TABLE);
+		}
+	}
+	unload_note(ctx, addr, ip, kind, 0);
+}
+
+static __always_inline void lock_pop(__u64 addr)
+{
+	struct task_state *s;
+	__u32 i, j, n, found = MR_TASK_LOCKS;
+
+	if (nested() || in_irq_context(raw_preempt_count()))
+		return;
+	s = task_state(0);
+	if (!s)
+		return;
+	n = s->nr;
+	if (n > MR_TASK_LOCKS)
+		n = MR_TASK_LOCKS;
+	/* The innermost holder of this address is the one released. */
+	for (i = 0; i < MR_TASK_LOCKS; i++) {
+		if (i >= n)
+			break;
+		if (s->locks[i].addr == addr)
+			found = i;
+	}
+	if (found >= MR_TASK_LOCKS)
+		return; /* taken before recording started, or by another task */
+	for (j = 0; j < MR_TASK_LOCKS - 1; j++) {
+		if (j < found)
+			continue;
+		if (j + 1 >= n)
+			break;
+		s->locks[j] = s->locks[j + 1];
+	}
+	s->nr = n - 1;
+}
+
+static __always_inline __u64 lock_caller(struct pt_regs *regs)
+{
+	return kprobe_caller(regs);
+}
+
+/* Acquire that cannot fail: pushed at entry. `create` is 0 for the irqsave programs. */
+#define LOCK_ACQ(fn, kind, flags, create)                                                         \
+	SEC("fentry/" #fn)                                                                        \
+	int BPF_PROG(fe_##fn, void *lock)                                                         \
+	{                                                                                         \
+		lock_push(ctx, (__u64)lock, 0, kind, flags, create);                              \
+		return 0;                                                                         \
+	}                                                                                         \
+	SEC("kprobe/" #fn)                                                                        \
+	int BPF_KPROBE(kp_##fn, void *lock)                                                       \
+	{                                                                                         \
+		lock_push(ctx, (__u64)lock, lock_caller(ctx), kind, flags, create);               \
+		return 0;                                                                         \
+	}
+
+/* Acquire that can fail: pushed at exit when `ret == ok` (1 for trylocks, 0 for killable). */
+#define LOCK_TRY(fn, kind, ok)                                                                    \
+	SEC("fexit/" #fn)                                                                         \
+	int BPF_PROG(fx_##fn, void *lock, int ret)                                                \
+	{                                                                                         \
+		if (ret == ok)                                                                    \
+			lock_push(ctx, (__u64)lock, 0, kind, 0, 1);                               \
+		return 0;                                                                         \
+	}                                                                                         \
+	SEC("kprobe/" #fn)                                                                        \
+	int BPF_KPROBE(kp_##fn, void *lock)                                                       \
+	{                                                                                         \
+		struct task_state *s;                                                             \
+		if (nested())                                                                     \
+			return 0;                                                                 \
+		s = task_state(1);                                                                \
+		if (s)                                                                            \
+			s->trylock_addr = (__u64)lock;                                            \
+		return 0;                                                                         \
+	}                                                                                         \
+	SEC("kretprobe/" #fn)                                                                     \
+	int BPF_KRETPROBE(kr_##fn, int ret)                                                       \
+	{                                                                                         \
+		struct task_state *s;                                                             \
+		if (nested())                                                                     \
+			return 0;                                                                 \
+		s = task_state(0);                                                                \
+		if (s && ret == ok && s->trylock_addr)                                            \
+			lock_push(ctx, s->trylock_addr, 0, kind, 0, 0);                           \
+		if (s)                                                                            \
+			s->trylock_addr = 0;                                                      \
+		return 0;                                                                         \
+	}
+
+#define LOCK_REL(fn)                                                                              \
+	SEC("fentry/" #fn)                                                                        \
+	int BPF_PROG(fe_##fn, void *lock)                                                         \
+	{                                                                                         \
+		lock_pop((__u64)lock);                                                            \
+		return 0;                                                                         \
+	}                                                                                         \
+	SEC("kprobe/" #fn)                                                                        \
+	int BPF_KPROBE(kp_##fn, void *lock)                                                       \
+	{                                                                                         \
+		lock_pop((__u64)lock);                                                            \
+		return 0;                                                                         \
+	}
+
+LOCK_ACQ(mutex_lock, MR_LOCK_MUTEX, 0, 1)
+LOCK_TRY(mutex_lock_interruptible, MR_LOCK_MUTEX, 0)
+LOCK_TRY(mutex_lock_killable, MR_LOCK_MUTEX, 0)
+LOCK_TRY(mutex_trylock, MR_LOCK_MUTEX, 1)
+LOCK_REL(mutex_unlock)
+
+LOCK_ACQ(_raw_spin_lock, MR_LOCK_SPINLOCK, 0, 1)
+LOCK_ACQ(_raw_spin_lock_irq, MR_LOCK_SPINLOCK, MR_HELD_IRQ, 1)
+LOCK_ACQ(_raw_spin_lock_irqsave, MR_LOCK_SPINLOCK, MR_HELD_IRQ, 0)
+LOCK_ACQ(_raw_spin_lock_bh, MR_LOCK_SPINLOCK, MR_HELD_BH, 1)
+LOCK_TRY(_raw_spin_trylock, MR_LOCK_SPINLOCK, 1)
+LOCK_REL(_raw_spin_unlock)
+LOCK_REL(_raw_spin_unlock_irq)
+LOCK_REL(_raw_spin_unlock_irqrestore)
+LOCK_REL(_raw_spin_unlock_bh)
+
+LOCK_ACQ(_raw_read_lock, MR_LOCK_RWLOCK_READ, 0, 1)
+LOCK_ACQ(_raw_read_lock_irq, MR_LOCK_RWLOCK_READ, MR_HELD_IRQ, 1)
+LOCK_ACQ(_raw_read_lock_irqsave, MR_LOCK_RWLOCK_READ, MR_HELD_IRQ, 0)
+LOCK_ACQ(_raw_read_lock_bh, MR_LOCK_RWLOCK_READ, MR_HELD_BH, 1)
+LOCK_REL(_raw_read_unlock)
+LOCK_REL(_raw_read_unlock_irq)
+LOCK_REL(_raw_read_unlock_irqrestore)
+LOCK_REL(_raw_read_unlock_bh)
+LOCK_ACQ(_raw_write_lock, MR_LOCK_RWLOCK_WRITE, 0, 1)
+LOCK_ACQ(_raw_write_lock_irq, MR_LOCK_RWLOCK_WRITE, MR_HELD_IRQ, 1)
+LOCK_ACQ(_raw_write_lock_irqsave, MR_LOCK_RWLOCK_WRITE, MR_HELD_IRQ, 0)
+LOCK_ACQ(_raw_write_lock_bh, MR_LOCK_RWLOCK_WRITE, MR_HELD_BH, 1)
+LOCK_REL(_raw_write_unlock)
+LOCK_REL(_raw_write_unlock_irq)
+LOCK_REL(_raw_write_unlock_irqrestore)
+LOCK_REL(_raw_write_unlock_bh)
+
+LOCK_ACQ(down_read, MR_LOCK_RWSEM_READ, 0, 1)
+LOCK_TRY(down_read_killable, MR_LOCK_RWSEM_READ, 0)
+LOCK_TRY(down_read_interruptible, MR_LOCK_RWSEM_READ, 0)
+LOCK_TRY(down_read_trylock, MR_LOCK_RWSEM_READ, 1)
+LOCK_ACQ(down_write, MR_LOCK_RWSEM_WRITE, 0, 1)
+LOCK_TRY(down_write_killable, MR_LOCK_RWSEM_WRITE, 0)
+LOCK_TRY(down_write_trylock, MR_LOCK_RWSEM_WRITE, 1)
+LOCK_REL(up_read)
+LOCK_REL(up_write)
+
+/* ---- lockdep kernels: the unload lockset from lock_acquire ---- */
+
+static __always_inline int on_lock_acquire(void *ctx, struct lockdep_map___ld *lock, unsigned long ip)
+{
+	if (in_irq_context(raw_preempt_count()))
+		return 0;
+	unload_note(ctx, (__u64)lock, ip, MR_LOCK_LOCKDEP, (__u64)BPF_CORE_READ(lock, key));
+	return 0;
+}
+
+SEC("fentry/lock_acquire")
+int BPF_PROG(fe_lock_acquire, struct lockdep_map___ld *lock, unsigned int subclass, int trylock,
+	     int read, int check, void *nest_lock, unsigned long ip)
+{
+	return on_lock_acquire(ctx, lock, ip);
+}
+
+SEC("kprobe/lock_acquire")
+int BPF_KPROBE(kp_lock_acquire, struct lockdep_map___ld *lock, unsigned int subclass, int trylock,
+	       int read, int check)
+{
+	/* The 7th argument is on the stack; the lock's own acquire ip is not needed here. */
+	return on_lock_acquire(ctx, lock, 0);
 }

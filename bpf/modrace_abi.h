@@ -1,6 +1,6 @@
 /* SPDX-License-Identifier: (LGPL-2.1 OR BSD-2-Clause) */
 /*
- * The event ABI between the BPF programs (bpf/*.bpf.c) and userspace (userspace/loader).
+ * The event ABI between the BPF programs (bpf/NAME.bpf.c) and userspace (userspace/loader).
  *
  * Rules:
  *  - fixed-width fields only, every struct naturally aligned and padded explicitly;
@@ -17,7 +17,7 @@
 #ifndef MODRACE_ABI_H
 #define MODRACE_ABI_H
 
-#define MR_ABI_VERSION 1
+#define MR_ABI_VERSION 2
 
 #define MR_COMM_LEN 16
 #define MR_MODULE_NAME_LEN 56 /* MODULE_NAME_LEN on 64-bit kernels */
@@ -64,6 +64,13 @@ enum mr_lock_kind {
 	MR_LOCK_LOCKDEP = 7, /* from lockdep's held_locks: kind unknown, class_key set */
 };
 
+/* Program types whose own preempt/RCU footprint is calibrated away (index of the baselines). */
+enum mr_probe_ctx {
+	MR_CTX_KPROBE = 0,
+	MR_CTX_FENTRY = 1,
+	MR_CTX_MAX = 2,
+};
+
 /* Where the held-lock set came from. */
 enum mr_lock_provider {
 	MR_LOCKS_OFF = 0,
@@ -96,11 +103,15 @@ struct mr_event_header {
 	__u64 frames[MR_MAX_STACK_DEPTH]; /* kernel stack, innermost first */
 };
 
+/* mr_held_lock.flags */
+#define MR_HELD_IRQ (1u << 0) /* taken by an _irq/_irqsave variant: interrupts are off */
+#define MR_HELD_BH (1u << 1)  /* taken by a _bh variant: softirqs are off */
+
 struct mr_held_lock {
-	__u64 addr;	  /* lock address (for lockdep: the lock instance) */
-	__u64 acquire_ip; /* where it was acquired */
+	__u64 addr;	  /* lock address (for lockdep: the lockdep_map instance) */
+	__u64 acquire_ip; /* where it was acquired; 0 when the probe cannot see it (fentry) */
 	__u32 kind;	  /* enum mr_lock_kind */
-	__u32 pad;
+	__u32 flags;	  /* MR_HELD_* (was padding in ABI 1) */
 	__u64 class_key; /* lockdep class key address, 0 when not from lockdep */
 };
 
@@ -151,7 +162,8 @@ struct mr_ev_refcount {
 	struct mr_event_header hdr;
 	__u64 module;
 	__u64 caller_ip; /* return address into the caller of try_module_get/__module_get/module_put */
-	__s32 refcount;	 /* module->refcnt after the operation; -1 when unknown */
+	__s32 refcount;	 /* module_refcount() after the operation (lsmod's "Used by" count,
+			    i.e. the raw atomic minus MODULE_REF_BASE); -1 when unknown */
 	__u8 success;	 /* try_module_get's result; 1 for the others */
 	__u8 pad[3];
 	struct mr_lock_ctx locks;
