@@ -13,6 +13,17 @@ log() { [ -n "${QUIET:-}" ] || echo "modrace-vm: $*" >&2; }
 # Modules the initramfs itself must carry: the virtio transport and 9p, to reach the shares.
 INITRAMFS_MODULES="virtio_pci 9pnet_virtio 9p"
 
+# Kernel flavours: a name -> the Debian meta package whose current dependency is booted.
+KERNEL_FLAVORS="debian-6.1 debian-6.12 debian-6.12-rt"
+flavor_meta_package() {
+	case "$1" in
+	debian-6.1) echo linux-image-amd64 ;;
+	debian-6.12) echo linux-image-6.12-amd64 ;;
+	debian-6.12-rt) echo linux-image-6.12-rt-amd64 ;;
+	*) die "unknown --kernel-flavor '$1' (known: $KERNEL_FLAVORS)" ;;
+	esac
+}
+
 # The versioned kernel package linux-image-amd64 currently depends on, e.g.
 # linux-image-6.1.0-56-amd64 (never hard-coded: the ABI number changes with updates).
 resolve_kernel_package() {
@@ -80,21 +91,21 @@ build_base_initramfs() {
 	rm -rf "$root"
 }
 
-# ensure_default_image: prints the directory of the cached image for Debian's current kernel,
-# building it when missing or stale. The directory holds vmlinuz, base.cpio.gz, release, and
+# ensure_default_image [FLAVOR]: prints the directory of the cached image for a flavour's current
+# Debian kernel (default debian-6.1), building it when missing or stale. The directory holds vmlinuz, base.cpio.gz, release, and
 # root/lib/modules/<release> (the full module tree, exported to the guest read-only).
 ensure_default_image() {
-	local pkg rel key dir work deb
-	pkg=$(resolve_kernel_package)
+	local flavor=${1:-debian-6.1} pkg rel key dir work deb
+	pkg=$(resolve_kernel_package "$(flavor_meta_package "$flavor")")
 	rel=$(package_release "$pkg")
 	key=$(image_inputs_hash "$pkg")
-	dir="$MODRACE_CACHE/images/$rel-$key"
+	dir="$MODRACE_CACHE/images/$flavor/$rel-$key"
 	if [ -f "$dir/ready" ]; then
 		echo "$dir"; return
 	fi
 	log "building the test image for $pkg (cached in $dir)"
 	# Older builds of this image are stale now.
-	rm -rf "$MODRACE_CACHE/images"/*
+	rm -rf "$MODRACE_CACHE/images/$flavor"/*
 	mkdir -p "$dir"
 	work=$(mktemp -d)
 	(cd "$work" && apt-get download "$pkg" >/dev/null 2>&1) || { rm -rf "$work"; die "apt-get download $pkg failed"; }
@@ -139,8 +150,8 @@ ensure_custom_image() {
 
 # The build directory for out-of-tree modules of the default image (Debian's matching headers).
 ensure_kdir() {
-	local pkg rel kdir
-	pkg=$(resolve_kernel_package)
+	local flavor=${1:-debian-6.1} pkg rel kdir
+	pkg=$(resolve_kernel_package "$(flavor_meta_package "$flavor")")
 	rel=$(package_release "$pkg")
 	kdir=/usr/src/linux-headers-$rel
 	if [ ! -f "$kdir/Makefile" ]; then
