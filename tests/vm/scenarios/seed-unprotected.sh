@@ -1,0 +1,18 @@
+#!/bin/sh
+# SPDX-License-Identifier: GPL-2.0-only
+# seed-unprotected (variant 1): /dev/seed's open path reads drv->owner and calls try_module_get
+# with no lock that seed_drv's unload path also takes (only misc_mtx, which seed_drv's exit never
+# touches). modrace must report unprotected-get on seed_drv at seed_get_driver_unlocked.
+# Runs in the guest as root; $1 holds seed_core.ko and seed_drv.ko.
+set -eu
+M=$1
+insmod "$M/seed_core.ko" variant=1
+insmod "$M/seed_drv.ko"
+# Two load cycles, so the unload path (and the locks it takes) is seen twice.
+for cycle in 1 2; do
+	for i in 1 2 3; do cat /dev/seed; done
+	rmmod seed_drv
+	[ "$cycle" = 2 ] || insmod "$M/seed_drv.ko"
+done
+rmmod seed_core
+echo "seed-unprotected: done"
