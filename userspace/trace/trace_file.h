@@ -39,6 +39,20 @@ class TraceWriter : public EventSink {
 
 // Opens a trace file for streaming reading. Throws modrace::Error ("FILE: <what> at offset N")
 // on a bad header; a bad or truncated tail ends the stream and sets meta().truncated instead.
+// Memory stays bounded by the stack, symbol and per-chunk intern tables, not by trace length.
 std::unique_ptr<EventSource> open_trace(const std::string& path);
+
+// The same source with what only a file knows (for `modrace info`).
+class TraceReader : public EventSource {
+ public:
+  virtual uint16_t version_major() const = 0;
+  virtual uint16_t version_minor() const = 0;
+  virtual uint64_t file_size() const = 0;
+  // True once the end block (written by close()) was read.
+  virtual bool complete() const = 0;
+  // Event count the writer recorded in the end block (0 before it is read).
+  virtual uint64_t end_event_count() const = 0;
+};
+std::unique_ptr<TraceReader> open_trace_file(const std::string& path);
 
 }  // namespace modrace

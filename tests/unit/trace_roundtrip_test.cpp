@@ -1,0 +1,196 @@
+// SPDX-License-Identifier: GPL-2.0-only
+#include <gtest/gtest.h>
+
+#include <cstdio>
+
+#include "trace/trace_file.h"
+#include "trace_test_util.h"
+
+using namespace modrace;
+using modrace::test::TempFile;
+
+namespace {
+
+struct ReadBack {
+  std::vector<Event> events;
+  TraceMeta meta;
+  std::vector<std::vector<uint64_t>> stacks;  // frames per event
+  std::vector<KernelSymbol> symbols;
+};
+
+ReadBack read_all(const std::string& path) {
+  ReadBack rb;
+  auto src = open_trace(path);
+  Event ev;
+  while (src->next(ev)) {
+    rb.events.push_back(ev);
+    auto f = src->stacks().frames(ev.stack);
+    rb.stacks.emplace_back(f.begin(), f.end());
+  }
+  rb.meta = src->meta();
+  rb.symbols = src->symbols().all();
+  return rb;
+}
+
+void expect_meta_eq(const TraceMeta& a, const TraceMeta& b) {
+  EXPECT_EQ(a.kernel_release, b.kernel_release);
+  EXPECT_EQ(a.hostname, b.hostname);
+  EXPECT_EQ(a.modrace_version, b.modrace_version);
+  EXPECT_EQ(a.lock_provider, b.lock_provider);
+  EXPECT_EQ(a.features, b.features);
+  EXPECT_EQ(a.start_ts_ns, b.start_ts_ns);
+  EXPECT_EQ(a.start_realtime_ns, b.start_realtime_ns);
+}
+
+}  // namespace
+
+TEST(TraceRoundTrip, EveryKindEveryField) {
+  TempFile f("roundtrip");
+  StackTable stacks;
+  auto events = test::every_kind_events(stacks);
+  auto meta = test::sample_meta();
+  DropCounters drops;
+  for (int c = 0; c < kDropCauseMax; c++) drops.by_cause[c] = 100 + c;
+  {
+    auto w = TraceWriter::create(f.path(), meta);
+    auto syms = test::sample_symbols();
+    w->add_symbols(syms);
+    w->add_module_range("seed_core", 0xffffffffc0000000ull, 0x2000);
+    size_t i = 0;
+    for (const auto& ev : events) {
+      w->write(ev, stacks);
+      if (++i % 7 == 0) w->flush();  // events spread over several chunks
+    }
+    w->set_drops(drops);
+    w->close();
+    EXPECT_EQ(w->events_written(), events.size());
+    EXPECT_EQ(w->bytes_written(), f.read().size());
+  }
+  auto rb = read_all(f.path());
+  ASSERT_EQ(rb.events.size(), events.size());
+  for (size_t i = 0; i < events.size(); i++) {
+    EXPECT_EQ(rb.events[i], events[i]) << "event " << i << " kind " << to_string(events[i].kind);
+    auto want = stacks.frames(events[i].stack);
+    EXPECT_EQ(rb.stacks[i], std::vector<uint64_t>(want.begin(), want.end())) << i;
+  }
+  expect_meta_eq(rb.meta, meta);
+  EXPECT_EQ(rb.meta.drops.by_cause, drops.by_cause);
+  EXPECT_FALSE(rb.meta.truncated);
+  auto syms = test::sample_symbols();
+  ASSERT_EQ(rb.symbols.size(), syms.size());
+  for (size_t i = 0; i < syms.size(); i++) EXPECT_EQ(rb.symbols[i], syms[i]);
+}
+
+TEST(TraceRoundTrip, SymbolsResolveAndModuleRangesApply) {
+  TempFile f("symbols");
+  {
+    auto w = TraceWriter::create(f.path(), test::sample_meta());
+    auto syms = test::sample_symbols();
+    w->add_symbols(syms);
+    w->add_module_range("seed_core", 0xffffffffc0000000ull, 0x200);
+    w->close();
+  }
+  auto src = open_trace(f.path());
+  Event ev;
+  EXPECT_FALSE(src->next(ev));
+  EXPECT_EQ(src->symbols().format(0xffffffffc0000110ull), "seed_release+0x10 [seed_core]");
+  EXPECT_EQ(src->symbols().format(0xffffffffc0000300ull), "0xffffffffc0000300");
+  EXPECT_EQ(src->symbols().name_data(0xffffffff82000000ull).value_or(""), "misc_mtx");
+}
+
+TEST(TraceRoundTrip, LastDropsWinAndKilledWriterKeepsRecentDrops) {
+  TempFile f("drops");
+  StackTable stacks;
+  auto events = test::every_kind_events(stacks);
+  auto w = TraceWriter::create(f.path(), test::sample_meta());
+  DropCounters d;
+  d[DropCause::ringbuf_full] = 1;
+  w->set_drops(d);
+  w->write(events[0], stacks);
+  w->flush();
+  d[DropCause::ringbuf_full] = 7;
+  d[DropCause::lock_recursion] = 3;
+  w->set_drops(d);
+  w->flush();  // no events since the last flush: the drops alone still reach the file
+  // Simulate SIGKILL: read the file as it is now, without close().
+  auto rb = read_all(f.path());
+  EXPECT_EQ(rb.events.size(), 1u);
+  EXPECT_TRUE(rb.meta.truncated);
+  EXPECT_EQ(rb.meta.drops[DropCause::ringbuf_full], 7u);
+  EXPECT_EQ(rb.meta.drops[DropCause::lock_recursion], 3u);
+  w->close();
+  rb = read_all(f.path());
+  EXPECT_FALSE(rb.meta.truncated);
+  EXPECT_EQ(rb.meta.drops[DropCause::ringbuf_full], 7u);
+}
+
+TEST(TraceRoundTrip, EmptyTrace) {
+  TempFile f("empty");
+  TraceMeta m;  // all defaults
+  TraceWriter::create(f.path(), m)->close();
+  auto rb = read_all(f.path());
+  EXPECT_TRUE(rb.events.empty());
+  EXPECT_FALSE(rb.meta.truncated);
+  EXPECT_EQ(rb.meta.drops.total(), 0u);
+}
+
+TEST(TraceRoundTrip, DestructorClosesTheTrace) {
+  TempFile f("dtor");
+  StackTable stacks;
+  auto events = test::every_kind_events(stacks);
+  {
+    auto w = TraceWriter::create(f.path(), test::sample_meta());
+    for (const auto& ev : events) w->write(ev, stacks);
+  }
+  auto rb = read_all(f.path());
+  EXPECT_EQ(rb.events.size(), events.size());
+  EXPECT_FALSE(rb.meta.truncated);
+}
+
+TEST(TraceRoundTrip, WriteAfterCloseThrows) {
+  TempFile f("closed");
+  auto w = TraceWriter::create(f.path(), test::sample_meta());
+  w->close();
+  w->close();  // idempotent
+  StackTable stacks;
+  EXPECT_THROW(w->write(test::every_kind_events(stacks)[0], stacks), Error);
+}
+
+TEST(TraceRoundTrip, RejectsStdoutAndUnwritablePaths) {
+  EXPECT_THROW(TraceWriter::create("-", {}), Error);
+  EXPECT_THROW(TraceWriter::create("/nonexistent-dir/x.trace", {}), Error);
+}
+
+// The writer closes chunks on its own as they fill: a large stream spans many chunks and is read
+// back in order, and a reader of a killed writer's file gets every complete chunk.
+TEST(TraceRoundTrip, ManyChunksStreamInOrder) {
+  TempFile f("many");
+  StackTable stacks;
+  auto kinds = test::every_kind_events(stacks);
+  auto w = TraceWriter::create(f.path(), test::sample_meta());
+  const int n = 200000;
+  for (int i = 0; i < n; i++) {
+    Event ev = kinds[static_cast<size_t>(i) % kinds.size()];
+    ev.ts_ns = 1000000 + static_cast<uint64_t>(i) * 1000;
+    w->write(ev, stacks);
+  }
+  // No flush, no close: whatever the writer closed by itself must be readable.
+  uint64_t seen = 0;
+  {
+    auto src = open_trace(f.path());
+    Event ev;
+    while (src->next(ev)) {
+      ASSERT_EQ(ev.ts_ns, 1000000 + seen * 1000);
+      seen++;
+    }
+    EXPECT_TRUE(src->meta().truncated);
+  }
+  EXPECT_GT(seen, 0u);
+  EXPECT_LT(seen, static_cast<uint64_t>(n));
+  w->close();
+  auto src = open_trace(f.path());
+  Event ev;
+  seen = 0;
+  while (src->next(ev)) seen++;
+  EXPECT_EQ(seen, static_cast<uint64_t>(n));
+}

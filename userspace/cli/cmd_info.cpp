@@ -1,0 +1,91 @@
+// SPDX-License-Identifier: GPL-2.0-only
+//
+// modrace info: what a trace is (header), what it holds (counts, modules) and what it lost
+// (drops, truncation). Reads the whole trace once, streaming.
+#include <array>
+#include <ctime>
+#include <string>
+
+#include <fmt/format.h>
+
+#include "cli/commands.h"
+#include "events/error.h"
+#include "trace/module_tracker.h"
+#include "trace/trace_file.h"
+
+namespace modrace::cli {
+
+namespace {
+std::string wall_clock(uint64_t realtime_ns) {
+  if (realtime_ns == 0) return "unknown";
+  time_t secs = static_cast<time_t>(realtime_ns / 1000000000);
+  struct tm tm {};
+  gmtime_r(&secs, &tm);
+  char buf[64];
+  strftime(buf, sizeof buf, "%Y-%m-%d %H:%M:%S UTC", &tm);
+  return buf;
+}
+
+std::string seconds(uint64_t ns) { return fmt::format("{}.{:06}", ns / 1000000000, ns / 1000 % 1000000); }
+
+void run_info(const std::string& file) {
+  auto src = open_trace_file(file);
+  const TraceMeta& m = src->meta();
+  std::array<uint64_t, kEventKindMax> counts{};
+  ModuleTracker modules;
+  uint64_t total = 0, first_ts = 0, last_ts = 0;
+  Event ev;
+  while (src->next(ev)) {
+    modules.observe(ev);
+    counts[static_cast<size_t>(ev.kind)]++;
+    if (total == 0) first_ts = ev.ts_ns;
+    last_ts = std::max(last_ts, ev.ts_ns);
+    total++;
+  }
+
+  fmt::print("file:          {} ({} bytes, format {}.{})\n", file, src->file_size(),
+             src->version_major(), src->version_minor());
+  fmt::print("kernel:        {}\n", m.kernel_release.empty() ? "unknown" : m.kernel_release);
+  if (!m.hostname.empty()) fmt::print("hostname:      {}\n", m.hostname);
+  if (!m.modrace_version.empty()) fmt::print("recorder:      modrace {}\n", m.modrace_version);
+  fmt::print("lock provider: {}\n", to_string(m.lock_provider));
+  fmt::print("features:      {}\n", m.features.empty() ? "none" : fmt::format("{}", fmt::join(m.features, ", ")));
+  fmt::print("started:       {} (monotonic {} s)\n", wall_clock(m.start_realtime_ns),
+             seconds(m.start_ts_ns));
+  fmt::print("events:        {}", total);
+  if (total > 0) fmt::print(" over {} s", seconds(last_ts - first_ts));
+  if (src->complete() && src->end_event_count() != total)
+    fmt::print(" (writer recorded {})", src->end_event_count());
+  fmt::print("\n");
+  for (int k = 1; k < kEventKindMax; k++)
+    if (counts[k]) fmt::print("  {:<20} {}\n", to_string(static_cast<EventKind>(k)), counts[k]);
+  fmt::print("stacks:        {}\n", src->stacks().size());
+  fmt::print("symbols:       {}\n", src->symbols().size());
+  if (m.drops.total() == 0) {
+    fmt::print("drops:         none\n");
+  } else {
+    fmt::print("drops:         {}\n", m.drops.total());
+    for (int c = 0; c < kDropCauseMax; c++)
+      if (m.drops.by_cause[c])
+        fmt::print("  {:<20} {}\n", to_string(static_cast<DropCause>(c)), m.drops.by_cause[c]);
+  }
+  fmt::print("truncated:     {}\n", m.truncated ? "yes: " + m.truncation_reason : std::string("no"));
+  fmt::print("modules:       {}\n", modules.instances().size());
+  for (const auto& mi : modules.instances()) {
+    std::string loaded = mi.preexisting ? "before start" : seconds(mi.load_ts_ns);
+    std::string freed = mi.free_ts_ns ? seconds(*mi.free_ts_ns) : "-";
+    fmt::print("  {:<24} {:#018x} text {:#018x}+{:#x} loaded {} freed {}\n", mi.name, mi.module,
+               mi.core_text_start, mi.core_text_size, loaded, freed);
+  }
+  if (m.truncated) throw Error(fmt::format("{}: {}", file, m.truncation_reason));
+}
+}  // namespace
+
+void add_info_command(CLI::App& app) {
+  auto file = std::make_shared<std::string>();
+  auto* sub = app.add_subcommand("info", "Header, event counts, drops and modules of a trace");
+  sub->add_option("FILE", *file, "Trace file")->required();
+  sub->callback([file] { run_info(*file); });
+}
+
+}  // namespace modrace::cli

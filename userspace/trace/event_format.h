@@ -1,0 +1,38 @@
+// SPDX-License-Identifier: GPL-2.0-only
+//
+// Human and JSON renderings of single events, shared by `modrace dump`, the perfetto export and
+// whoever else needs to show an event (module pointers named through a ModuleTracker fed with
+// the stream so far, addresses through a FrameFormatter).
+#pragma once
+
+#include <string>
+
+#include <nlohmann/json.hpp>
+
+#include "events/event.h"
+#include "events/stack_table.h"
+#include "trace/module_tracker.h"
+#include "trace/symbolize.h"
+
+namespace modrace {
+
+struct EventFormatContext {
+  const ModuleTracker& modules;
+  const FrameFormatter& frames;
+  const SymbolTable& symbols;
+};
+
+// "name(0xffff...)" or just the pointer when the module was never seen loading.
+std::string format_module(uint64_t module, const ModuleTracker& modules);
+// "misc_mtx" for a static lock, else the address.
+std::string format_lock_addr(uint64_t addr, const SymbolTable& symbols);
+// "locks=[misc_mtx:mutex@misc_open+0x20] rcu=1 preempt=0 irqs=off"
+std::string format_lock_context(const LockContext& lc, const EventFormatContext& ctx);
+// The payload fields of `ev` as "key=value ..." (no timestamp/task prefix).
+std::string format_payload(const Event& ev, const EventFormatContext& ctx);
+// One perf-script-like line: "comm pid/tid [cpu] sec.nsec: kind: payload".
+std::string format_event_line(const Event& ev, const EventFormatContext& ctx);
+// One JSON object with a "kind" field and every payload field; addresses also symbolized.
+nlohmann::json event_to_json(const Event& ev, const EventFormatContext& ctx);
+
+}  // namespace modrace
