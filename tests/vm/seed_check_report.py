@@ -1,0 +1,198 @@
+#!/usr/bin/env python3
+# SPDX-License-Identifier: GPL-2.0-only
+"""Check a modrace report.json from a seed scenario against what the scenario must produce.
+
+Runs on the host. Used by tests/vm/seed_*.test.sh; one line per check, "ok: ..." or
+"FAIL: ...", exit 1 if any check failed.
+
+  seed_check_report.py REPORT.json [options]
+    --expect RULE:MODULE:FUNC[@SITEMOD][:LOCK]
+        at least one finding with that rule, on that module, whose site is in FUNC (of module
+        SITEMOD when given), with LOCK among its locks_held when given
+    --allow RULE[:MODULE]   findings that may appear but are not required
+    --site FUNC[@SITEMOD]:VERDICT[:LOCK]
+        the get site(s) in FUNC have that verdict (protected, rcu, by-reference, unverified,
+        finding: the id of a finding); "protected:L" also needs lock L named by the site;
+        "!protected" means any verdict but protected; "protected|rcu" accepts either
+    --complete              the trace must be complete with no lost events
+    --outstanding MODULE    MODULE must appear among the outstanding references
+Any finding that no --expect or --allow matches is a failure.
+
+A site is a symbolized caller like "seed_open+0x3c/0x120 [seed_core]"; FUNC is compared with the
+symbol before the "+", SITEMOD with the name in brackets.
+"""
+import argparse
+import json
+import re
+import sys
+
+SITE_RE = re.compile(r"^\s*([A-Za-z0-9_.$]+)(?:\+0x[0-9a-fA-F]+(?:/0x[0-9a-fA-F]+)?)?\s*(?:\[([^\]]+)\])?")
+
+failures = 0
+
+
+def ok(msg):
+    print(f"ok: {msg}")
+
+
+def fail(msg):
+    global failures
+    failures += 1
+    print(f"FAIL: {msg}")
+
+
+def parse_site(site):
+    """('seed_open', 'seed_core') from 'seed_open+0x3c/0x120 [seed_core]'."""
+    if not isinstance(site, str):
+        return None, None
+    m = SITE_RE.match(site)
+    if not m:
+        return None, None
+    func = m.group(1)
+    # Compiler clones (seed_open.cold, .isra.0) belong to the function they came from.
+    func = func.split(".")[0]
+    return func, m.group(2)
+
+
+def lock_names(locks):
+    """Lock names out of locks_held, whether strings or objects."""
+    names = []
+    for lk in locks or []:
+        if isinstance(lk, str):
+            names.append(lk)
+        elif isinstance(lk, dict):
+            for key in ("name", "lock", "symbol"):
+                if isinstance(lk.get(key), str):
+                    names.append(lk[key])
+            names.append(json.dumps(lk))
+    return names
+
+
+def has_lock(locks, want):
+    return any(re.search(rf"\b{re.escape(want)}\b", n) for n in lock_names(locks))
+
+
+def split_func(spec):
+    func, _, mod = spec.partition("@")
+    return func, (mod or None)
+
+
+def site_matches(site, func, mod):
+    f, m = parse_site(site)
+    return f == func and (mod is None or m == mod)
+
+
+def main():
+    ap = argparse.ArgumentParser()
+    ap.add_argument("report")
+    ap.add_argument("--expect", action="append", default=[])
+    ap.add_argument("--allow", action="append", default=[])
+    ap.add_argument("--site", action="append", default=[])
+    ap.add_argument("--complete", action="store_true")
+    ap.add_argument("--outstanding", action="append", default=[])
+    args = ap.parse_args()
+
+    try:
+        with open(args.report) as f:
+            rep = json.load(f)
+    except (OSError, ValueError) as e:
+        fail(f"cannot read {args.report}: {e}")
+        return 1
+
+    for key in ("events", "lost_events", "complete", "findings", "sites", "outstanding"):
+        if key not in rep:
+            fail(f"report.json has no top-level '{key}'")
+    findings = rep.get("findings") or []
+    sites = rep.get("sites") or []
+    for i, fd in enumerate(findings):
+        missing = [k for k in ("id", "rule", "severity", "module", "site", "stack", "count",
+                               "locks_held", "message") if k not in fd]
+        if missing:
+            fail(f"finding {i} lacks {', '.join(missing)}: {json.dumps(fd)[:200]}")
+
+    if args.complete:
+        if rep.get("complete") is True and rep.get("lost_events", 1) == 0:
+            ok(f"trace complete, no lost events ({rep.get('events')} events)")
+        else:
+            fail(f"trace incomplete: complete={rep.get('complete')} lost_events={rep.get('lost_events')}")
+    elif rep.get("lost_events"):
+        print(f"note: {rep.get('lost_events')} lost events, complete={rep.get('complete')}")
+
+    matched = set()
+    for spec in args.expect:
+        parts = spec.split(":")
+        if len(parts) not in (3, 4):
+            fail(f"bad --expect {spec}")
+            continue
+        rule, module, funcspec = parts[:3]
+        lock = parts[3] if len(parts) == 4 else None
+        func, smod = split_func(funcspec)
+        hits = [i for i, fd in enumerate(findings)
+                if fd.get("rule") == rule and fd.get("module") == module
+                and site_matches(fd.get("site"), func, smod)
+                and (lock is None or has_lock(fd.get("locks_held"), lock))]
+        if hits:
+            matched.update(hits)
+            fd = findings[hits[0]]
+            ok(f"{rule} on {module} at {fd.get('site')}" + (f" holding {lock}" if lock else "")
+               + f" (count {fd.get('count')})")
+        else:
+            fail(f"no {rule} finding on {module} at {funcspec}" + (f" holding {lock}" if lock else "")
+                 + "; findings: " + json.dumps([(fd.get('rule'), fd.get('module'), fd.get('site'),
+                                                 fd.get('locks_held')) for fd in findings]))
+
+    for i, fd in enumerate(findings):
+        if i in matched:
+            continue
+        allowed = False
+        for spec in args.allow:
+            rule, _, module = spec.partition(":")
+            if fd.get("rule") == rule and (not module or fd.get("module") == module):
+                allowed = True
+        if allowed:
+            print(f"note: allowed {fd.get('rule')} on {fd.get('module')} at {fd.get('site')}")
+        else:
+            fail(f"unexpected finding {fd.get('rule')} on {fd.get('module')} at {fd.get('site')}: "
+                 f"{fd.get('message')}")
+
+    by_id = {fd.get("id"): fd for fd in findings}
+    for spec in args.site:
+        funcspec, _, want = spec.partition(":")
+        func, smod = split_func(funcspec)
+        want_verdict, _, want_lock = want.partition(":")
+        chosen = [s for s in sites if site_matches(s.get("site"), func, smod)]
+        if not chosen:
+            fail(f"no get site in {funcspec}; sites: "
+                 + json.dumps([(s.get('site'), s.get('verdict')) for s in sites]))
+            continue
+        for s in chosen:
+            verdict = s.get("verdict")
+            vstr = verdict if isinstance(verdict, str) else json.dumps(verdict)
+            if want_verdict.startswith("!"):
+                good = not vstr.startswith(want_verdict[1:])
+            elif want_verdict == "finding":
+                good = verdict in by_id
+            else:
+                good = any(vstr.startswith(v) for v in want_verdict.split("|"))
+            if good and want_lock and vstr.startswith("protected"):
+                # The lock may be in the verdict string or in its own field, but being merely
+                # held (locks_held) does not make it the protecting lock.
+                named = {k: v for k, v in s.items() if k not in ("locks_held", "held_locks")}
+                good = re.search(rf"\b{re.escape(want_lock)}\b", json.dumps(named)) is not None
+            desc = f"site {s.get('site')} on {s.get('module')}: verdict {vstr}"
+            if good:
+                ok(f"{desc} (wanted {want})")
+            else:
+                fail(f"{desc}, wanted {want}: {json.dumps(s)[:300]}")
+
+    for module in args.outstanding:
+        if re.search(rf"\b{re.escape(module)}\b", json.dumps(rep.get("outstanding"))):
+            ok(f"{module} has outstanding references in the report")
+        else:
+            fail(f"{module} not among outstanding: {json.dumps(rep.get('outstanding'))[:300]}")
+
+    return 1 if failures else 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())

@@ -1,0 +1,77 @@
+# SPDX-License-Identifier: GPL-2.0-only
+# Helpers for tests/vm/seed_*.test.sh (not a test itself). Set SRC and BUILD ($1 and $2 of the
+# test), then source it: it builds tests/kmod against the VM kernel's headers into the test's
+# work directory (the source tree is only read) and runs seed scenarios through modrace-vm.
+. "$SRC/tests/vm/lib.sh"
+KMOD="$WORK/kmod"
+CHECK="$SRC/tests/vm/seed_check_report.py"
+
+# seed_build: seed_core.ko, seed_drv.ko and seedctl into $KMOD, or fail the test right away.
+seed_build() {
+	local kdir
+	kdir=$("$VM" --print-kdir) || { fail "modrace-vm --print-kdir failed"; finish; }
+	if make -C "$SRC/tests/kmod" KDIR="$kdir" OUT="$KMOD" > "$WORK/kmod-build.log" 2>&1; then
+		pass "tests/kmod built against $kdir"
+	else
+		fail "tests/kmod build failed: $(tail -5 "$WORK/kmod-build.log")"
+		finish
+	fi
+}
+
+# seed_run SCENARIO [TIMEOUT]: runs tests/vm/scenarios/SCENARIO.sh under modrace record with the
+# seed modules and seedctl in $1. Sets OUT (the output directory) and vm_status.
+seed_run() {
+	local scenario=$1 timeout=${2:-180} start
+	OUT="$WORK/$scenario"
+	start=$(date +%s)
+	run_vm "$OUT" --scenario "$SRC/tests/vm/scenarios/$scenario.sh" --timeout "$timeout" \
+		--module "$KMOD/seed_core.ko" --module "$KMOD/seed_drv.ko" --file "$KMOD/seedctl"
+	RUN_SECONDS=$(($(date +%s) - start))
+	echo "note: $scenario: modrace-vm exit $vm_status after ${RUN_SECONDS}s, output in $OUT"
+}
+
+# seed_expect_status WANT: modrace-vm's exit status (0 clean, 1 findings; 10 splat, 11 guest
+# died, 12 timeout, 13 scenario failed, 14 record failed). Shows why when it differs.
+seed_expect_status() {
+	expect_status "$1" "$vm_status" "modrace-vm on $(basename "$OUT")"
+	if [ "$1" != "$vm_status" ]; then
+		tail -15 "$OUT/scenario.log" 2>/dev/null | sed 's/^/  scenario: /'
+		tail -5 "$OUT.stderr" 2>/dev/null | sed 's/^/  modrace-vm: /'
+	fi
+}
+
+# seed_no_splats: no kernel splat in the guest (none of the seed scenarios expects one). The
+# runner's exit status 10 already says so; this also names the splat.
+seed_no_splats() {
+	if [ -s "$OUT/splats.txt" ]; then
+		fail "guest splat: $(head -3 "$OUT/splats.txt")"
+	elif grep -qE 'WARNING:|BUG:|Oops|KASAN|refcount_t:|general protection fault|possible circular locking' \
+		"$OUT/console.log" 2>/dev/null; then
+		fail "guest splat in console.log: $(grep -m1 -E 'WARNING:|BUG:|Oops|KASAN|refcount_t:|general protection|circular locking' "$OUT/console.log")"
+	else
+		pass "no kernel splat in the guest"
+	fi
+}
+
+# seed_log_has TEXT: the scenario printed TEXT (its own in-guest checks passed).
+seed_log_has() {
+	if grep -qF -- "$1" "$OUT/scenario.log" 2>/dev/null; then pass "scenario says: $1"; else fail "scenario.log lacks: $1"; fi
+}
+
+# seed_report ARGS...: seed_check_report.py on $OUT/report.json (see its usage).
+seed_report() {
+	local line st=0
+	if [ ! -s "$OUT/report.json" ]; then
+		fail "no report.json in $OUT"
+		return
+	fi
+	python3 "$CHECK" "$OUT/report.json" "$@" > "$OUT/check.log" 2>&1 || st=$?
+	while IFS= read -r line; do
+		case "$line" in
+		FAIL:*) fail "${line#FAIL: }" ;;
+		ok:*) pass "${line#ok: }" ;;
+		*) echo "$line" ;;
+		esac
+	done < "$OUT/check.log"
+	[ "$st" = 0 ] || [ "$st" = 1 ] || fail "seed_check_report.py crashed (exit $st)"
+}
