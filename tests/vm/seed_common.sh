@@ -35,8 +35,8 @@ seed_run() {
 seed_expect_status() {
 	expect_status "$1" "$vm_status" "modrace-vm on $(basename "$OUT")"
 	if [ "$1" != "$vm_status" ]; then
-		tail -15 "$OUT/scenario.log" 2>/dev/null | sed 's/^/  scenario: /'
-		tail -5 "$OUT.stderr" 2>/dev/null | sed 's/^/  modrace-vm: /'
+		tail -15 "$OUT/scenario.log" 2>/dev/null | sed 's/^/  scenario: /' || true
+		tail -5 "$OUT.stderr" 2>/dev/null | sed 's/^/  modrace-vm: /' || true
 	fi
 }
 
