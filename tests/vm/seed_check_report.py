@@ -11,15 +11,18 @@ Runs on the host. Used by tests/vm/seed_*.test.sh; one line per check, "ok: ..."
         SITEMOD when given), with LOCK among its locks_held when given
     --allow RULE[:MODULE]   findings that may appear but are not required
     --site FUNC[@SITEMOD]:VERDICT[:LOCK]
-        the get site(s) in FUNC have that verdict (protected, rcu, by-reference, unverified,
-        finding: the id of a finding); "protected:L" also needs lock L named by the site;
-        "!protected" means any verdict but protected; "protected|rcu" accepts either
+        the get site(s) in FUNC have that verdict (protected, by-reference, unverified, core,
+        finding: the id of a finding); "protected:L" also needs the site protected by L
+        (protected_by; "rcu" for RCU/preemption-disabled sections, "L1|L2" accepts either);
+        "!protected" means any verdict but protected
     --complete              the trace must be complete with no lost events
-    --outstanding MODULE    MODULE must appear among the outstanding references
+    --outstanding MODULE[:FUNC[@SITEMOD]]
+                            an outstanding reference on MODULE (taken in FUNC) at the end
 Any finding that no --expect or --allow matches is a failure.
 
 A site is a symbolized caller like "seed_open+0x3c/0x120 [seed_core]"; FUNC is compared with the
-symbol before the "+", SITEMOD with the name in brackets.
+entry's "function" field when present, else the symbol before the "+"; SITEMOD with the name in
+brackets.
 """
 import argparse
 import json
@@ -77,9 +80,23 @@ def split_func(spec):
     return func, (mod or None)
 
 
-def site_matches(site, func, mod):
-    f, m = parse_site(site)
+def site_matches(entry, func, mod):
+    """A finding or site entry is in FUNC (of module MOD): its "function" field when the
+    report has one, else the symbol in its "site" string; MOD is the [module] of "site"."""
+    f, m = parse_site(entry.get("site"))
+    if isinstance(entry.get("function"), str) and entry["function"]:
+        f = entry["function"].split(".")[0]
     return f == func and (mod is None or m == mod)
+
+
+def names_lock(site, want):
+    """The site's verdict names lock WANT (one of "a|b"): protected_by when the report has it
+    (a lock name, or "rcu"), else anywhere outside locks_held."""
+    alts = want.split("|")
+    if "protected_by" in site:
+        return str(site["protected_by"]) in alts
+    named = json.dumps({k: v for k, v in site.items() if k not in ("locks_held", "held_locks")})
+    return any(re.search(rf"\b{re.escape(a)}\b", named) for a in alts)
 
 
 def main():
@@ -129,7 +146,7 @@ def main():
         func, smod = split_func(funcspec)
         hits = [i for i, fd in enumerate(findings)
                 if fd.get("rule") == rule and fd.get("module") == module
-                and site_matches(fd.get("site"), func, smod)
+                and site_matches(fd, func, smod)
                 and (lock is None or has_lock(fd.get("locks_held"), lock))]
         if hits:
             matched.update(hits)
@@ -160,7 +177,7 @@ def main():
         funcspec, _, want = spec.partition(":")
         func, smod = split_func(funcspec)
         want_verdict, _, want_lock = want.partition(":")
-        chosen = [s for s in sites if site_matches(s.get("site"), func, smod)]
+        chosen = [s for s in sites if site_matches(s, func, smod)]
         if not chosen:
             fail(f"no get site in {funcspec}; sites: "
                  + json.dumps([(s.get('site'), s.get('verdict')) for s in sites]))
@@ -175,21 +192,24 @@ def main():
             else:
                 good = any(vstr.startswith(v) for v in want_verdict.split("|"))
             if good and want_lock and vstr.startswith("protected"):
-                # The lock may be in the verdict string or in its own field, but being merely
-                # held (locks_held) does not make it the protecting lock.
-                named = {k: v for k, v in s.items() if k not in ("locks_held", "held_locks")}
-                good = re.search(rf"\b{re.escape(want_lock)}\b", json.dumps(named)) is not None
+                # Being merely held (locks_held) does not make a lock the protecting one.
+                good = names_lock(s, want_lock)
             desc = f"site {s.get('site')} on {s.get('module')}: verdict {vstr}"
             if good:
                 ok(f"{desc} (wanted {want})")
             else:
                 fail(f"{desc}, wanted {want}: {json.dumps(s)[:300]}")
 
-    for module in args.outstanding:
-        if re.search(rf"\b{re.escape(module)}\b", json.dumps(rep.get("outstanding"))):
-            ok(f"{module} has outstanding references in the report")
+    for spec in args.outstanding:
+        module, _, funcspec = spec.partition(":")
+        outs = [o for o in rep.get("outstanding") or []
+                if isinstance(o, dict) and o.get("module") == module
+                and (not funcspec or site_matches(o, *split_func(funcspec)))]
+        if outs:
+            ok(f"{module} has outstanding references taken at {outs[0].get('site')} "
+               f"(count {outs[0].get('count')})")
         else:
-            fail(f"{module} not among outstanding: {json.dumps(rep.get('outstanding'))[:300]}")
+            fail(f"no outstanding reference on {spec}: {json.dumps(rep.get('outstanding'))[:300]}")
 
     return 1 if failures else 0
 

@@ -13,5 +13,5 @@ seed_log_has "rmmod seed_drv failed busy, as expected"
 seed_log_has "seed-refleak: done"
 seed_report --complete \
 	--expect ref-leak:seed_drv:seed_get_driver_locked@seed_core \
-	--outstanding seed_drv
+	--outstanding seed_drv:seed_get_driver_locked@seed_core
 finish

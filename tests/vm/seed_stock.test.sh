@@ -15,6 +15,6 @@ seed_expect_status 0
 seed_no_splats
 seed_log_has "stock: done"
 seed_report --complete \
-	--site "__get_fs_type:protected|rcu:file_systems_lock" \
+	--site "__get_fs_type:protected:file_systems_lock|rcu" \
 	--site misc_open:protected:misc_mtx
 finish
