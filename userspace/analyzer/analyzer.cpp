@@ -1,0 +1,1394 @@
+// SPDX-License-Identifier: GPL-2.0-only
+//
+// The protocol checker. See docs/protocol.md for the rules and why each decision is made; the
+// comments here say how the model maps onto events.
+//
+// Shape of the state (all bounded by live state):
+//   - Instance: one load of a module, keyed by (pointer, load sequence). Freed instances stay
+//     until a new load reuses their pointer, so a late get on a freed pointer is recognised.
+//   - Site: (target module name, caller ip, op). Sig: (site, lock signature) - the unit the
+//     lock rule judges, since one site can be reached with different locks held.
+//   - Pending judgements: gets waiting for their module's unload to complete, per instance.
+//   - Outstanding references: per instance, per get site and per holding task.
+#include "analyzer/analyzer.h"
+
+#include <algorithm>
+#include <array>
+#include <cstring>
+#include <unordered_map>
+#include <unordered_set>
+
+#include <fmt/format.h>
+
+namespace modrace {
+
+// ---- rule names ----
+
+namespace {
+constexpr std::array<std::string_view, kRuleCount> kRuleNames = {
+    "unprotected-get", "self-get", "self-put", "ref-leak", "get-while-going", "put-underflow",
+    "outstanding"};
+}  // namespace
+
+std::string_view to_string(Rule r) { return kRuleNames[static_cast<int>(r)]; }
+
+std::optional<Rule> rule_from_string(std::string_view s) {
+  for (int i = 0; i < kRuleCount; i++)
+    if (kRuleNames[i] == s) return static_cast<Rule>(i);
+  return std::nullopt;
+}
+
+std::string_view to_string(Severity s) {
+  switch (s) {
+    case Severity::info: return "info";
+    case Severity::warning: return "warning";
+    case Severity::error: return "error";
+  }
+  return "unknown";
+}
+
+std::optional<Severity> severity_from_string(std::string_view s) {
+  if (s == "info") return Severity::info;
+  if (s == "warning") return Severity::warning;
+  if (s == "error") return Severity::error;
+  return std::nullopt;
+}
+
+Severity severity_of(Rule r) {
+  switch (r) {
+    case Rule::self_get: return Severity::warning;
+    case Rule::outstanding: return Severity::info;
+    default: return Severity::error;
+  }
+}
+
+std::string_view rule_summary(Rule r) {
+  switch (r) {
+    case Rule::unprotected_get:
+      return "try_module_get() without a lock shared with the module's unload path";
+    case Rule::self_get: return "try_module_get() on a module from the module's own code";
+    case Rule::self_put:
+      return "module_put() from the module's own code that can drop the last reference";
+    case Rule::ref_leak: return "module unload failed busy with references outstanding";
+    case Rule::get_while_going: return "reference taken on a module being unloaded or freed";
+    case Rule::put_underflow: return "module_put() with no reference outstanding";
+    case Rule::outstanding: return "module references still held when the trace ended";
+  }
+  return "";
+}
+
+std::string_view to_string(SiteVerdict v) {
+  switch (v) {
+    case SiteVerdict::protected_: return "protected";
+    case SiteVerdict::by_reference: return "by-reference";
+    case SiteVerdict::unverified: return "unverified";
+    case SiteVerdict::finding: return "finding";
+    case SiteVerdict::core: return "core";
+  }
+  return "unknown";
+}
+
+uint64_t count_at_or_above(const Report& r, Severity level) {
+  uint64_t n = 0;
+  for (const auto& f : r.findings)
+    if (f.severity >= level) n++;
+  if (level <= Severity::info) n += r.outstanding.size();
+  return n;
+}
+
+std::string finding_id(Rule rule, std::string_view module, std::string_view site) {
+  // FNV-1a 64: stable across runs, machines and compilers (std::hash is not).
+  uint64_t h = 0xcbf29ce484222325ull;
+  auto mix = [&h](std::string_view s) {
+    for (unsigned char c : s) {
+      h ^= c;
+      h *= 0x100000001b3ull;
+    }
+    h ^= 0xff;  // separator, so ("ab","c") != ("a","bc")
+    h *= 0x100000001b3ull;
+  };
+  mix(to_string(rule));
+  mix(module);
+  mix(site);
+  return fmt::format("{:016x}", h);
+}
+
+// ---- the model ----
+
+namespace {
+
+constexpr int64_t kEBUSY = 16;
+constexpr int64_t kEWOULDBLOCK = 11;  // == EAGAIN: delete_module(O_NONBLOCK) on a busy module
+constexpr uint32_t kOTrunc = 01000;   // O_TRUNC: forced unload (CONFIG_MODULE_FORCE_UNLOAD)
+constexpr int32_t kRefBase = 1;       // MODULE_REF_BASE: refcnt of a live module with no users
+
+uint64_t mix64(uint64_t x) {  // splitmix64 finaliser
+  x += 0x9e3779b97f4a7c15ull;
+  x = (x ^ (x >> 30)) * 0xbf58476d1ce4e5b9ull;
+  x = (x ^ (x >> 27)) * 0x94d049bb133111ebull;
+  return x ^ (x >> 31);
+}
+
+// Two holders of one lock exclude each other unless both only read it. Lockdep snapshots do
+// not say read or write: counted as exclusive (documented in docs/protocol.md).
+bool exclusive(LockKind k) {
+  return k != LockKind::rwlock_read && k != LockKind::rwsem_read;
+}
+
+// Functions of the module loader whose refcount operations are the core's own bookkeeping.
+enum class CoreFn : uint8_t { none, init_drop, dep_get, dep_put, other };
+
+CoreFn classify_core_function(std::string_view fn) {
+  // The initial reference, taken in module_unload_init and dropped by do_init_module.
+  if (fn == "do_init_module") return CoreFn::init_drop;
+  // The loader's references on the modules a new module uses (resolve_symbol -> ref_module).
+  if (fn == "ref_module" || fn == "resolve_symbol" || fn == "strong_try_module_get" ||
+      fn == "resolve_symbol_wait" || fn == "simplify_symbols")
+    return CoreFn::dep_get;
+  // Dependency puts in free_module.
+  if (fn == "module_unload_free" || fn == "free_module") return CoreFn::dep_put;
+  if (fn == "load_module" || fn == "module_unload_init" || fn == "try_stop_module" ||
+      fn == "try_release_module_ref" || fn == "__do_sys_delete_module" ||
+      fn == "__se_sys_delete_module" || fn == "__x64_sys_delete_module" ||
+      fn == "__arm64_sys_delete_module")
+    return CoreFn::other;
+  return CoreFn::none;
+}
+
+struct UnloadLockRec {
+  uint64_t addr = 0;
+  uint64_t ip = 0;
+  LockKind kind = LockKind::mutex;
+  std::string via;  // "delete_module" or "driver_unregister(<name>)"
+};
+
+void add_unique(std::vector<UnloadLockRec>& v, const UnloadLockRec& l) {
+  for (const auto& x : v)
+    if (x.addr == l.addr && x.kind == l.kind) return;
+  v.push_back(l);
+}
+
+struct Holder {
+  uint32_t pid = 0;
+  std::vector<uint32_t> sites;  // get sites of the references this task holds, in order taken
+};
+
+struct Instance {
+  uint64_t ptr = 0;
+  uint32_t name_id = 0;
+  uint64_t seq = 0;
+  uint64_t core_start = 0, core_size = 0, init_start = 0, init_size = 0;
+  bool known = true;        // a module_load was seen
+  bool preexisting = false;
+  ModuleState state = ModuleState::live;
+  bool freed = false;
+  bool unloading = false;   // a task is inside delete_module for it
+  bool exit_began = false;  // refcount reached 0 / unregister seen / get refused, while unloading
+  bool forced = false;
+  bool unloaded = false;    // a completed unload was observed
+  bool busy_failed = false;
+  bool initial_ref = false;  // the loader's initial reference, dropped by do_init_module
+  uint32_t core_refs = 0;    // loader references taken on behalf of dependent modules
+  uint64_t user_refs = 0;    // attributed references (site_refs summed)
+  std::unordered_map<uint32_t, uint64_t> site_refs;
+  std::unordered_map<uint32_t, Holder> holders;  // tid -> references it took
+  std::vector<UnloadLockRec> attempt_locks;      // of the delete_module in progress
+  std::vector<UnloadLockRec> driver_locks;       // held at driver_unregister(owner == this)
+  std::unordered_map<uint32_t, uint64_t> pending;  // sig -> gets awaiting the unload verdict
+  std::vector<std::pair<uint64_t, uint64_t>> deps;  // (ptr, seq) of modules this one pins
+
+  // Accounting starts from a known zero only for instances loaded during the recording.
+  bool exact() const { return known && !preexisting; }
+  bool contains(uint64_t ip) const {
+    return (ip >= core_start && ip - core_start < core_size) ||
+           (ip >= init_start && ip - init_start < init_size);
+  }
+};
+
+struct Site {
+  uint32_t name_id = 0;  // target module
+  uint64_t caller_ip = 0;
+  EventKind op = EventKind::try_module_get;
+  int64_t caller_mod = -1;  // name id of the module whose text holds caller_ip, -1 vmlinux
+  uint64_t caller_off = 0;
+  bool caller_in_init = false;
+  uint64_t count = 0;
+  uint64_t by_ref = 0, prot_lock = 0, prot_rcu = 0, unprotected = 0, no_unload = 0,
+           lock_incomplete = 0, core = 0, self = 0, fallback = 0;
+  HeldLock protecting{};
+  bool has_protecting = false;
+  std::vector<HeldLock> locks_seen;  // union over its sigs, capped
+  // First occurrence.
+  StackId stack = 0;
+  uint32_t pid = 0, tid = 0;
+  Comm comm{};
+  uint64_t ts = 0;
+};
+
+struct Sig {
+  uint32_t site = 0;
+  LockContext locks;
+  bool incomplete = false;
+  StackId stack = 0;
+  uint32_t pid = 0, tid = 0;
+  Comm comm{};
+  uint64_t ts = 0;
+};
+
+struct FindingAcc {
+  Rule rule = Rule::unprotected_get;
+  uint32_t name_id = 0;
+  uint32_t site = 0;  // index into sites_ for get rules; unused for puts
+  bool has_site = false;
+  // For put rules (no Site record): the caller.
+  uint64_t caller_ip = 0;
+  int64_t caller_mod = -1;
+  uint64_t caller_off = 0;
+  bool caller_in_init = false;
+  EventKind op = EventKind::try_module_get;
+  uint64_t count = 0;
+  StackId stack = 0;
+  uint32_t pid = 0, tid = 0;
+  Comm comm{};
+  uint64_t ts = 0;
+  LockContext locks;
+  int32_t refcount = -1;
+  std::vector<UnloadLockRec> unload_locks;
+  std::string detail;
+  bool loss_sensitive = false;  // lost events could explain it
+  bool lock_sensitive = false;  // lost lock information could explain it
+  bool announced = false;
+};
+
+struct Caller {
+  Instance* inst = nullptr;  // module whose text holds the ip, nullptr for vmlinux
+  CoreFn core = CoreFn::none;
+  bool resolved = false;  // a symbol named the ip
+};
+
+struct TaskUnload {
+  uint64_t ptr = 0, seq = 0;
+};
+
+std::string lock_context_text(const LockContext& lc) {
+  std::vector<std::string> parts;
+  if (lc.rcu_depth) parts.push_back(fmt::format("rcu_read_lock held (depth {})", lc.rcu_depth));
+  if (lc.preempt_count) parts.push_back(fmt::format("preempt_count 0x{:x}", lc.preempt_count));
+  if (lc.irqs_disabled) parts.push_back("irqs disabled");
+  if (lc.in_interrupt) parts.push_back("in interrupt (locks not tracked)");
+  if (lc.truncated) parts.push_back("more locks held than captured");
+  if (lc.provider == LockProvider::off) parts.push_back("lock tracking off");
+  std::string s;
+  for (size_t i = 0; i < parts.size(); i++) s += (i ? ", " : "") + parts[i];
+  return s;
+}
+
+bool lock_info_incomplete(const LockContext& lc) {
+  return lc.truncated || lc.provider == LockProvider::off || lc.in_interrupt;
+}
+
+}  // namespace
+
+class Analyzer::Impl {
+ public:
+  explicit Impl(AnalyzerOptions opts) : opts_(std::move(opts)) {}
+
+  void consume(const Event& ev, const EventSource& src);
+  std::vector<Finding> take_new_findings(const EventSource& src);
+  Report finish(const EventSource& src);
+  uint64_t events() const { return events_; }
+
+ private:
+  // -- event handlers --
+  void on_load(const Event& ev, const ModuleLoad& l);
+  void on_state(const ModuleStateChange& s);
+  void on_free(const ModuleFree& f);
+  void on_delete_module(const Event& ev, const DeleteModule& d);
+  void on_refcount(const Event& ev, const EventSource& src);
+  void on_get(const Event& ev, const RefcountOp& r, Instance& inst, const Caller& c);
+  void on_put(const Event& ev, const RefcountOp& r, Instance& inst, const Caller& c);
+  void on_driver_unregister(const Event& ev, const DriverOp& d);
+  Instance* unloading_instance(uint32_t tid);
+
+  // -- model --
+  uint32_t intern_name(std::string_view name);
+  Instance& instance_for(uint64_t ptr);
+  Caller classify(uint64_t ip, const EventSource& src);
+  void rebuild_ranges();
+  uint32_t site_for(uint32_t name_id, const RefcountOp& r, EventKind op, const Caller& c,
+                    const Event& ev);
+  uint32_t sig_for(uint32_t site, const LockContext& lc, const Event& ev);
+  int64_t release_ref(Instance& inst, uint32_t tid);
+  void commit_unload(Instance& inst);
+  void judge(uint32_t sig, uint64_t count, const std::vector<UnloadLockRec>& profile,
+             bool fallback);
+  FindingAcc& finding(Rule rule, uint32_t name_id, uint64_t caller_ip, bool* created);
+  FindingAcc& site_finding(Rule rule, uint32_t site_idx, const Event* ev);
+  FindingAcc& put_finding(Rule rule, Instance& inst, const Event& ev, const RefcountOp& r,
+                          const Caller& c);
+  void drop_instance_refs(Instance& inst);
+
+  // -- report --
+  bool lossy(const EventSource& src) const;
+  bool lock_lossy(const EventSource& src) const;
+  std::string site_text(uint64_t ip, int64_t caller_mod, uint64_t off, bool in_init,
+                        const SymbolTable& syms, std::string* function) const;
+  Frame frame(uint64_t addr, const SymbolTable& syms) const;
+  LockDesc lock_desc(uint64_t addr, LockKind kind, uint64_t ip, const SymbolTable& syms) const;
+  Finding build_finding(const FindingAcc& a, const EventSource& src) const;
+  std::string fix_for(const Finding& f, const FindingAcc& a) const;
+
+  AnalyzerOptions opts_;
+  uint64_t events_ = 0;
+  uint64_t load_seq_ = 0;
+  uint64_t unloads_seen_ = 0;
+  uint64_t modules_seen_ = 0;
+
+  std::vector<std::string> names_;
+  std::unordered_map<std::string, uint32_t> name_ids_;
+  std::vector<Instance*> current_by_name_;  // name id -> the live (or last) instance
+  // name id -> lock set of the latest completed unload, for instances never unloaded
+  std::unordered_map<uint32_t, std::vector<UnloadLockRec>> name_profile_;
+
+  std::unordered_map<uint64_t, std::unique_ptr<Instance>> by_ptr_;
+  uint64_t cache_ptr_ = 0;
+  Instance* cache_inst_ = nullptr;
+
+  struct Range {
+    uint64_t start, end;
+    Instance* inst;
+  };
+  std::vector<Range> ranges_;  // text of live instances, sorted; then freed ones as fallback
+  std::vector<Range> freed_ranges_;
+  bool ranges_dirty_ = false;
+  std::unordered_map<uint64_t, Caller> core_cache_;  // vmlinux ips are stable for the trace
+
+  std::vector<Site> sites_;
+  std::unordered_map<uint64_t, uint32_t> site_index_;  // hash -> first candidate
+  std::vector<Sig> sigs_;
+  std::unordered_map<uint64_t, uint32_t> sig_index_;
+
+  std::vector<FindingAcc> findings_;
+  std::unordered_map<uint64_t, uint32_t> finding_index_;
+  std::vector<uint32_t> new_findings_;
+
+  std::unordered_map<uint32_t, TaskUnload> unloaders_;  // tid -> module being deleted
+  // tid -> modules the loader pinned for the module this task is loading (ref_module)
+  std::unordered_map<uint32_t, std::vector<std::pair<uint64_t, uint64_t>>> pending_deps_;
+};
+
+// ---- names and instances ----
+
+uint32_t Analyzer::Impl::intern_name(std::string_view name) {
+  auto it = name_ids_.find(std::string(name));
+  if (it != name_ids_.end()) return it->second;
+  auto id = static_cast<uint32_t>(names_.size());
+  names_.emplace_back(name);
+  name_ids_.emplace(std::string(name), id);
+  current_by_name_.push_back(nullptr);
+  return id;
+}
+
+Instance& Analyzer::Impl::instance_for(uint64_t ptr) {
+  if (ptr == cache_ptr_ && cache_inst_) return *cache_inst_;
+  auto it = by_ptr_.find(ptr);
+  if (it == by_ptr_.end()) {
+    // A module never seen loading (the recorder should have synthesised a preexisting load):
+    // named by its pointer, accounting unknown.
+    auto inst = std::make_unique<Instance>();
+    inst->ptr = ptr;
+    inst->known = false;
+    inst->preexisting = true;
+    inst->seq = ++load_seq_;
+    inst->name_id = intern_name(fmt::format("0x{:x}", ptr));
+    current_by_name_[inst->name_id] = inst.get();
+    it = by_ptr_.emplace(ptr, std::move(inst)).first;
+  }
+  cache_ptr_ = ptr;
+  cache_inst_ = it->second.get();
+  return *cache_inst_;
+}
+
+void Analyzer::Impl::rebuild_ranges() {
+  ranges_.clear();
+  freed_ranges_.clear();
+  for (auto& [ptr, inst] : by_ptr_) {
+    auto& v = inst->freed ? freed_ranges_ : ranges_;
+    if (inst->core_size) v.push_back({inst->core_start, inst->core_start + inst->core_size,
+                                      inst.get()});
+    if (inst->init_size) v.push_back({inst->init_start, inst->init_start + inst->init_size,
+                                      inst.get()});
+  }
+  auto by_start = [](const Range& a, const Range& b) { return a.start < b.start; };
+  std::sort(ranges_.begin(), ranges_.end(), by_start);
+  std::sort(freed_ranges_.begin(), freed_ranges_.end(), by_start);
+  ranges_dirty_ = false;
+}
+
+Caller Analyzer::Impl::classify(uint64_t ip, const EventSource& src) {
+  if (ranges_dirty_) rebuild_ranges();
+  auto find_in = [ip](const std::vector<Range>& v) -> Instance* {
+    auto it = std::upper_bound(v.begin(), v.end(), ip,
+                               [](uint64_t a, const Range& r) { return a < r.start; });
+    if (it == v.begin()) return nullptr;
+    --it;
+    return ip < it->end ? it->inst : nullptr;
+  };
+  if (Instance* i = find_in(ranges_)) return {i, CoreFn::none, true};
+  if (Instance* i = find_in(freed_ranges_)) return {i, CoreFn::none, true};
+  auto it = core_cache_.find(ip);
+  if (it != core_cache_.end()) return it->second;
+  Caller c;
+  auto r = src.symbols().resolve(ip);
+  if (r.symbol && r.symbol->module.empty()) {
+    c.resolved = true;
+    c.core = classify_core_function(r.symbol->name);
+  }
+  // Only cache once symbols exist: a live source may fill its table after the first events.
+  if (!src.symbols().empty()) core_cache_.emplace(ip, c);
+  return c;
+}
+
+uint32_t Analyzer::Impl::site_for(uint32_t name_id, const RefcountOp& r, EventKind op,
+                                  const Caller& c, const Event& ev) {
+  uint64_t h = mix64(r.caller_ip ^ (uint64_t(name_id) << 40) ^ (uint64_t(op) << 56));
+  for (;; h++) {
+    auto it = site_index_.find(h);
+    if (it == site_index_.end()) break;
+    const Site& s = sites_[it->second];
+    if (s.caller_ip == r.caller_ip && s.name_id == name_id && s.op == op) return it->second;
+  }
+  Site s;
+  s.name_id = name_id;
+  s.caller_ip = r.caller_ip;
+  s.op = op;
+  if (c.inst) {
+    s.caller_mod = c.inst->name_id;
+    bool in_core = r.caller_ip >= c.inst->core_start &&
+                   r.caller_ip - c.inst->core_start < c.inst->core_size;
+    s.caller_in_init = !in_core;
+    s.caller_off = r.caller_ip - (in_core ? c.inst->core_start : c.inst->init_start);
+  }
+  s.stack = ev.stack;
+  s.pid = ev.pid;
+  s.tid = ev.tid;
+  s.comm = ev.comm;
+  s.ts = ev.ts_ns;
+  auto idx = static_cast<uint32_t>(sites_.size());
+  sites_.push_back(std::move(s));
+  site_index_.emplace(h, idx);
+  return idx;
+}
+
+uint32_t Analyzer::Impl::sig_for(uint32_t site, const LockContext& lc, const Event& ev) {
+  // Only what decides protection is part of the signature: which locks (address, kind),
+  // whether a grace period is blocked, whether the snapshot is complete.
+  bool incomplete = lock_info_incomplete(lc);
+  uint64_t h = mix64(site) ^ (lc.blocks_grace_period() ? 0x51ull : 0) ^ (incomplete ? 0xa3ull : 0);
+  for (const auto& l : lc.held()) h = mix64(h ^ l.addr ^ (uint64_t(l.kind) << 60));
+  auto same = [&](const Sig& s) {
+    if (s.site != site || s.incomplete != incomplete ||
+        s.locks.blocks_grace_period() != lc.blocks_grace_period() ||
+        s.locks.nr_locks != lc.nr_locks)
+      return false;
+    for (int i = 0; i < lc.nr_locks; i++)
+      if (s.locks.locks[i].addr != lc.locks[i].addr || s.locks.locks[i].kind != lc.locks[i].kind)
+        return false;
+    return true;
+  };
+  for (;; h++) {
+    auto it = sig_index_.find(h);
+    if (it == sig_index_.end()) break;
+    if (same(sigs_[it->second])) return it->second;
+  }
+  Sig s;
+  s.site = site;
+  s.locks = lc;
+  s.incomplete = incomplete;
+  s.stack = ev.stack;
+  s.pid = ev.pid;
+  s.tid = ev.tid;
+  s.comm = ev.comm;
+  s.ts = ev.ts_ns;
+  auto idx = static_cast<uint32_t>(sigs_.size());
+  sigs_.push_back(std::move(s));
+  sig_index_.emplace(h, idx);
+  // Keep the site's union of locks for the per-site summary.
+  auto& seen = sites_[site].locks_seen;
+  for (const auto& l : lc.held()) {
+    bool have = false;
+    for (const auto& x : seen) have |= x.addr == l.addr && x.kind == l.kind;
+    if (!have && seen.size() < 16) seen.push_back(l);
+  }
+  return idx;
+}
+
+FindingAcc& Analyzer::Impl::finding(Rule rule, uint32_t name_id, uint64_t caller_ip,
+                                    bool* created) {
+  uint64_t h = mix64(caller_ip ^ (uint64_t(name_id) << 40) ^ (uint64_t(rule) << 58));
+  for (;; h++) {
+    auto it = finding_index_.find(h);
+    if (it == finding_index_.end()) break;
+    auto& f = findings_[it->second];
+    if (f.rule == rule && f.name_id == name_id && f.caller_ip == caller_ip) {
+      *created = false;
+      return f;
+    }
+  }
+  auto idx = static_cast<uint32_t>(findings_.size());
+  findings_.emplace_back();
+  finding_index_.emplace(h, idx);
+  new_findings_.push_back(idx);
+  auto& f = findings_.back();
+  f.rule = rule;
+  f.name_id = name_id;
+  f.caller_ip = caller_ip;
+  *created = true;
+  return f;
+}
+
+FindingAcc& Analyzer::Impl::site_finding(Rule rule, uint32_t site_idx, const Event* ev) {
+  const Site& s = sites_[site_idx];
+  bool created = false;
+  auto& f = finding(rule, s.name_id, s.caller_ip, &created);
+  if (created) {
+    f.site = site_idx;
+    f.has_site = true;
+    f.caller_mod = s.caller_mod;
+    f.caller_off = s.caller_off;
+    f.caller_in_init = s.caller_in_init;
+    f.op = s.op;
+    if (ev) {
+      f.stack = ev->stack;
+      f.pid = ev->pid;
+      f.tid = ev->tid;
+      f.comm = ev->comm;
+      f.ts = ev->ts_ns;
+      if (auto* lc = ev->locks()) f.locks = *lc;
+      if (ev->kind == EventKind::try_module_get || ev->kind == EventKind::module_get)
+        f.refcount = ev->refcount().refcount;
+    } else {
+      f.stack = s.stack;
+      f.pid = s.pid;
+      f.tid = s.tid;
+      f.comm = s.comm;
+      f.ts = s.ts;
+    }
+  }
+  return f;
+}
+
+FindingAcc& Analyzer::Impl::put_finding(Rule rule, Instance& inst, const Event& ev,
+                                        const RefcountOp& r, const Caller& c) {
+  bool created = false;
+  auto& f = finding(rule, inst.name_id, r.caller_ip, &created);
+  if (created) {
+    f.op = ev.kind;
+    if (c.inst) {
+      f.caller_mod = c.inst->name_id;
+      bool in_core = r.caller_ip >= c.inst->core_start &&
+                     r.caller_ip - c.inst->core_start < c.inst->core_size;
+      f.caller_in_init = !in_core;
+      f.caller_off = r.caller_ip - (in_core ? c.inst->core_start : c.inst->init_start);
+    }
+    f.stack = ev.stack;
+    f.pid = ev.pid;
+    f.tid = ev.tid;
+    f.comm = ev.comm;
+    f.ts = ev.ts_ns;
+    f.locks = r.locks;
+    f.refcount = r.refcount;
+  }
+  return f;
+}
+
+// ---- events ----
+
+void Analyzer::Impl::consume(const Event& ev, const EventSource& src) {
+  events_++;
+  switch (ev.kind) {
+    case EventKind::try_module_get:
+    case EventKind::module_get:
+    case EventKind::module_put: on_refcount(ev, src); break;
+    case EventKind::module_load: on_load(ev, std::get<ModuleLoad>(ev.data)); break;
+    case EventKind::module_state: on_state(std::get<ModuleStateChange>(ev.data)); break;
+    case EventKind::module_free: on_free(std::get<ModuleFree>(ev.data)); break;
+    case EventKind::delete_module: on_delete_module(ev, std::get<DeleteModule>(ev.data)); break;
+    case EventKind::driver_register: break;
+    case EventKind::driver_unregister: on_driver_unregister(ev, ev.driver()); break;
+    case EventKind::unload_lock:
+      if (Instance* inst = unloading_instance(ev.tid)) {
+        const auto& u = std::get<UnloadLock>(ev.data);
+        add_unique(inst->attempt_locks, {u.lock, u.ip, u.kind, "delete_module"});
+      }
+      break;
+    case EventKind::unload_rcu_sync:
+      // Recorded for completeness: free_module always waits for a grace period, so a
+      // completed unload is what the RCU variant relies on (docs/protocol.md).
+      break;
+  }
+}
+
+void Analyzer::Impl::on_load(const Event& ev, const ModuleLoad& l) {
+  auto inst = std::make_unique<Instance>();
+  inst->ptr = l.module;
+  inst->seq = ++load_seq_;
+  inst->name_id = intern_name(l.name);
+  inst->core_start = l.core_text_start;
+  inst->core_size = l.core_text_size;
+  inst->init_start = l.init_text_start;
+  inst->init_size = l.init_text_size;
+  inst->preexisting = l.preexisting;
+  // try_module_get succeeds on COMING modules; module_load fires in COMING just before init.
+  inst->state = l.preexisting ? ModuleState::live : ModuleState::coming;
+  inst->initial_ref = !l.preexisting;
+  if (auto it = pending_deps_.find(ev.tid); it != pending_deps_.end()) {
+    inst->deps = std::move(it->second);
+    pending_deps_.erase(it);
+  }
+  modules_seen_++;
+  auto it = by_ptr_.find(l.module);
+  if (it != by_ptr_.end()) {
+    // Pointer reuse: the old instance is gone for good. Its verdicts were taken at its unload;
+    // what is still pending is judged against the module's last unload or left unverified.
+    Instance& old = *it->second;
+    if (old.freed && !old.unloaded) commit_unload(old);
+    for (auto& [sig, n] : old.pending) {
+      auto p = name_profile_.find(old.name_id);
+      if (p != name_profile_.end())
+        judge(sig, n, p->second, true);
+      else
+        sites_[sigs_[sig].site].no_unload += n;
+    }
+    if (current_by_name_[old.name_id] == &old) current_by_name_[old.name_id] = nullptr;
+    for (auto u = unloaders_.begin(); u != unloaders_.end();)
+      u = (u->second.ptr == old.ptr && u->second.seq == old.seq) ? unloaders_.erase(u) : ++u;
+    it->second = std::move(inst);
+  } else {
+    it = by_ptr_.emplace(l.module, std::move(inst)).first;
+  }
+  current_by_name_[it->second->name_id] = it->second.get();
+  cache_inst_ = nullptr;
+  ranges_dirty_ = true;
+}
+
+void Analyzer::Impl::on_state(const ModuleStateChange& s) {
+  Instance& inst = instance_for(s.module);
+  inst.state = s.state;
+  if (s.state == ModuleState::live && inst.initial_ref && inst.exact()) {
+    // Nothing to do: do_init_module drops the initial reference right after going LIVE.
+  }
+}
+
+void Analyzer::Impl::on_free(const ModuleFree& f) {
+  Instance& inst = instance_for(f.module);
+  inst.freed = true;
+  inst.state = ModuleState::going;
+  ranges_dirty_ = true;
+  // A free with no delete_module in progress is a failed init: nothing else will complete
+  // the unload, so take the verdict now. Otherwise delete_module's exit does it, so that the
+  // locks free_module takes are part of the unload path.
+  if (!inst.unloading) commit_unload(inst);
+}
+
+Instance* Analyzer::Impl::unloading_instance(uint32_t tid) {
+  auto it = unloaders_.find(tid);
+  if (it == unloaders_.end()) return nullptr;
+  auto p = by_ptr_.find(it->second.ptr);
+  if (p == by_ptr_.end() || p->second->seq != it->second.seq) return nullptr;
+  return p->second.get();
+}
+
+void Analyzer::Impl::on_delete_module(const Event& ev, const DeleteModule& d) {
+  if (d.phase == Phase::enter) {
+    auto n = name_ids_.find(d.name);
+    if (n == name_ids_.end()) return;  // a module we know nothing about (or a typo)
+    Instance* inst = current_by_name_[n->second];
+    if (!inst || inst->freed) return;
+    inst->unloading = true;
+    inst->exit_began = false;
+    inst->forced = (d.flags & kOTrunc) != 0;
+    inst->attempt_locks.clear();
+    unloaders_[ev.tid] = {inst->ptr, inst->seq};
+    return;
+  }
+  Instance* inst = unloading_instance(ev.tid);
+  unloaders_.erase(ev.tid);
+  if (!inst) return;
+  inst->unloading = false;
+  if (d.ret == 0) {
+    commit_unload(*inst);
+    return;
+  }
+  inst->exit_began = false;
+  inst->attempt_locks.clear();  // a failed unload ran no exit path and proves nothing
+  if (d.ret != -kEBUSY && d.ret != -kEWOULDBLOCK) return;
+  inst->busy_failed = true;
+  // ref-leak: every attributed reference outstanding now, by the site that took it.
+  for (auto& [site, n] : inst->site_refs) {
+    auto& f = site_finding(Rule::ref_leak, site, nullptr);
+    f.count = std::max(f.count, n);
+    f.loss_sensitive = true;
+  }
+}
+
+void Analyzer::Impl::on_driver_unregister(const Event& ev, const DriverOp& d) {
+  if (!d.owner) return;
+  Instance& inst = instance_for(d.owner);
+  if (d.phase != Phase::enter) return;
+  for (const auto& l : d.locks.held())
+    add_unique(inst.driver_locks,
+               {l.addr, l.acquire_ip, l.kind, fmt::format("driver_unregister({})", d.name)});
+  if (Instance* u = unloading_instance(ev.tid); u == &inst) inst.exit_began = true;
+}
+
+void Analyzer::Impl::on_refcount(const Event& ev, const EventSource& src) {
+  const RefcountOp& r = ev.refcount();
+  if (!r.module) return;  // try_module_get(NULL): no module involved
+  Instance& inst = instance_for(r.module);
+  if (inst.unloading && r.refcount == 0) inst.exit_began = true;  // try_stop_module succeeded
+  Caller c = classify(r.caller_ip, src);
+  if (ev.kind == EventKind::module_put)
+    on_put(ev, r, inst, c);
+  else
+    on_get(ev, r, inst, c);
+}
+
+void Analyzer::Impl::on_get(const Event& ev, const RefcountOp& r, Instance& inst,
+                            const Caller& c) {
+  bool success = ev.kind == EventKind::module_get || r.success;
+  if (!success && inst.unloading) inst.exit_began = true;  // the kernel refused: GOING
+
+  uint32_t site = site_for(inst.name_id, r, ev.kind, c, ev);
+  Site* s = &sites_[site];
+  s->count++;
+
+  if (c.core == CoreFn::dep_get || c.core == CoreFn::other) {
+    // The module loader pinning a dependency (or other core bookkeeping): never a finding.
+    s->core++;
+    if (success) {
+      inst.core_refs++;
+      if (c.core == CoreFn::dep_get) pending_deps_[ev.tid].push_back({inst.ptr, inst.seq});
+    }
+    return;
+  }
+
+  // get-while-going: the race window was actually hit. A refused get on GOING is the kernel
+  // doing its job; a get of any kind after module_free touched freed memory.
+  if (inst.freed || (success && (inst.state == ModuleState::going || inst.exit_began))) {
+    auto& f = site_finding(Rule::get_while_going, site, &ev);
+    f.count++;
+    f.loss_sensitive = true;
+    if (f.detail.empty())
+      f.detail = inst.freed ? "after module_free" : inst.exit_began && inst.state != ModuleState::going
+                                                        ? "while its unload was running"
+                                                        : "while it was GOING";
+    s = &sites_[site];
+  }
+
+  // by-reference: the caller already pins the module.
+  bool by_ref = false;
+  if (auto h = inst.holders.find(ev.tid); h != inst.holders.end() && !h->second.sites.empty())
+    by_ref = true;
+  else if (c.inst && c.inst != &inst)
+    for (auto& d : c.inst->deps) by_ref |= d.first == inst.ptr && d.second == inst.seq;
+
+  if (c.inst == &inst) {
+    // Code inside the module itself. For try_module_get that is self-get; for __module_get
+    // (documented as "you must already hold a reference") it is the usual THIS_MODULE pin.
+    if (ev.kind == EventKind::try_module_get) {
+      auto& f = site_finding(Rule::self_get, site, &ev);
+      f.count++;
+      if (by_ref && f.detail.empty()) f.detail = "the task already held a reference";
+    }
+    sites_[site].self++;
+  } else if (by_ref) {
+    s->by_ref++;
+  } else if (inst.unloaded) {
+    // Its unload already completed (a get on a freed pointer): judge right away.
+    judge(sig_for(site, r.locks, ev), 1, inst.attempt_locks, false);  // == its unload path
+  } else {
+    inst.pending[sig_for(site, r.locks, ev)]++;
+  }
+
+  if (success && !inst.freed) {
+    inst.user_refs++;
+    inst.site_refs[site]++;
+    auto& h = inst.holders[ev.tid];
+    h.pid = ev.pid;
+    h.sites.push_back(site);
+  }
+}
+
+int64_t Analyzer::Impl::release_ref(Instance& inst, uint32_t tid) {
+  auto dec_site = [&inst](uint32_t site) {
+    auto it = inst.site_refs.find(site);
+    if (--it->second == 0) inst.site_refs.erase(it);
+    inst.user_refs--;
+  };
+  // The task's own latest reference first (the common open/close pairing).
+  if (auto h = inst.holders.find(tid); h != inst.holders.end()) {
+    uint32_t site = h->second.sites.back();
+    h->second.sites.pop_back();
+    if (h->second.sites.empty()) inst.holders.erase(h);
+    dec_site(site);
+    return site;
+  }
+  if (inst.user_refs == 0) return -1;
+  // Another task's reference (fput from a worker, a put in a completion...). Which one is a
+  // guess: the site with the fewest outstanding, so that a leaking site keeps its count.
+  uint32_t best = 0;
+  uint64_t best_n = UINT64_MAX;
+  for (auto& [site, n] : inst.site_refs)
+    if (n < best_n || (n == best_n && site < best)) best = site, best_n = n;
+  for (auto h = inst.holders.begin(); h != inst.holders.end(); ++h) {
+    auto& v = h->second.sites;
+    auto it = std::find(v.begin(), v.end(), best);
+    if (it == v.end()) continue;
+    v.erase(it);
+    if (v.empty()) inst.holders.erase(h);
+    break;
+  }
+  dec_site(best);
+  return best;
+}
+
+void Analyzer::Impl::on_put(const Event& ev, const RefcountOp& r, Instance& inst,
+                            const Caller& c) {
+  if (inst.freed || inst.unloaded) return;  // forced unload aftermath: nothing left to account
+  // Core bookkeeping: the initial reference and the dependency puts.
+  if (!c.inst) {
+    if (c.core == CoreFn::init_drop || (!c.resolved && inst.initial_ref)) {
+      // Without symbols, the first core put after load is do_init_module's (docs/protocol.md).
+      if (inst.initial_ref) {
+        inst.initial_ref = false;
+        return;
+      }
+    }
+    if (c.core == CoreFn::dep_put) {
+      if (inst.core_refs) inst.core_refs--;
+      return;
+    }
+    if (c.core == CoreFn::other) return;
+  }
+
+  int64_t released = release_ref(inst, ev.tid);
+
+  // put-underflow: the kernel's own count when present (no loss can explain it), else our
+  // accounting when it is exact.
+  bool underflow = false, from_field = false;
+  if (r.refcount >= 0) {
+    underflow = r.refcount < kRefBase;
+    from_field = true;
+  } else {
+    underflow = released < 0 && inst.exact() && !inst.initial_ref && inst.core_refs == 0;
+  }
+  if (underflow) {
+    auto& f = put_finding(Rule::put_underflow, inst, ev, r, c);
+    f.count++;
+    f.loss_sensitive |= !from_field;
+    return;
+  }
+
+  if (c.inst != &inst) return;
+  // self-put: the module's own code dropped what may be the last reference.
+  bool last = false, could = false;
+  if (r.refcount >= 0)
+    last = r.refcount <= kRefBase;
+  else
+    last = inst.exact() && inst.user_refs == 0 && inst.core_refs == 0 && !inst.initial_ref;
+  if (!last && inst.core_refs == 0 && !inst.initial_ref && inst.user_refs > 0 &&
+      (r.refcount < 0 || uint64_t(r.refcount - kRefBase) == inst.user_refs)) {
+    // Every remaining reference is attributed, and none is held by the putting process: they
+    // can all be dropped while this code still runs.
+    could = true;
+    for (auto& [tid, h] : inst.holders) could &= h.pid != ev.pid;
+  }
+  if (!last && !could) return;
+  auto& f = put_finding(Rule::self_put, inst, ev, r, c);
+  f.count++;
+  if (f.detail.empty())
+    f.detail = last ? "dropped the last reference"
+                    : fmt::format("could drop the last reference: the {} remaining belong to "
+                                  "other processes", inst.user_refs);
+  f.loss_sensitive |= r.refcount < 0 || could;
+}
+
+// ---- unload verdicts ----
+
+void Analyzer::Impl::commit_unload(Instance& inst) {
+  if (inst.unloaded) return;
+  inst.unloaded = true;
+  unloads_seen_++;
+  std::vector<UnloadLockRec> profile = inst.attempt_locks;
+  for (const auto& l : inst.driver_locks) add_unique(profile, l);
+  inst.attempt_locks = profile;  // kept as this instance's unload path
+  for (auto& [sig, n] : inst.pending) judge(sig, n, profile, false);
+  inst.pending.clear();
+  name_profile_[inst.name_id] = std::move(profile);
+  drop_instance_refs(inst);
+}
+
+void Analyzer::Impl::drop_instance_refs(Instance& inst) {
+  // After a completed (possibly forced) unload the references are gone with the module.
+  inst.site_refs.clear();
+  inst.holders.clear();
+  inst.user_refs = 0;
+}
+
+void Analyzer::Impl::judge(uint32_t sig_idx, uint64_t count,
+                           const std::vector<UnloadLockRec>& profile, bool fallback) {
+  const Sig& sig = sigs_[sig_idx];
+  Site& site = sites_[sig.site];
+  if (fallback) site.fallback += count;
+  // RCU variant: free_module waits for a grace period before freeing module memory, so a get
+  // that blocks grace periods cannot see the memory freed under it.
+  if (sig.locks.blocks_grace_period()) {
+    site.prot_rcu += count;
+    return;
+  }
+  for (const auto& h : sig.locks.held())
+    for (const auto& u : profile)
+      if (h.addr == u.addr && (exclusive(h.kind) || exclusive(u.kind))) {
+        site.prot_lock += count;
+        if (!site.has_protecting) site.protecting = h, site.has_protecting = true;
+        return;
+      }
+  if (sig.incomplete) {
+    site.lock_incomplete += count;
+    return;
+  }
+  site.unprotected += count;
+  bool created = false;
+  auto& f = finding(Rule::unprotected_get, site.name_id, site.caller_ip, &created);
+  if (created) {
+    f.site = sig.site;
+    f.has_site = true;
+    f.caller_mod = site.caller_mod;
+    f.caller_off = site.caller_off;
+    f.caller_in_init = site.caller_in_init;
+    f.op = site.op;
+    f.stack = sig.stack;
+    f.pid = sig.pid;
+    f.tid = sig.tid;
+    f.comm = sig.comm;
+    f.ts = sig.ts;
+    f.locks = sig.locks;
+    f.unload_locks = profile;
+    f.loss_sensitive = true;
+    f.lock_sensitive = true;
+    if (fallback) f.detail = "judged against an earlier unload of the module";
+  }
+  f.count += count;
+}
+
+// ---- findings as the user sees them ----
+
+bool Analyzer::Impl::lossy(const EventSource& src) const {
+  return src.meta().drops.lost_events() > 0;
+}
+
+bool Analyzer::Impl::lock_lossy(const EventSource& src) const {
+  return src.meta().drops.lost_lock_info() > 0;
+}
+
+std::string Analyzer::Impl::site_text(uint64_t ip, int64_t caller_mod, uint64_t off,
+                                      bool in_init, const SymbolTable& syms,
+                                      std::string* function) const {
+  // Symbolized, never raw, where possible: the id built from it must survive reboots (KASLR).
+  auto r = syms.resolve(ip);
+  if (r.symbol) {
+    if (function) *function = r.symbol->name;
+    if (r.symbol->module.empty()) return fmt::format("{}+0x{:x}", r.symbol->name, r.offset);
+    return fmt::format("{}+0x{:x} [{}]", r.symbol->name, r.offset, r.symbol->module);
+  }
+  if (caller_mod >= 0)  // module-relative: stable across loads even without symbols
+    return fmt::format("{}+0x{:x} [{}]", in_init ? ".init.text" : ".text", off,
+                       names_[caller_mod]);
+  return fmt::format("0x{:x}", ip);
+}
+
+Frame Analyzer::Impl::frame(uint64_t addr, const SymbolTable& syms) const {
+  Frame f;
+  f.addr = addr;
+  f.text = opts_.format_frame ? opts_.format_frame(addr, syms) : syms.format(addr);
+  auto r = syms.resolve(addr);
+  if (r.symbol) {
+    f.function = r.symbol->name;
+    f.module = r.symbol->module;
+  }
+  if (opts_.locate)
+    if (auto loc = opts_.locate(addr, syms)) f.file = loc->file, f.line = loc->line;
+  return f;
+}
+
+LockDesc Analyzer::Impl::lock_desc(uint64_t addr, LockKind kind, uint64_t ip,
+                                   const SymbolTable& syms) const {
+  LockDesc d;
+  d.addr = addr;
+  d.kind = kind;
+  if (auto n = syms.name_data(addr)) {
+    d.name = *n;
+    d.is_static = true;
+  } else {
+    d.name = fmt::format("0x{:x}", addr);
+  }
+  if (ip) d.acquired_at = syms.format(ip);
+  return d;
+}
+
+std::string Analyzer::Impl::fix_for(const Finding& f, const FindingAcc& a) const {
+  const std::string fn = f.function.empty() ? f.site : f.function;
+  switch (f.rule) {
+    case Rule::unprotected_get:
+    case Rule::get_while_going: {
+      // Suggest the lock the module's unregister path takes: the one held at driver_unregister
+      // first, then delete_module's, skipping module_mutex (the loader's own lock).
+      const LockDesc* best = nullptr;
+      for (const auto& l : f.unload_locks)
+        if (l.name != "module_mutex" && (!best || (l.is_static && !best->is_static))) best = &l;
+      if (best)
+        return fmt::format("take {} around the lookup and the {} in {} (the unload path of {} "
+                           "takes it, at {}), as misc_open does with misc_mtx",
+                           best->name, f.op, fn, f.module,
+                           best->acquired_at.empty() ? best->via : best->acquired_at);
+      return fmt::format("hold the lock that protects the list {} is looked up on, and take the "
+                         "same lock in the unregister path of {}; or do the lookup and the {} "
+                         "under rcu_read_lock() and unlink with list_del_rcu() before unload "
+                         "(free_module waits for a grace period), as __sock_create does",
+                         fn, f.module, f.op);
+    }
+    case Rule::self_get:
+      return fmt::format("take the reference outside {} (set .owner = THIS_MODULE and let the "
+                         "caller's subsystem pin it), or drop the get if a reference is "
+                         "already held",
+                         f.module);
+    case Rule::self_put:
+      return fmt::format("do not drop the reference from {}'s own code: let the subsystem put it "
+                         "after the callback returns (.owner = THIS_MODULE), or use "
+                         "module_put_and_kthread_exit() in a kthread",
+                         f.module);
+    case Rule::ref_leak:
+      return fmt::format("put the reference taken in {} on every path (release, error paths)",
+                         fn);
+    case Rule::put_underflow:
+      return fmt::format("balance the gets and puts on {}: this put in {} has no matching get",
+                         f.module, fn);
+    case Rule::outstanding: return "";
+  }
+  (void)a;
+  return "";
+}
+
+Finding Analyzer::Impl::build_finding(const FindingAcc& a, const EventSource& src) const {
+  const SymbolTable& syms = src.symbols();
+  Finding f;
+  f.rule = a.rule;
+  f.severity = severity_of(a.rule);
+  f.module = names_[a.name_id];
+  f.site = site_text(a.caller_ip, a.caller_mod, a.caller_off, a.caller_in_init, syms,
+                     &f.function);
+  f.op = a.op == EventKind::try_module_get ? "try_module_get"
+         : a.op == EventKind::module_get   ? "__module_get"
+                                           : "module_put";
+  f.id = finding_id(a.rule, f.module, f.site);
+  f.count = a.count;
+  for (uint64_t pc : src.stacks().frames(a.stack)) f.stack.push_back(frame(pc, syms));
+  if (a.stack == 0) f.stack.push_back(frame(a.caller_ip, syms));
+  for (const auto& l : a.locks.held()) f.locks_held.push_back(lock_desc(l.addr, l.kind, l.acquire_ip, syms));
+  f.lock_context = lock_context_text(a.locks);
+  for (const auto& u : a.unload_locks) {
+    auto d = lock_desc(u.addr, u.kind, u.ip, syms);
+    d.via = u.via;
+    f.unload_locks.push_back(std::move(d));
+  }
+  f.comm = std::string(a.comm.data(), strnlen(a.comm.data(), a.comm.size()));
+  f.pid = a.pid;
+  f.tid = a.tid;
+  f.first_ts_ns = a.ts;
+  f.refcount = a.refcount;
+  const std::string fn = f.function.empty() ? f.site : f.function;
+  switch (a.rule) {
+    case Rule::unprotected_get: {
+      std::string held;
+      for (size_t i = 0; i < f.locks_held.size(); i++)
+        held += (i ? ", " : "") + f.locks_held[i].name;
+      f.message = fmt::format(
+          "{} took a reference on {} with {}() holding {}, none of which {}'s unload path "
+          "takes, and without blocking RCU grace periods: {} can be unloaded and freed between "
+          "the lookup of its object and the get{}.",
+          fn, f.module, f.op, held.empty() ? "no lock" : "only " + held, f.module, f.module,
+          a.detail.empty() ? "" : " (" + a.detail + ")");
+      break;
+    }
+    case Rule::self_get:
+      f.message = fmt::format(
+          "{} (inside {}) called try_module_get() on its own module: nothing pins {} while "
+          "this code runs, so the get cannot stop an unload that is already under way{}.",
+          fn, f.module, f.module, a.detail.empty() ? "" : " (" + a.detail + ")");
+      break;
+    case Rule::self_put:
+      f.message = fmt::format(
+          "{} (inside {}) called module_put() on its own module and {}{}: {} can be unloaded "
+          "and its text freed while {} is still executing.",
+          fn, f.module, a.detail,
+          a.refcount >= 0 ? fmt::format(" (refcnt {} after the put)", a.refcount) : "", f.module,
+          fn);
+      break;
+    case Rule::ref_leak: {
+      f.message = fmt::format(
+          "unloading {} failed with -EBUSY while {} reference(s) taken by {}() in {} were "
+          "still held.",
+          f.module, a.count, f.op, fn);
+      f.refs.push_back({f.site, f.function, a.count});
+      break;
+    }
+    case Rule::get_while_going:
+      f.message = fmt::format(
+          "{} took a reference on {} with {}() {}: the unload race window was actually hit.",
+          fn, f.module, f.op, a.detail);
+      break;
+    case Rule::put_underflow:
+      f.message = fmt::format("{} called module_put() on {} with no reference outstanding{}.", fn,
+                              f.module,
+                              a.refcount >= 0 ? fmt::format(" (refcnt {} after the put)", a.refcount)
+                                              : "");
+      break;
+    case Rule::outstanding: break;
+  }
+  f.fix = fix_for(f, a);
+  return f;
+}
+
+std::vector<Finding> Analyzer::Impl::take_new_findings(const EventSource& src) {
+  std::vector<Finding> out;
+  std::vector<uint32_t> keep;
+  for (uint32_t idx : new_findings_) {
+    FindingAcc& a = findings_[idx];
+    if (a.announced) continue;
+    if ((a.loss_sensitive && lossy(src)) || (a.lock_sensitive && lock_lossy(src))) continue;
+    // ref-leak findings are complete when created; others are announced on first occurrence.
+    a.announced = true;
+    out.push_back(build_finding(a, src));
+  }
+  new_findings_.clear();
+  return out;
+}
+
+Report Analyzer::Impl::finish(const EventSource& src) {
+  // Close what the trace left open.
+  for (auto& [ptr, inst] : by_ptr_)
+    if (inst->freed && !inst->unloaded) commit_unload(*inst);
+  for (auto& [ptr, inst] : by_ptr_) {
+    for (auto& [sig, n] : inst->pending) {
+      auto p = name_profile_.find(inst->name_id);
+      if (p != name_profile_.end())
+        judge(sig, n, p->second, true);
+      else
+        sites_[sigs_[sig].site].no_unload += n;
+    }
+    inst->pending.clear();
+  }
+
+  Report rep;
+  const TraceMeta& meta = src.meta();
+  const SymbolTable& syms = src.symbols();
+  rep.meta = meta;
+  rep.events = events_;
+  rep.lost_events = meta.drops.lost_events();
+  rep.modules_seen = modules_seen_;
+  rep.unloads_seen = unloads_seen_;
+  if (rep.lost_events)
+    rep.incomplete_why.push_back(fmt::format(
+        "{} events were lost (ring buffer full): verdicts that lost events could explain are "
+        "listed as unverified, not as findings",
+        rep.lost_events));
+  if (meta.truncated)
+    rep.incomplete_why.push_back(
+        fmt::format("the trace is truncated at offset {}{}", meta.truncated_at_offset,
+                    meta.truncation_reason.empty() ? "" : ": " + meta.truncation_reason));
+  rep.complete = rep.incomplete_why.empty();
+  const bool lossy_now = rep.lost_events > 0;
+  const bool lock_lossy_now = meta.drops.lost_lock_info() > 0;
+  rep.lock_info_complete = !lock_lossy_now;
+
+  // Findings, merged by id (one symbolized site can have several addresses across reloads).
+  std::unordered_map<std::string, size_t> by_id;
+  std::unordered_map<uint32_t, std::string> site_finding_id;  // site idx -> best finding id
+  auto rank = [](Rule r) {
+    return r == Rule::unprotected_get ? 3 : r == Rule::get_while_going ? 2 : 1;
+  };
+  std::unordered_map<uint32_t, Rule> site_finding_rule;
+  for (const auto& a : findings_) {
+    bool degraded = (a.loss_sensitive && lossy_now) || (a.lock_sensitive && lock_lossy_now);
+    Finding f = build_finding(a, src);
+    if (degraded) {
+      rep.unverified.push_back(
+          {a.rule, f.module, f.site, f.count,
+           a.lock_sensitive && lock_lossy_now
+               ? "lock information was lost (lock_table/task_storage/lock_recursion drops)"
+               : "events were lost: the verdict could be explained by a lost event"});
+      continue;
+    }
+    if (a.has_site && (!site_finding_rule.count(a.site) ||
+                       rank(a.rule) > rank(site_finding_rule[a.site])) &&
+        a.rule != Rule::ref_leak) {
+      site_finding_rule[a.site] = a.rule;
+      site_finding_id[a.site] = f.id;
+    }
+    auto it = by_id.find(f.id);
+    if (it == by_id.end()) {
+      by_id.emplace(f.id, rep.findings.size());
+      rep.findings.push_back(std::move(f));
+    } else {
+      auto& g = rep.findings[it->second];
+      if (a.rule == Rule::ref_leak) {
+        g.count = std::max(g.count, f.count);
+        g.refs[0].count = g.count;
+      } else {
+        g.count += f.count;
+      }
+    }
+  }
+  std::stable_sort(rep.findings.begin(), rep.findings.end(),
+                   [](const Finding& a, const Finding& b) {
+                     if (a.severity != b.severity) return a.severity > b.severity;
+                     if (a.module != b.module) return a.module < b.module;
+                     if (a.rule != b.rule) return a.rule < b.rule;
+                     return a.site < b.site;
+                   });
+
+  // Sites: every get site, merged by (module, symbolized site, op).
+  struct Agg {
+    SiteReport r;
+    uint64_t by_ref = 0, prot_lock = 0, prot_rcu = 0, unprotected = 0, no_unload = 0,
+             lock_incomplete = 0, core = 0, self = 0;
+    std::string protecting;
+    std::string finding;
+    int finding_rank = 0;
+  };
+  std::vector<Agg> aggs;
+  std::unordered_map<std::string, size_t> agg_index;
+  for (uint32_t i = 0; i < sites_.size(); i++) {
+    const Site& s = sites_[i];
+    std::string fn;
+    std::string text = site_text(s.caller_ip, s.caller_mod, s.caller_off, s.caller_in_init,
+                                 syms, &fn);
+    std::string op = s.op == EventKind::try_module_get ? "try_module_get" : "__module_get";
+    std::string key = names_[s.name_id] + '\0' + text + '\0' + op;
+    auto [it, fresh] = agg_index.emplace(key, aggs.size());
+    if (fresh) {
+      aggs.emplace_back();
+      aggs.back().r.module = names_[s.name_id];
+      aggs.back().r.site = text;
+      aggs.back().r.function = fn;
+      aggs.back().r.op = op;
+    }
+    Agg& g = aggs[it->second];
+    g.r.count += s.count;
+    g.by_ref += s.by_ref;
+    g.prot_lock += s.prot_lock;
+    g.prot_rcu += s.prot_rcu;
+    g.unprotected += s.unprotected;
+    g.no_unload += s.no_unload;
+    g.lock_incomplete += s.lock_incomplete;
+    g.core += s.core;
+    g.self += s.self;
+    if (s.has_protecting && g.protecting.empty())
+      g.protecting = lock_desc(s.protecting.addr, s.protecting.kind, 0, syms).name;
+    for (const auto& l : s.locks_seen) {
+      auto name = lock_desc(l.addr, l.kind, 0, syms).name;
+      if (std::find(g.r.locks_held.begin(), g.r.locks_held.end(), name) == g.r.locks_held.end())
+        g.r.locks_held.push_back(name);
+    }
+    if (auto f = site_finding_id.find(i); f != site_finding_id.end()) {
+      int rk = rank(site_finding_rule[i]);
+      if (rk > g.finding_rank) g.finding = f->second, g.finding_rank = rk;
+    }
+  }
+  for (auto& g : aggs) {
+    SiteReport& r = g.r;
+    if (!g.finding.empty()) {
+      r.verdict = SiteVerdict::finding;
+      r.finding_id = g.finding;
+    } else if (g.unprotected || g.lock_incomplete || g.no_unload) {
+      r.verdict = SiteVerdict::unverified;
+      if (g.unprotected)
+        r.reason = "no lock shared with the unload path, but events or lock information were "
+                   "lost (incomplete)";
+      else if (g.lock_incomplete)
+        r.reason = "lock information incomplete at the get (truncated snapshot, interrupt "
+                   "context or lock tracking off) and the captured locks do not protect it";
+      else
+        r.reason = "the module was never unloaded in the trace: no unload path to compare with";
+    } else if (g.prot_lock) {
+      r.verdict = SiteVerdict::protected_;
+      r.protected_by = g.protecting;
+    } else if (g.prot_rcu) {
+      r.verdict = SiteVerdict::protected_;
+      r.protected_by = "rcu";
+    } else if (g.by_ref) {
+      r.verdict = SiteVerdict::by_reference;
+      r.reason = "the caller already held a reference on the module";
+    } else if (g.self) {
+      r.verdict = SiteVerdict::by_reference;
+      r.reason = "__module_get from the module's own code";
+    } else if (g.core) {
+      r.verdict = SiteVerdict::core;
+      r.reason = "module loader bookkeeping";
+    } else {
+      r.verdict = SiteVerdict::unverified;
+      r.reason = "no verdict could be reached";
+    }
+    rep.sites.push_back(std::move(r));
+  }
+  std::stable_sort(rep.sites.begin(), rep.sites.end(), [](const SiteReport& a, const SiteReport& b) {
+    if (a.module != b.module) return a.module < b.module;
+    return a.site < b.site;
+  });
+
+  // Outstanding references: modules still loaded, with no failed unload to blame them on.
+  std::unordered_map<std::string, size_t> out_index;
+  for (auto& [ptr, inst] : by_ptr_) {
+    if (inst->unloaded || inst->freed || inst->busy_failed) continue;
+    for (auto& [site_idx, n] : inst->site_refs) {
+      const Site& s = sites_[site_idx];
+      Outstanding o;
+      o.module = names_[inst->name_id];
+      o.site = site_text(s.caller_ip, s.caller_mod, s.caller_off, s.caller_in_init, syms,
+                         &o.function);
+      o.id = finding_id(Rule::outstanding, o.module, o.site);
+      o.count = n;
+      auto [it, fresh] = out_index.emplace(o.id, rep.outstanding.size());
+      if (fresh)
+        rep.outstanding.push_back(std::move(o));
+      else
+        rep.outstanding[it->second].count += n;
+    }
+  }
+  std::sort(rep.outstanding.begin(), rep.outstanding.end(),
+            [](const Outstanding& a, const Outstanding& b) {
+              return a.module != b.module ? a.module < b.module : a.site < b.site;
+            });
+  return rep;
+}
+
+// ---- public face ----
+
+Analyzer::Analyzer(AnalyzerOptions opts) : impl_(std::make_unique<Impl>(std::move(opts))) {}
+Analyzer::~Analyzer() = default;
+void Analyzer::consume(const Event& ev, const EventSource& src) { impl_->consume(ev, src); }
+std::vector<Finding> Analyzer::take_new_findings(const EventSource& src) {
+  return impl_->take_new_findings(src);
+}
+Report Analyzer::finish(const EventSource& src) { return impl_->finish(src); }
+uint64_t Analyzer::events() const { return impl_->events(); }
+
+Report analyze(EventSource& src, AnalyzerOptions opts) {
+  Analyzer a(std::move(opts));
+  Event ev;
+  while (src.next(ev)) a.consume(ev, src);
+  return a.finish(src);
+}
+
+}  // namespace modrace

@@ -1,0 +1,188 @@
+// SPDX-License-Identifier: GPL-2.0-only
+//
+// The text report: one block per finding shaped like the splats kernel developers read every
+// day (lockdep, KASAN): a BUG:/WARNING: header, what happened, the task, the call trace, the
+// locks held, the unload path's locks, the fix.
+#include <algorithm>
+
+#include <fmt/format.h>
+
+#include "events/error.h"
+#include "report/render.h"
+
+namespace modrace {
+
+namespace {
+
+struct Style {
+  bool on = false;
+  std::string red(std::string_view s) const { return wrap("1;31", s); }
+  std::string yellow(std::string_view s) const { return wrap("1;33", s); }
+  std::string cyan(std::string_view s) const { return wrap("36", s); }
+  std::string bold(std::string_view s) const { return wrap("1", s); }
+  std::string dim(std::string_view s) const { return wrap("2", s); }
+  std::string wrap(std::string_view code, std::string_view s) const {
+    if (!on) return std::string(s);
+    return fmt::format("\033[{}m{}\033[0m", code, s);
+  }
+};
+
+const std::string kRule(66, '=');
+const std::string kThin(66, '-');
+
+std::string header(const Finding& f, const Style& st) {
+  // Errors use the kernel's BUG: prefix, warnings WARNING:, as lockdep and KASAN do.
+  std::string h = fmt::format("{}: modrace: {} on module {}",
+                              f.severity == Severity::error ? "BUG" : "WARNING", to_string(f.rule),
+                              f.module);
+  return f.severity == Severity::error ? st.red(h) : st.yellow(h);
+}
+
+std::string lock_line(int i, const LockDesc& l) {
+  std::string s = fmt::format(" #{}: {:016x} ({}){{{}}}", i, l.addr, l.name, to_string(l.kind));
+  if (!l.acquired_at.empty()) s += fmt::format(", at: {}", l.acquired_at);
+  if (!l.via.empty()) s += fmt::format("  [{}]", l.via);
+  return s;
+}
+
+std::string seconds(uint64_t ns) { return fmt::format("{}.{:06}", ns / 1000000000, ns % 1000000000 / 1000); }
+
+std::string finding_block(const Finding& f, const Style& st) {
+  std::string o;
+  o += kRule + "\n";
+  o += header(f, st) + "\n";
+  o += kThin + "\n";
+  o += f.message + "\n\n";
+  if (!f.comm.empty() || f.pid)
+    o += fmt::format("{} by task {}/{} (tid {}) at {}s, seen {} time{}\n", f.op, f.comm, f.pid,
+                     f.tid, seconds(f.first_ts_ns), f.count, f.count == 1 ? "" : "s");
+  else
+    o += fmt::format("seen {} time{}\n", f.count, f.count == 1 ? "" : "s");
+  o += fmt::format("site: {}\n", st.bold(f.site));
+  if (!f.stack.empty()) {
+    o += "Call Trace:\n";
+    for (const auto& fr : f.stack) o += fmt::format("  {}\n", fr.text);
+  }
+  if (f.rule == Rule::unprotected_get || f.rule == Rule::get_while_going ||
+      f.rule == Rule::self_get || f.rule == Rule::self_put || f.rule == Rule::put_underflow) {
+    if (f.locks_held.empty())
+      o += fmt::format("no locks held by {}/{}", f.comm, f.pid);
+    else
+      o += fmt::format("{} lock{} held by {}/{}:", f.locks_held.size(),
+                       f.locks_held.size() == 1 ? "" : "s", f.comm, f.pid);
+    o += f.lock_context.empty() ? "\n" : fmt::format(" ({})\n", f.lock_context);
+    for (size_t i = 0; i < f.locks_held.size(); i++) o += lock_line(int(i), f.locks_held[i]) + "\n";
+  }
+  if (f.rule == Rule::unprotected_get) {
+    if (f.unload_locks.empty())
+      o += fmt::format("the unload path of {} took no lock\n", f.module);
+    else
+      o += fmt::format("the unload path of {} took:\n", f.module);
+    for (size_t i = 0; i < f.unload_locks.size(); i++)
+      o += lock_line(int(i), f.unload_locks[i]) + "\n";
+  }
+  if (f.rule == Rule::ref_leak) {
+    o += "outstanding references by get site:\n";
+    for (const auto& r : f.refs) o += fmt::format("  {:>6}  {}\n", r.count, r.site);
+  }
+  if (!f.fix.empty()) o += fmt::format("{} {}\n", st.cyan("fix:"), f.fix);
+  o += st.dim(fmt::format("id: {}", f.id)) + "\n";
+  return o;
+}
+
+}  // namespace
+
+std::string render_finding_text(const Finding& f, const TextOptions& opts) {
+  return finding_block(f, Style{opts.colour});
+}
+
+std::string render_text(const Report& r, const TextOptions& opts) {
+  Style st{opts.colour};
+  std::string o;
+  o += fmt::format("modrace: analysed {} events", r.events);
+  if (!r.meta.kernel_release.empty()) o += fmt::format(" from {}", r.meta.kernel_release);
+  o += fmt::format(" (locks: {}), {} module load{}, {} completed unload{}\n",
+                   to_string(r.meta.lock_provider), r.modules_seen, r.modules_seen == 1 ? "" : "s",
+                   r.unloads_seen, r.unloads_seen == 1 ? "" : "s");
+  if (!r.complete) {
+    o += st.yellow("modrace: WARNING: this analysis is INCOMPLETE") + "\n";
+    for (const auto& why : r.incomplete_why) o += fmt::format("  - {}\n", why);
+  }
+  if (!r.lock_info_complete) {
+    const auto& d = r.meta.drops;
+    o += st.yellow("modrace: WARNING: lock information was lost") +
+         fmt::format(" (lock_table {}, task_storage {}, lock_recursion {}): lock verdicts that "
+                     "depend on it are unverified\n",
+                     d[DropCause::lock_table], d[DropCause::task_storage],
+                     d[DropCause::lock_recursion]);
+  }
+  o += "\n";
+
+  for (const auto& f : r.findings) o += finding_block(f, st) + "\n";
+
+  if (!r.unverified.empty()) {
+    o += kRule + "\n" + st.bold("unverified (would need the lost data to decide):") + "\n";
+    for (const auto& u : r.unverified)
+      o += fmt::format("  {:<16} {:<20} {} (x{}): {}\n", to_string(u.rule), u.module, u.site,
+                       u.count, u.reason);
+    o += "\n";
+  }
+  if (!r.outstanding.empty()) {
+    o += kRule + "\n" + st.bold("outstanding references when the trace ended (info):") + "\n";
+    for (const auto& x : r.outstanding)
+      o += fmt::format("  {:>6}  {:<20} taken at {}\n", x.count, x.module, x.site);
+    o += "\n";
+  }
+  if (!r.sites.empty()) {
+    o += kRule + "\n" + st.bold("get sites:") + "\n";
+    o += fmt::format("  {:<18} {:>8}  {:<20} {}\n", "verdict", "count", "module", "site [locks]");
+    for (const auto& s : r.sites) {
+      std::string verdict = s.verdict == SiteVerdict::finding ? "finding " + s.finding_id.substr(0, 8)
+                            : s.verdict == SiteVerdict::protected_
+                                ? fmt::format("protected({})", s.protected_by)
+                                : std::string(to_string(s.verdict));
+      std::string locks;
+      for (size_t i = 0; i < s.locks_held.size(); i++) locks += (i ? ", " : "") + s.locks_held[i];
+      o += fmt::format("  {:<18} {:>8}  {:<20} {}{}{}\n", verdict, s.count, s.module, s.site,
+                       s.op == "try_module_get" ? "" : " (" + s.op + ")",
+                       locks.empty() ? "" : " [" + locks + "]");
+    }
+    o += "\n";
+  }
+
+  uint64_t errors = 0, warnings = 0;
+  for (const auto& f : r.findings) (f.severity == Severity::error ? errors : warnings) += 1;
+  uint64_t by_verdict[5] = {};
+  for (const auto& s : r.sites) by_verdict[static_cast<int>(s.verdict)]++;
+  std::string line = fmt::format(
+      "modrace: {} error{}, {} warning{}, {} outstanding; {} get site{}: {} protected, {} "
+      "by-reference, {} unverified, {} with findings{}",
+      errors, errors == 1 ? "" : "s", warnings, warnings == 1 ? "" : "s", r.outstanding.size(),
+      r.sites.size(), r.sites.size() == 1 ? "" : "s",
+      by_verdict[static_cast<int>(SiteVerdict::protected_)],
+      by_verdict[static_cast<int>(SiteVerdict::by_reference)],
+      by_verdict[static_cast<int>(SiteVerdict::unverified)],
+      by_verdict[static_cast<int>(SiteVerdict::finding)], r.complete ? "" : " (INCOMPLETE)");
+  o += (errors ? st.red(line) : warnings ? st.yellow(line) : line) + "\n";
+  return o;
+}
+
+std::optional<ReportFormat> report_format_from_string(std::string_view s) {
+  if (s == "text") return ReportFormat::text;
+  if (s == "json") return ReportFormat::json;
+  if (s == "sarif") return ReportFormat::sarif;
+  return std::nullopt;
+}
+
+std::optional<Severity> parse_fail_on(std::string_view s) {
+  if (s == "none") return std::nullopt;
+  if (auto sev = severity_from_string(s)) return sev;
+  throw Error(fmt::format("--fail-on: expected error, warning, info or none, got '{}'", s));
+}
+
+int exit_status_for(const Report& r, std::optional<Severity> fail_on) {
+  if (!fail_on) return kExitOk;
+  return count_at_or_above(r, *fail_on) ? kExitFindings : kExitOk;
+}
+
+}  // namespace modrace
