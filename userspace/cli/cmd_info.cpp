@@ -38,7 +38,7 @@ void run_info(const std::string& file) {
   while (src->next(ev)) {
     modules.observe(ev);
     counts[static_cast<size_t>(ev.kind)]++;
-    if (total == 0) first_ts = ev.ts_ns;
+    first_ts = total == 0 ? ev.ts_ns : std::min(first_ts, ev.ts_ns);
     last_ts = std::max(last_ts, ev.ts_ns);
     total++;
   }

@@ -87,15 +87,19 @@ std::string format_event_line(const Event& ev, const EventFormatContext& ctx) {
 }
 
 namespace {
+// Kernel addresses are hex strings in JSON: 64-bit numbers do not survive JavaScript consumers
+// (perfetto, browsers) and hex is how they are read anyway.
+std::string jaddr(uint64_t v) { return fmt::format("0x{:x}", v); }
+
 nlohmann::json lock_context_json(const LockContext& lc, const EventFormatContext& ctx) {
   nlohmann::json locks = nlohmann::json::array();
   for (const auto& l : lc.held())
-    locks.push_back({{"addr", l.addr},
+    locks.push_back({{"addr", jaddr(l.addr)},
                      {"name", format_lock_addr(l.addr, ctx.symbols)},
                      {"kind", to_string(l.kind)},
-                     {"acquire_ip", l.acquire_ip},
+                     {"acquire_ip", jaddr(l.acquire_ip)},
                      {"acquired_at", ctx.frames.format(l.acquire_ip)},
-                     {"class_key", l.class_key}});
+                     {"class_key", jaddr(l.class_key)}});
   return {{"preempt_count", lc.preempt_count}, {"rcu_depth", lc.rcu_depth},
           {"irqs_disabled", lc.irqs_disabled}, {"in_interrupt", lc.in_interrupt},
           {"truncated", lc.truncated},         {"provider", to_string(lc.provider)},
@@ -108,7 +112,7 @@ nlohmann::json event_to_json(const Event& ev, const EventFormatContext& ctx) {
                       {"pid", ev.pid},              {"tid", ev.tid},     {"comm", ev.comm_view()},
                       {"stack_id", ev.stack}};
   auto module_fields = [&](const char* key, uint64_t module) {
-    j[key] = module;
+    j[key] = jaddr(module);
     auto name = ctx.modules.name_of(module);
     if (!name.empty()) j[std::string(key) + "_name"] = name;
   };
@@ -116,11 +120,11 @@ nlohmann::json event_to_json(const Event& ev, const EventFormatContext& ctx) {
       [&](const auto& p) {
         using T = std::decay_t<decltype(p)>;
         if constexpr (std::is_same_v<T, ModuleLoad>) {
-          j["module"] = p.module;
+          j["module"] = jaddr(p.module);
           j["module_name"] = p.name;
-          j["core_text_start"] = p.core_text_start;
+          j["core_text_start"] = jaddr(p.core_text_start);
           j["core_text_size"] = p.core_text_size;
-          j["init_text_start"] = p.init_text_start;
+          j["init_text_start"] = jaddr(p.init_text_start);
           j["init_text_size"] = p.init_text_size;
           j["preexisting"] = p.preexisting;
         } else if constexpr (std::is_same_v<T, ModuleStateChange>) {
@@ -135,28 +139,28 @@ nlohmann::json event_to_json(const Event& ev, const EventFormatContext& ctx) {
           j["ret"] = p.ret;
         } else if constexpr (std::is_same_v<T, RefcountOp>) {
           module_fields("module", p.module);
-          j["caller_ip"] = p.caller_ip;
+          j["caller_ip"] = jaddr(p.caller_ip);
           j["caller"] = ctx.frames.format(p.caller_ip);
           j["refcount"] = p.refcount;
           j["success"] = p.success;
           j["locks"] = lock_context_json(p.locks, ctx);
         } else if constexpr (std::is_same_v<T, DriverOp>) {
           j["phase"] = to_string(p.phase);
-          j["driver"] = p.driver;
+          j["driver"] = jaddr(p.driver);
           module_fields("owner", p.owner);
           j["ret"] = p.ret;
           j["name"] = p.name;
           j["bus"] = p.bus;
           j["locks"] = lock_context_json(p.locks, ctx);
         } else if constexpr (std::is_same_v<T, UnloadLock>) {
-          j["lock"] = p.lock;
+          j["lock"] = jaddr(p.lock);
           j["lock_name"] = format_lock_addr(p.lock, ctx.symbols);
           j["lock_kind"] = to_string(p.kind);
-          j["ip"] = p.ip;
+          j["ip"] = jaddr(p.ip);
           j["at"] = ctx.frames.format(p.ip);
-          j["class_key"] = p.class_key;
+          j["class_key"] = jaddr(p.class_key);
         } else {
-          j["ip"] = p.ip;
+          j["ip"] = jaddr(p.ip);
           j["at"] = ctx.frames.format(p.ip);
         }
       },
