@@ -145,10 +145,14 @@ class EventBuilder {
     d.ret = ret;
     emit(EventKind::delete_module, d);
   }
-  void unload_lock(const HeldLock& l, uint64_t ip = 0) {
+  // The recorder emits a task's unload locks at delete_module's exit, each stamped with the
+  // time it was first taken: `ts` (from now()) gives that time, 0 means "now".
+  void unload_lock(const HeldLock& l, uint64_t ip = 0, uint64_t ts = 0) {
     emit(EventKind::unload_lock,
-         UnloadLock{l.addr, ip ? ip : fn("__do_sys_delete_module", 0x40), l.kind, 0});
+         UnloadLock{l.addr, ip ? ip : fn("__do_sys_delete_module", 0x40), l.kind, 0}, ts);
   }
+  // Advances the clock: the time at which something not emitted yet happens.
+  uint64_t now() { return ts_ += 1000; }
   void driver_unregister(const Mod& owner, const LockContext& lc, const std::string& name = "drv") {
     DriverOp d;
     d.owner = owner.ptr;
@@ -160,15 +164,28 @@ class EventBuilder {
     d.phase = Phase::exit;
     emit(EventKind::driver_unregister, d);
   }
-  // A complete unload by the current task: delete_module takes module_mutex, the module's exit
-  // unregisters its driver holding `unreg_locks`, GOING, free, success.
+  // A complete unload by the current task, in the order the recorder reports it:
+  // delete_module takes module_mutex, the exit unregisters the driver holding `unreg_locks`,
+  // GOING is announced (after the exit), free, then the unload locks and the successful exit.
   void unload(const Mod& m, std::initializer_list<HeldLock> unreg_locks = {}, uint32_t flags = 0) {
+    begin_unload(m, unreg_locks, flags);
+    end_unload(m);
+  }
+  // The two halves, for tests that put gets in between: begin takes the locks (recording when),
+  // end announces GOING, frees and reports.
+  void begin_unload(const Mod& m, std::initializer_list<HeldLock> unreg_locks = {},
+                    uint32_t flags = 0) {
     delete_enter(m, flags);
-    unload_lock(mutex("module_mutex"));
-    state(m, ModuleState::going);
-    for (const auto& l : unreg_locks) unload_lock(l, fn("seed_unregister_driver", 0x14));
+    taken_.clear();
+    taken_.push_back({mutex("module_mutex"), fn("__do_sys_delete_module", 0x40), now()});
+    for (const auto& l : unreg_locks)
+      taken_.push_back({l, fn("seed_unregister_driver", 0x14), now()});
     driver_unregister(m, locks(unreg_locks));
+  }
+  void end_unload(const Mod& m) {
+    state(m, ModuleState::going);
     free(m);
+    for (const auto& t : taken_) unload_lock(t.lock, t.ip, t.ts);
     delete_exit(m, 0);
   }
   // A delete_module that fails busy (the exit never runs).
@@ -205,10 +222,10 @@ class EventBuilder {
 
  private:
   template <typename T>
-  void emit(EventKind k, T payload) {
+  void emit(EventKind k, T payload, uint64_t ts = 0) {
     Event ev;
     ev.kind = k;
-    ev.ts_ns = (ts_ += 1000);
+    ev.ts_ns = ts ? ts : (ts_ += 1000);
     ev.pid = pid_;
     ev.tid = tid_;
     ev.set_comm(comm_);
@@ -216,6 +233,11 @@ class EventBuilder {
     events_.push_back(std::move(ev));
   }
 
+  struct Taken {
+    HeldLock lock;
+    uint64_t ip, ts;
+  };
+  std::vector<Taken> taken_;
   uint64_t shift_ = 0;
   uint64_t ts_ = 1000000000;
   uint32_t tid_ = 1, pid_ = 1;

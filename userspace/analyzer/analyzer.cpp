@@ -160,7 +160,27 @@ struct UnloadLockRec {
   uint64_t ip = 0;
   LockKind kind = LockKind::mutex;
   std::string via;  // "delete_module" or "driver_unregister(<name>)"
+  uint64_t ts = 0;  // first acquisition inside the unload (the recorder keeps it per lock)
 };
+
+// Refused gets seen while an unload was in progress, per sig: judged when the unload
+// completes, against when its path took each lock (docs/protocol.md, get-while-going).
+struct GoingGets {
+  uint64_t count = 0;
+  uint64_t last_ts = 0;
+};
+
+// The first lock held in `lc` that the unload path also took, with one side exclusive.
+const HeldLock* shared_lock(const LockContext& lc, const std::vector<UnloadLockRec>& profile,
+                            const UnloadLockRec** in_profile = nullptr) {
+  for (const auto& h : lc.held())
+    for (const auto& u : profile)
+      if (h.addr == u.addr && (exclusive(h.kind) || exclusive(u.kind))) {
+        if (in_profile) *in_profile = &u;
+        return &h;
+      }
+  return nullptr;
+}
 
 void add_unique(std::vector<UnloadLockRec>& v, const UnloadLockRec& l) {
   for (const auto& x : v)
@@ -195,6 +215,7 @@ struct Instance {
   std::vector<UnloadLockRec> attempt_locks;      // of the delete_module in progress
   std::vector<UnloadLockRec> driver_locks;       // held at driver_unregister(owner == this)
   std::unordered_map<uint32_t, uint64_t> pending;  // sig -> gets awaiting the unload verdict
+  std::unordered_map<uint32_t, GoingGets> going_gets;  // sig -> gets refused during an unload
   std::vector<std::pair<uint64_t, uint64_t>> deps;  // (ptr, seq) of modules this one pins
 
   // Accounting starts from a known zero only for instances loaded during the recording.
@@ -322,6 +343,7 @@ class Analyzer::Impl {
   void commit_unload(Instance& inst);
   void judge(uint32_t sig, uint64_t count, const std::vector<UnloadLockRec>& profile,
              bool fallback);
+  void judge_going_gets(Instance& inst, const std::vector<UnloadLockRec>& profile);
   FindingAcc& finding(Rule rule, uint32_t name_id, uint64_t caller_ip, bool* created);
   FindingAcc& site_finding(Rule rule, uint32_t site_idx, const Event* ev);
   FindingAcc& put_finding(Rule rule, Instance& inst, const Event& ev, const RefcountOp& r,
@@ -619,7 +641,7 @@ void Analyzer::Impl::consume(const Event& ev, const EventSource& src) {
     case EventKind::unload_lock:
       if (Instance* inst = unloading_instance(ev.tid)) {
         const auto& u = std::get<UnloadLock>(ev.data);
-        add_unique(inst->attempt_locks, {u.lock, u.ip, u.kind, "delete_module"});
+        add_unique(inst->attempt_locks, {u.lock, u.ip, u.kind, "delete_module", ev.ts_ns});
       }
       break;
     case EventKind::unload_rcu_sync:
@@ -722,6 +744,7 @@ void Analyzer::Impl::on_delete_module(const Event& ev, const DeleteModule& d) {
   }
   inst->exit_began = false;
   inst->attempt_locks.clear();  // a failed unload ran no exit path and proves nothing
+  inst->going_gets.clear();
   if (d.ret != -kEBUSY && d.ret != -kEWOULDBLOCK) return;
   inst->busy_failed = true;
   // ref-leak: every attributed reference outstanding now, by the site that took it.
@@ -738,7 +761,8 @@ void Analyzer::Impl::on_driver_unregister(const Event& ev, const DriverOp& d) {
   if (d.phase != Phase::enter) return;
   for (const auto& l : d.locks.held())
     add_unique(inst.driver_locks,
-               {l.addr, l.acquire_ip, l.kind, fmt::format("driver_unregister({})", d.name)});
+               {l.addr, l.acquire_ip, l.kind, fmt::format("driver_unregister({})", d.name),
+                ev.ts_ns});
   if (Instance* u = unloading_instance(ev.tid); u == &inst) inst.exit_began = true;
 }
 
@@ -773,16 +797,25 @@ void Analyzer::Impl::on_get(const Event& ev, const RefcountOp& r, Instance& inst
     return;
   }
 
-  // get-while-going: the race window was actually hit. A refused get on GOING is the kernel
-  // doing its job; a get of any kind after module_free touched freed memory.
-  if (inst.freed || (success && (inst.state == ModuleState::going || inst.exit_began))) {
+  // get-while-going: the race window was actually hit. GOING is announced (module_state)
+  // after the exit ran, so any get after it, or after module_free, found a stale object. A get
+  // refused during the unload, before that, is the kernel doing its job - unless the unload
+  // path had already been through the get's lock, or the get holds nothing the unload path
+  // takes: decided when the unload completes (judge_going_gets).
+  const char* going = inst.freed                            ? "after module_free"
+                      : inst.state == ModuleState::going    ? "after its exit ran (GOING announced)"
+                      : success && inst.exit_began          ? "while its unload was running"
+                                                            : nullptr;
+  if (going) {
     auto& f = site_finding(Rule::get_while_going, site, &ev);
     f.count++;
     f.loss_sensitive = true;
-    if (f.detail.empty())
-      f.detail = inst.freed ? "after module_free" : inst.exit_began && inst.state != ModuleState::going
-                                                        ? "while its unload was running"
-                                                        : "while it was GOING";
+    if (f.detail.empty()) f.detail = going;
+    s = &sites_[site];
+  } else if (!success && inst.unloading) {
+    auto& g = inst.going_gets[sig_for(site, r.locks, ev)];
+    g.count++;
+    g.last_ts = ev.ts_ns;
     s = &sites_[site];
   }
 
@@ -925,6 +958,7 @@ void Analyzer::Impl::commit_unload(Instance& inst) {
   inst.attempt_locks = profile;  // kept as this instance's unload path
   for (auto& [sig, n] : inst.pending) judge(sig, n, profile, false);
   inst.pending.clear();
+  judge_going_gets(inst, profile);
   name_profile_[inst.name_id] = std::move(profile);
   drop_instance_refs(inst);
 }
@@ -941,19 +975,19 @@ void Analyzer::Impl::judge(uint32_t sig_idx, uint64_t count,
   const Sig& sig = sigs_[sig_idx];
   Site& site = sites_[sig.site];
   if (fallback) site.fallback += count;
+  // A shared lock is named first (the more useful verdict: read_lock(file_systems_lock) both
+  // disables preemption and excludes unregister_filesystem's write_lock).
+  if (const HeldLock* l = shared_lock(sig.locks, profile)) {
+    site.prot_lock += count;
+    if (!site.has_protecting) site.protecting = *l, site.has_protecting = true;
+    return;
+  }
   // RCU variant: free_module waits for a grace period before freeing module memory, so a get
   // that blocks grace periods cannot see the memory freed under it.
   if (sig.locks.blocks_grace_period()) {
     site.prot_rcu += count;
     return;
   }
-  for (const auto& h : sig.locks.held())
-    for (const auto& u : profile)
-      if (h.addr == u.addr && (exclusive(h.kind) || exclusive(u.kind))) {
-        site.prot_lock += count;
-        if (!site.has_protecting) site.protecting = h, site.has_protecting = true;
-        return;
-      }
   if (sig.incomplete) {
     site.lock_incomplete += count;
     return;
@@ -980,6 +1014,48 @@ void Analyzer::Impl::judge(uint32_t sig_idx, uint64_t count,
     if (fallback) f.detail = "judged against an earlier unload of the module";
   }
   f.count += count;
+}
+
+void Analyzer::Impl::judge_going_gets(Instance& inst, const std::vector<UnloadLockRec>& profile) {
+  for (auto& [sig_idx, g] : inst.going_gets) {
+    const Sig& sig = sigs_[sig_idx];
+    std::string detail;
+    const UnloadLockRec* u = nullptr;
+    if (const HeldLock* l = shared_lock(sig.locks, profile, &u)) {
+      // Protected by L only if the unload path had not been through L yet: otherwise the
+      // object was found before L was taken, and the unregister already unlinked it.
+      if (u->ts == 0 || u->ts >= g.last_ts) continue;
+      (void)l;
+      detail = "after the unload path had already taken (and released) a lock this get holds: "
+               "the object was looked up before the lock was taken";
+    } else if (sig.locks.blocks_grace_period() || sig.incomplete) {
+      continue;  // RCU reader: the unregister waits for it; incomplete: cannot tell
+    } else {
+      detail = "while it was being unloaded, holding no lock its unload path takes";
+    }
+    const Site& site = sites_[sig.site];
+    bool created = false;
+    auto& f = finding(Rule::get_while_going, site.name_id, site.caller_ip, &created);
+    if (created) {
+      f.site = sig.site;
+      f.has_site = true;
+      f.caller_mod = site.caller_mod;
+      f.caller_off = site.caller_off;
+      f.caller_in_init = site.caller_in_init;
+      f.op = site.op;
+      f.stack = sig.stack;
+      f.pid = sig.pid;
+      f.tid = sig.tid;
+      f.comm = sig.comm;
+      f.ts = sig.ts;
+      f.locks = sig.locks;
+      f.unload_locks = profile;
+      f.loss_sensitive = true;
+      f.detail = detail;
+    }
+    f.count += g.count;
+  }
+  inst.going_gets.clear();
 }
 
 // ---- findings as the user sees them ----
@@ -1145,8 +1221,10 @@ Finding Analyzer::Impl::build_finding(const FindingAcc& a, const EventSource& sr
     }
     case Rule::get_while_going:
       f.message = fmt::format(
-          "{} took a reference on {} with {}() {}: the unload race window was actually hit.",
-          fn, f.module, f.op, a.detail);
+          "{} called {}() on {} {}: the unload race window was actually hit. The object the get "
+          "was looked up through belongs to a module on its way out; only timing kept its "
+          "memory valid.",
+          fn, f.op, f.module, a.detail);
       break;
     case Rule::put_underflow:
       f.message = fmt::format("{} called module_put() on {} with no reference outstanding{}.", fn,
@@ -1347,10 +1425,11 @@ Report Analyzer::Impl::finish(const EventSource& src) {
     return a.site < b.site;
   });
 
-  // Outstanding references: modules still loaded, with no failed unload to blame them on.
+  // Outstanding references: every reference on a module still loaded at the end (those a
+  // failed unload already blamed are marked leaked).
   std::unordered_map<std::string, size_t> out_index;
   for (auto& [ptr, inst] : by_ptr_) {
-    if (inst->unloaded || inst->freed || inst->busy_failed) continue;
+    if (inst->unloaded || inst->freed) continue;
     for (auto& [site_idx, n] : inst->site_refs) {
       const Site& s = sites_[site_idx];
       Outstanding o;
@@ -1359,6 +1438,7 @@ Report Analyzer::Impl::finish(const EventSource& src) {
                          &o.function);
       o.id = finding_id(Rule::outstanding, o.module, o.site);
       o.count = n;
+      o.leaked = inst->busy_failed;
       auto [it, fresh] = out_index.emplace(o.id, rep.outstanding.size());
       if (fresh)
         rep.outstanding.push_back(std::move(o));

@@ -111,6 +111,7 @@ struct Outstanding {
   std::string site;
   std::string function;
   uint64_t count = 0;  // references from this site still held at the end of the trace
+  bool leaked = false;  // the module's unload failed busy on them: also a ref-leak finding
 };
 
 // A verdict the analyzer could have reached with complete data but did not, because events

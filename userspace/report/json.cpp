@@ -107,7 +107,7 @@ std::string render_json(const Report& r) {
   json outstanding = json::array();
   for (const auto& o : r.outstanding)
     outstanding.push_back({{"id", o.id}, {"module", o.module}, {"site", o.site},
-                           {"function", o.function}, {"count", o.count}});
+                           {"function", o.function}, {"count", o.count}, {"leaked", o.leaked}});
   root["outstanding"] = std::move(outstanding);
 
   json unverified = json::array();

@@ -130,7 +130,8 @@ std::string render_text(const Report& r, const TextOptions& opts) {
   if (!r.outstanding.empty()) {
     o += kRule + "\n" + st.bold("outstanding references when the trace ended (info):") + "\n";
     for (const auto& x : r.outstanding)
-      o += fmt::format("  {:>6}  {:<20} taken at {}\n", x.count, x.module, x.site);
+      o += fmt::format("  {:>6}  {:<20} taken at {}{}\n", x.count, x.module, x.site,
+                       x.leaked ? "  (blamed by ref-leak)" : "");
     o += "\n";
   }
   if (!r.sites.empty()) {
