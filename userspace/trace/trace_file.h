@@ -14,7 +14,7 @@ namespace modrace {
 
 // Writes a trace file. Crash-consistent: everything before the last flush() (and every completed
 // chunk, which the writer closes on its own as it fills) is readable even if the process is then
-// killed or the machine loses power.
+// killed or the machine loses power. Not thread-safe: one thread writes.
 class TraceWriter : public EventSink {
  public:
   // Creates/truncates `path` ("-" is not allowed). Throws modrace::Error on failure.
