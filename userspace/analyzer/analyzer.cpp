@@ -212,6 +212,7 @@ struct Instance {
   uint64_t user_refs = 0;    // attributed references (site_refs summed)
   std::unordered_map<uint32_t, uint64_t> site_refs;
   std::unordered_map<uint32_t, Holder> holders;  // tid -> references it took
+  uint64_t idle_holders = 0;                     // entries whose sites are empty
   std::vector<UnloadLockRec> attempt_locks;      // of the delete_module in progress
   std::vector<UnloadLockRec> driver_locks;       // held at driver_unregister(owner == this)
   std::unordered_map<uint32_t, uint64_t> pending;  // sig -> gets awaiting the unload verdict
@@ -335,10 +336,14 @@ class Analyzer::Impl {
   uint32_t intern_name(std::string_view name);
   Instance& instance_for(uint64_t ptr);
   Caller classify(uint64_t ip, const EventSource& src);
+  Caller classify_slow(uint64_t ip, const EventSource& src);
   void rebuild_ranges();
   uint32_t site_for(uint32_t name_id, const RefcountOp& r, EventKind op, const Caller& c,
                     const Event& ev);
-  uint32_t sig_for(uint32_t site, const LockContext& lc, const Event& ev);
+  // The sig of a get: (site, lock signature), creating the site as needed. One hash lookup on
+  // the hot path.
+  uint32_t sig_for(uint32_t name_id, const RefcountOp& r, EventKind op, const Caller& c,
+                   const Event& ev);
   int64_t release_ref(Instance& inst, uint32_t tid);
   void commit_unload(Instance& inst);
   void judge(uint32_t sig, uint64_t count, const std::vector<UnloadLockRec>& profile,
@@ -373,8 +378,15 @@ class Analyzer::Impl {
   std::unordered_map<uint32_t, std::vector<UnloadLockRec>> name_profile_;
 
   std::unordered_map<uint64_t, std::unique_ptr<Instance>> by_ptr_;
-  uint64_t cache_ptr_ = 0;
-  Instance* cache_inst_ = nullptr;
+  // Direct-mapped caches for the two lookups every refcount event does.
+  static constexpr size_t kInstCache = 64, kCallerCache = 1024;
+  std::array<std::pair<uint64_t, Instance*>, kInstCache> inst_cache_{};
+  struct CallerSlot {
+    uint64_t ip = 0, gen = 0;
+    Caller c;
+  };
+  std::vector<CallerSlot> caller_cache_ = std::vector<CallerSlot>(kCallerCache);
+  uint64_t ranges_gen_ = 1;  // bumped whenever module text ranges change
 
   struct Range {
     uint64_t start, end;
@@ -412,7 +424,8 @@ uint32_t Analyzer::Impl::intern_name(std::string_view name) {
 }
 
 Instance& Analyzer::Impl::instance_for(uint64_t ptr) {
-  if (ptr == cache_ptr_ && cache_inst_) return *cache_inst_;
+  auto& slot = inst_cache_[mix64(ptr) % kInstCache];  // struct module * are 1 MiB-aligned-ish
+  if (slot.first == ptr && slot.second) return *slot.second;
   auto it = by_ptr_.find(ptr);
   if (it == by_ptr_.end()) {
     // A module never seen loading (the recorder should have synthesised a preexisting load):
@@ -426,9 +439,8 @@ Instance& Analyzer::Impl::instance_for(uint64_t ptr) {
     current_by_name_[inst->name_id] = inst.get();
     it = by_ptr_.emplace(ptr, std::move(inst)).first;
   }
-  cache_ptr_ = ptr;
-  cache_inst_ = it->second.get();
-  return *cache_inst_;
+  slot = {ptr, it->second.get()};
+  return *slot.second;
 }
 
 void Analyzer::Impl::rebuild_ranges() {
@@ -448,6 +460,15 @@ void Analyzer::Impl::rebuild_ranges() {
 }
 
 Caller Analyzer::Impl::classify(uint64_t ip, const EventSource& src) {
+  auto& slot = caller_cache_[mix64(ip) % kCallerCache];
+  if (slot.ip == ip && slot.gen == ranges_gen_) return slot.c;
+  Caller c = classify_slow(ip, src);
+  // Unresolved vmlinux ips are not cached: a live source may add symbols later.
+  if (c.inst || !src.symbols().empty()) slot = {ip, ranges_gen_, c};
+  return c;
+}
+
+Caller Analyzer::Impl::classify_slow(uint64_t ip, const EventSource& src) {
   if (ranges_dirty_) rebuild_ranges();
   auto find_in = [ip](const std::vector<Range>& v) -> Instance* {
     auto it = std::upper_bound(v.begin(), v.end(), ip,
@@ -502,14 +523,19 @@ uint32_t Analyzer::Impl::site_for(uint32_t name_id, const RefcountOp& r, EventKi
   return idx;
 }
 
-uint32_t Analyzer::Impl::sig_for(uint32_t site, const LockContext& lc, const Event& ev) {
+uint32_t Analyzer::Impl::sig_for(uint32_t name_id, const RefcountOp& r, EventKind op,
+                                 const Caller& c, const Event& ev) {
   // Only what decides protection is part of the signature: which locks (address, kind),
   // whether a grace period is blocked, whether the snapshot is complete.
+  const LockContext& lc = r.locks;
   bool incomplete = lock_info_incomplete(lc);
-  uint64_t h = mix64(site) ^ (lc.blocks_grace_period() ? 0x51ull : 0) ^ (incomplete ? 0xa3ull : 0);
+  uint64_t h = mix64(r.caller_ip ^ (uint64_t(name_id) << 40) ^ (uint64_t(op) << 56)) ^
+               (lc.blocks_grace_period() ? 0x51ull : 0) ^ (incomplete ? 0xa3ull : 0);
   for (const auto& l : lc.held()) h = mix64(h ^ l.addr ^ (uint64_t(l.kind) << 60));
   auto same = [&](const Sig& s) {
-    if (s.site != site || s.incomplete != incomplete ||
+    const Site& site = sites_[s.site];
+    if (site.caller_ip != r.caller_ip || site.name_id != name_id || site.op != op ||
+        s.incomplete != incomplete ||
         s.locks.blocks_grace_period() != lc.blocks_grace_period() ||
         s.locks.nr_locks != lc.nr_locks)
       return false;
@@ -523,6 +549,7 @@ uint32_t Analyzer::Impl::sig_for(uint32_t site, const LockContext& lc, const Eve
     if (it == sig_index_.end()) break;
     if (same(sigs_[it->second])) return it->second;
   }
+  uint32_t site = site_for(name_id, r, op, c, ev);
   Sig s;
   s.site = site;
   s.locks = lc;
@@ -690,8 +717,9 @@ void Analyzer::Impl::on_load(const Event& ev, const ModuleLoad& l) {
     it = by_ptr_.emplace(l.module, std::move(inst)).first;
   }
   current_by_name_[it->second->name_id] = it->second.get();
-  cache_inst_ = nullptr;
+  inst_cache_.fill({0, nullptr});
   ranges_dirty_ = true;
+  ranges_gen_++;
 }
 
 void Analyzer::Impl::on_state(const ModuleStateChange& s) {
@@ -707,6 +735,7 @@ void Analyzer::Impl::on_free(const ModuleFree& f) {
   inst.freed = true;
   inst.state = ModuleState::going;
   ranges_dirty_ = true;
+  ranges_gen_++;
   // A free with no delete_module in progress is a failed init: nothing else will complete
   // the unload, so take the verdict now. Otherwise delete_module's exit does it, so that the
   // locks free_module takes are part of the unload path.
@@ -783,7 +812,8 @@ void Analyzer::Impl::on_get(const Event& ev, const RefcountOp& r, Instance& inst
   bool success = ev.kind == EventKind::module_get || r.success;
   if (!success && inst.unloading) inst.exit_began = true;  // the kernel refused: GOING
 
-  uint32_t site = site_for(inst.name_id, r, ev.kind, c, ev);
+  uint32_t sig = sig_for(inst.name_id, r, ev.kind, c, ev);
+  uint32_t site = sigs_[sig].site;
   Site* s = &sites_[site];
   s->count++;
 
@@ -813,7 +843,7 @@ void Analyzer::Impl::on_get(const Event& ev, const RefcountOp& r, Instance& inst
     if (f.detail.empty()) f.detail = going;
     s = &sites_[site];
   } else if (!success && inst.unloading) {
-    auto& g = inst.going_gets[sig_for(site, r.locks, ev)];
+    auto& g = inst.going_gets[sig];
     g.count++;
     g.last_ts = ev.ts_ns;
     s = &sites_[site];
@@ -839,17 +869,24 @@ void Analyzer::Impl::on_get(const Event& ev, const RefcountOp& r, Instance& inst
     s->by_ref++;
   } else if (inst.unloaded) {
     // Its unload already completed (a get on a freed pointer): judge right away.
-    judge(sig_for(site, r.locks, ev), 1, inst.attempt_locks, false);  // == its unload path
+    judge(sig, 1, inst.attempt_locks, false);  // == its unload path
   } else {
-    inst.pending[sig_for(site, r.locks, ev)]++;
+    inst.pending[sig]++;
   }
 
   if (success && !inst.freed) {
     inst.user_refs++;
     inst.site_refs[site]++;
     auto& h = inst.holders[ev.tid];
+    if (h.sites.empty() && h.pid) inst.idle_holders--;
     h.pid = ev.pid;
     h.sites.push_back(site);
+    // Tasks that held and released are kept (no allocation churn on every open/close) until
+    // they are the majority; then swept, so memory stays bounded by live references.
+    if (inst.idle_holders > 1024 && inst.idle_holders * 2 > inst.holders.size()) {
+      std::erase_if(inst.holders, [](const auto& kv) { return kv.second.sites.empty(); });
+      inst.idle_holders = 0;
+    }
   }
 }
 
@@ -860,10 +897,10 @@ int64_t Analyzer::Impl::release_ref(Instance& inst, uint32_t tid) {
     inst.user_refs--;
   };
   // The task's own latest reference first (the common open/close pairing).
-  if (auto h = inst.holders.find(tid); h != inst.holders.end()) {
+  if (auto h = inst.holders.find(tid); h != inst.holders.end() && !h->second.sites.empty()) {
     uint32_t site = h->second.sites.back();
     h->second.sites.pop_back();
-    if (h->second.sites.empty()) inst.holders.erase(h);
+    inst.idle_holders += h->second.sites.empty();
     dec_site(site);
     return site;
   }
@@ -879,7 +916,7 @@ int64_t Analyzer::Impl::release_ref(Instance& inst, uint32_t tid) {
     auto it = std::find(v.begin(), v.end(), best);
     if (it == v.end()) continue;
     v.erase(it);
-    if (v.empty()) inst.holders.erase(h);
+    inst.idle_holders += v.empty();
     break;
   }
   dec_site(best);
@@ -935,7 +972,7 @@ void Analyzer::Impl::on_put(const Event& ev, const RefcountOp& r, Instance& inst
     // Every remaining reference is attributed, and none is held by the putting process: they
     // can all be dropped while this code still runs.
     could = true;
-    for (auto& [tid, h] : inst.holders) could &= h.pid != ev.pid;
+    for (auto& [tid, h] : inst.holders) could &= h.sites.empty() || h.pid != ev.pid;
   }
   if (!last && !could) return;
   auto& f = put_finding(Rule::self_put, inst, ev, r, c);
@@ -967,6 +1004,7 @@ void Analyzer::Impl::drop_instance_refs(Instance& inst) {
   // After a completed (possibly forced) unload the references are gone with the module.
   inst.site_refs.clear();
   inst.holders.clear();
+  inst.idle_holders = 0;
   inst.user_refs = 0;
 }
 
