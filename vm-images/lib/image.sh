@@ -14,12 +14,13 @@ log() { [ -n "${QUIET:-}" ] || echo "modrace-vm: $*" >&2; }
 INITRAMFS_MODULES="virtio_pci 9pnet_virtio 9p"
 
 # Kernel flavours: a name -> the Debian meta package whose current dependency is booted.
-KERNEL_FLAVORS="debian-6.1 debian-6.12 debian-6.12-rt"
+KERNEL_FLAVORS="debian-6.1 debian-6.12 debian-6.12-rt dev-6.1-lockdep"
 flavor_meta_package() {
 	case "$1" in
 	debian-6.1) echo linux-image-amd64 ;;
 	debian-6.12) echo linux-image-6.12-amd64 ;;
 	debian-6.12-rt) echo linux-image-6.12-rt-amd64 ;;
+	dev-6.1-lockdep) echo linux-source-6.1 ;;
 	*) die "unknown --kernel-flavor '$1' (known: $KERNEL_FLAVORS)" ;;
 	esac
 }
@@ -96,6 +97,7 @@ build_base_initramfs() {
 # root/lib/modules/<release> (the full module tree, exported to the guest read-only).
 ensure_default_image() {
 	local flavor=${1:-debian-6.1} pkg rel key dir work deb
+	case "$flavor" in dev-*) ensure_dev_image "$flavor"; return ;; esac
 	pkg=$(resolve_kernel_package "$(flavor_meta_package "$flavor")")
 	rel=$(package_release "$pkg")
 	key=$(image_inputs_hash "$pkg")
@@ -151,6 +153,7 @@ ensure_custom_image() {
 # The build directory for out-of-tree modules of the default image (Debian's matching headers).
 ensure_kdir() {
 	local flavor=${1:-debian-6.1} pkg rel kdir
+	case "$flavor" in dev-*) dev_kernel_build "$flavor" >/dev/null; dev_kernel_dir "$flavor"; return ;; esac
 	pkg=$(resolve_kernel_package "$(flavor_meta_package "$flavor")")
 	rel=$(package_release "$pkg")
 	kdir=/usr/src/linux-headers-$rel
@@ -160,4 +163,58 @@ ensure_kdir() {
 			|| die "apt-get install linux-headers-$rel failed"
 	fi
 	echo "$kdir"
+}
+
+# ---- the development kernel flavour: built here from Debian's linux-source-6.1 ----
+# A debug kernel as kernel developers run it (lockdep, KASAN, DEBUG_ATOMIC_SLEEP), configured by
+# defconfig + kvm_guest.config + flavors/dev-lockdep.config. The build is cached by the hash of
+# its inputs (source package version + fragment), so it happens once per machine.
+DEV_KERNEL_RECIPE=1 # bump when the build steps below change
+
+dev_kernel_dir() {
+	local version key
+	version=$(dpkg-query -W -f='${Version}' linux-source-6.1 2>/dev/null) \
+		|| die "the $1 flavour needs linux-source-6.1 (tests/install-deps --dev-kernel)"
+	key=$({ echo "$version $DEV_KERNEL_RECIPE"; cat "$VM_IMAGES_DIR/flavors/dev-lockdep.config"; } | sha256sum | cut -c1-16)
+	echo "$MODRACE_CACHE/dev-kernel/$1-$key"
+}
+
+# dev_kernel_build FLAVOR: builds the kernel tree when missing; prints the tree.
+dev_kernel_build() {
+	local kb start
+	kb=$(dev_kernel_dir "$1")
+	if [ -f "$kb/built" ]; then echo "$kb"; return; fi
+	local tarball=/usr/src/linux-source-6.1.tar.xz
+	[ -f "$tarball" ] || die "$tarball missing (tests/install-deps --dev-kernel)"
+	for tool in flex bison bc pahole; do
+		command -v $tool >/dev/null || die "$tool is needed to build the $1 kernel (tests/install-deps --dev-kernel)"
+	done
+	log "building the $1 kernel in $kb (about 15-25 min on 2 cores; cached afterwards)"
+	rm -rf "$(dirname "$kb")/$1"-*
+	mkdir -p "$kb"
+	start=$(date +%s)
+	tar -xf "$tarball" -C "$kb" --strip-components=1
+	(
+		cd "$kb"
+		make -s defconfig
+		make -s kvm_guest.config
+		scripts/kconfig/merge_config.sh -m .config "$VM_IMAGES_DIR/flavors/dev-lockdep.config" >/dev/null
+		make -s olddefconfig
+		for opt in PROVE_LOCKING KASAN DEBUG_ATOMIC_SLEEP DEBUG_INFO_BTF KPROBES MODULE_UNLOAD 9P_FS; do
+			grep -q "^CONFIG_$opt=[ym]" .config || { echo "CONFIG_$opt did not stick" >&2; exit 1; }
+		done
+		nice -n 10 make -s -j"$(nproc)" bzImage modules
+		make -s modules_install INSTALL_MOD_PATH="$kb/install" INSTALL_MOD_STRIP=1
+	) > "$kb/build.log" 2>&1 || { tail -30 "$kb/build.log" >&2; die "building the $1 kernel failed (see $kb/build.log)"; }
+	echo "$(( $(date +%s) - start ))" > "$kb/build-seconds"
+	touch "$kb/built"
+	log "built the $1 kernel in $(cat "$kb/build-seconds") s"
+	echo "$kb"
+}
+
+ensure_dev_image() {
+	local kb rel
+	kb=$(dev_kernel_build "$1")
+	rel=$(ls "$kb/install/lib/modules")
+	ensure_custom_image "$kb/arch/x86/boot/bzImage" "$kb/install/lib/modules/$rel"
 }

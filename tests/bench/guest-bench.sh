@@ -1,0 +1,125 @@
+#!/bin/sh
+# SPDX-License-Identifier: GPL-2.0-only
+# Guest side of tests/bench/run (runs inside the test VM under modrace-vm --no-record).
+# $1 holds modrace_bench.ko; $MODRACE_OUT may hold a bpftrace bundle (bpftrace/, with its shared
+# libraries, run through the bundled dynamic loader). Prints "bench: KEY VALUE..." lines that the
+# host side turns into figures; traces are left in $MODRACE_OUT for size and drop counts.
+set -u
+M=$1
+OUT=$MODRACE_OUT
+B=/sys/kernel/debug/modrace_bench
+N_REF=${N_REF:-200000}
+N_LOCK=${N_LOCK:-200000}
+insmod "$M/modrace_bench.ko" || exit 1
+
+# trigger FILE N: run N pairs, print "pairs=.. ns=.." of the run
+trigger() { echo "$2" > "$B/$1" && cat "$B/$1"; }
+# best_of3 NAME FILE N: three runs, the fastest is kept (the machine is shared and noisy)
+best_of3() {
+	best=""
+	for i in 1 2 3; do
+		r=$(trigger "$2" "$3")
+		ns=${r#*ns=}; ns=${ns%% *}
+		if [ -z "$best" ] || [ "$ns" -lt "$best" ]; then best=$ns; fi
+	done
+	echo "bench: $1 pairs=$3 ns=$best"
+}
+# uptime in centiseconds
+now_cs() { read up _ < /proc/uptime; echo "${up%.*}${up#*.}"; }
+# wait_for CMD...: poll until CMD succeeds, at most 60 s
+wait_for() {
+	i=0
+	while ! "$@" 2>/dev/null; do
+		i=$((i + 1)); [ $i -gt 6000 ] && return 1
+		usleep 10000
+	done
+}
+# record_start NAME ARGS...: start modrace record in the background, report its start-up time
+record_start() {
+	name=$1; shift
+	rm -f /tmp/ready
+	t0=$(now_cs)
+	modrace record -o "$OUT/$name.trace" --ready-file /tmp/ready "$@" > "$OUT/$name.log" 2>&1 &
+	rec_pid=$!
+	wait_for test -e /tmp/ready || { echo "bench: error $name never attached"; cat "$OUT/$name.log"; }
+	echo "bench: startup_$name cs=$(( $(now_cs) - t0 ))"
+}
+record_stop() { kill -INT "$rec_pid"; wait "$rec_pid"; echo "bench: record_status $1 $?"; }
+
+echo "bench: cpus $(nproc)"
+# Warm-up: fault in the module's code and the debugfs paths.
+trigger refcount 1000 > /dev/null; trigger locks 1000 > /dev/null
+
+# 1. untraced
+best_of3 refcount_untraced refcount "$N_REF"
+best_of3 locks_untraced locks "$N_LOCK"
+
+# 2. modrace, lock tracking off and on
+record_start modrace_locks_off --locks off
+best_of3 refcount_modrace_locks_off refcount "$N_REF"
+record_stop modrace_locks_off
+record_start modrace_locks_probe --locks probe
+best_of3 refcount_modrace refcount "$N_REF"
+best_of3 locks_modrace locks "$N_LOCK"
+record_stop modrace_locks_probe
+
+# 3. bpftrace, the same probes counting into a map
+if [ -x "$OUT/bpftrace/bpftrace" ]; then
+	BT="$OUT/bpftrace/lib/ld-linux-x86-64.so.2 --library-path $OUT/bpftrace/lib $OUT/bpftrace/bpftrace"
+	rm -f /tmp/bt.out
+	t0=$(now_cs)
+	$BT -e 'BEGIN { printf("bpftrace-ready\n"); }
+		kprobe:try_module_get { @get[probe] = count(); }
+		kprobe:__module_get { @get[probe] = count(); }
+		kprobe:module_put { @put[probe] = count(); }' > /tmp/bt.out 2>&1 &
+	bt_pid=$!
+	if wait_for grep -q bpftrace-ready /tmp/bt.out; then
+		echo "bench: startup_bpftrace cs=$(( $(now_cs) - t0 ))"
+		best_of3 refcount_bpftrace refcount "$N_REF"
+	else
+		echo "bench: error bpftrace did not start"; cat /tmp/bt.out
+	fi
+	kill -INT $bt_pid; wait $bt_pid
+	tail -5 /tmp/bt.out
+else
+	echo "bench: error no bpftrace bundle in $OUT/bpftrace"
+fi
+
+# 4. ftrace's own module events
+T=/sys/kernel/tracing
+echo 0 > $T/tracing_on; echo > $T/trace
+echo 65536 > $T/buffer_size_kb
+echo 1 > $T/events/module/module_get/enable
+echo 1 > $T/events/module/module_put/enable
+echo 1 > $T/tracing_on
+best_of3 refcount_ftrace refcount "$N_REF"
+# Buffer bytes per event, from a run that fits the buffer.
+echo > $T/trace
+trigger refcount 20000 > /dev/null
+bytes=0; entries=0
+for s in $T/per_cpu/cpu*/stats; do
+	b=$(awk '/^bytes:/{print $2}' "$s"); e=$(awk '/^entries:/{print $2}' "$s")
+	bytes=$((bytes + b)); entries=$((entries + e))
+done
+echo "bench: ftrace_buffer bytes=$bytes entries=$entries"
+echo 0 > $T/tracing_on
+echo 0 > $T/events/module/module_get/enable; echo 0 > $T/events/module/module_put/enable
+echo 1408 > $T/buffer_size_kb
+
+# 5. throughput at default settings: flat out on one CPU, then on every CPU
+record_start rate_1cpu
+r=$(taskset 1 sh -c "echo 2000000 > $B/refcount; cat $B/refcount")
+echo "bench: rate_1cpu $r"
+record_stop rate_1cpu
+record_start rate_allcpu
+pids=""
+t0=$(now_cs)
+for c in $(seq 0 $(( $(nproc) - 1 ))); do
+	taskset $((1 << c)) sh -c "echo 2000000 > $B/refcount" &
+	pids="$pids $!"
+done
+for p in $pids; do wait $p; done
+echo "bench: rate_allcpu pairs=$(( 2000000 * $(nproc) )) cs=$(( $(now_cs) - t0 ))"
+record_stop rate_allcpu
+rmmod modrace_bench
+echo "bench: done"
