@@ -25,7 +25,7 @@ char LICENSE[] SEC("license") = "GPL";
 
 #define MR_MAX_FILTERS 16
 #define MR_TASK_LOCKS 16	/* held locks tracked per task */
-#define MR_UNLOAD_LOCKS 48	/* distinct locks remembered per unloading task */
+#define MR_UNLOAD_LOCKS 128	/* distinct locks remembered per unloading task */
 #define MR_UNLOAD_FRAMES 12	/* frames kept per remembered unload lock */
 #define MODULE_REF_BASE 1
 #define PREEMPT_NEED_RESCHED 0x80000000u
@@ -439,17 +439,26 @@ static __always_inline int calibrate(__u32 probe_ctx)
 	return 0;
 }
 
+/*
+ * Each program type is calibrated at a site used by nothing else: when a kprobe and a
+ * trampoline share a function, ftrace's list function adds a preempt_disable of its own.
+ * The loader calls getppid() (kprobe; no BTF for it, so no trampoline) and delete_module(NULL, 0)
+ * (fentry; fails at once with EFAULT) with nothing held, before any other program is attached.
+ */
 SEC("kprobe/__x64_sys_getppid")
-int BPF_KPROBE(kp_calib)
+int BPF_KPROBE(kp_calib_kp)
 {
 	return calibrate(MR_CTX_KPROBE);
 }
 
-SEC("fentry/__x64_sys_getppid")
-int BPF_PROG(fe_calib)
+SEC("fentry/__x64_sys_delete_module")
+int BPF_PROG(fe_calib_fe)
 {
 	return calibrate(MR_CTX_FENTRY);
 }
+
+/* Lock-table overflows by lock kind (diagnostics for -v). */
+__u64 overflow_kind[8] = {};
 
 /* ---- module lifecycle ---- */
 
@@ -936,6 +945,8 @@ static __always_inline void lock_push(void *ctx, __u64 addr, __u64 ip, __u32 kin
 			s->nr = n + 1;
 		} else {
 			count_drop(MR_DROP_LOCK_TABLE);
+			if (s->locks[MR_TASK_LOCKS - 1].kind < 8)
+				__sync_fetch_and_add(&overflow_kind[s->locks[MR_TASK_LOCKS - 1].kind], 1);
 		}
 	}
 	unload_note(ctx, addr, ip, kind, 0);
@@ -1083,6 +1094,36 @@ LOCK_TRY(down_write_killable, MR_LOCK_RWSEM_WRITE, 0)
 LOCK_TRY(down_write_trylock, MR_LOCK_RWSEM_WRITE, 1)
 LOCK_REL(up_read)
 LOCK_REL(up_write)
+
+/* A task cannot sleep holding a spinlock or rwlock; the one it holds at a switch (rq->lock) is
+ * released by the next task. Forget them so they do not linger in the switched-out task. */
+SEC("tp_btf/sched_switch")
+int BPF_PROG(tp_sched_switch, bool preempt, struct task_struct *prev)
+{
+	struct task_state *s;
+	__u32 i, j = 0, n;
+
+	if (nested())
+		return 0;
+	s = bpf_task_storage_get(&task_states, prev, 0, 0);
+	if (!s)
+		return 0;
+	n = s->nr;
+	for (i = 0; i < MR_TASK_LOCKS; i++) {
+		__u32 k;
+
+		if (i >= n)
+			break;
+		k = s->locks[i].kind;
+		if (k == MR_LOCK_SPINLOCK || k == MR_LOCK_RWLOCK_READ || k == MR_LOCK_RWLOCK_WRITE)
+			continue;
+		if (j != i && j < MR_TASK_LOCKS)
+			s->locks[j] = s->locks[i];
+		j++;
+	}
+	s->nr = j;
+	return 0;
+}
 
 /* ---- lockdep kernels: the unload lockset from lock_acquire ---- */
 

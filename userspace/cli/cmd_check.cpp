@@ -1,0 +1,61 @@
+// SPDX-License-Identifier: GPL-2.0-only
+// `modrace check`: what this kernel supports, one line per attach point.
+#include <sys/utsname.h>
+
+#include <cstdio>
+
+#include <fmt/format.h>
+
+#include "cli/commands.h"
+#include "events/error.h"
+#include "loader/tracer.h"
+
+namespace modrace::cli {
+
+void add_check_command(CLI::App& app) {
+  auto* sub = app.add_subcommand(
+      "check", "Show which attach points, methods and lock providers this kernel supports "
+               "(exit 2 when recording cannot work)");
+  struct Opts {
+    std::string locks = "auto";
+    bool kprobe_only = false;
+    bool verbose = false;
+  };
+  auto opts = std::make_shared<Opts>();
+  sub->add_option("--locks", opts->locks, "Lock provider: auto, lockdep, probe, off")
+      ->capture_default_str();
+  sub->add_flag("--kprobe-only", opts->kprobe_only, "Do not use fentry anywhere");
+  sub->add_flag("-v,--verbose", opts->verbose, "Show libbpf's log");
+  sub->callback([opts] {
+    loader::set_verbose(opts->verbose);
+    utsname u{};
+    uname(&u);
+    fmt::print("kernel: {} {}\n", u.release, u.machine);
+    loader::TracerOptions to;
+    to.locks = loader::lock_mode_from_string(opts->locks);
+    to.prefer_kprobe = opts->kprobe_only;
+    // Load and attach for real: only that proves a probe works (it is detached on exit).
+    auto tracer = loader::Tracer::open(to);
+    bool missing_required = false;
+    for (const auto& s : tracer->probes()) {
+      const auto& p = *s.point;
+      std::string state = s.attached ? "ok" : (s.method.empty() ? "missing" : "failed");
+      if (!s.attached && p.required) missing_required = true;
+      if (!s.attached && s.method.empty() && s.why.rfind("not needed", 0) == 0) state = "unused";
+      fmt::print("{:<8} {:<11} {:<30} {:<10}{}{}\n", state, loader::to_string(p.group), p.function,
+                 s.method.empty() ? "-" : s.method, s.why.empty() ? "" : "  ",
+                 s.why);
+    }
+    fmt::print("locks: provider {}\n", to_string(tracer->lock_provider()));
+    const auto& c = tracer->calibration();
+    for (int i = 0; i < 2; i++)
+      fmt::print("calibration {}: {}\n", i == 0 ? "kprobe" : "fentry",
+                 c.measured[i] ? fmt::format("preempt_count {} rcu_depth {} (subtracted)",
+                                             c.preempt[i], c.rcu[i])
+                               : std::string("not measured"));
+    if (missing_required) throw Error("a required attach point is missing: recording cannot work");
+    fmt::print("recording: possible\n");
+  });
+}
+
+}  // namespace modrace::cli

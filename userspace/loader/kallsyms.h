@@ -1,0 +1,49 @@
+// SPDX-License-Identifier: GPL-2.0-only
+//
+// /proc/kallsyms and the modules loaded before recording started. Needs root (kptr_restrict
+// hides addresses otherwise).
+#pragma once
+
+#include <cstdint>
+#include <optional>
+#include <string>
+#include <string_view>
+#include <unordered_set>
+#include <vector>
+
+#include "events/event.h"
+#include "events/symbols.h"
+
+namespace modrace::loader {
+
+class Kallsyms {
+ public:
+  // Reads `path` (default /proc/kallsyms). Throws modrace::Error when unreadable.
+  static Kallsyms read(const std::string& path = "/proc/kallsyms");
+  // Only the symbols of one module (the lines ending in "[name]").
+  static std::vector<KernelSymbol> read_module(const std::string& module,
+                                               const std::string& path = "/proc/kallsyms");
+
+  const std::vector<KernelSymbol>& symbols() const { return syms_; }
+  // True when every address is 0 (kptr_restrict in force).
+  bool addresses_hidden() const { return hidden_; }
+  // vmlinux text symbol present (a kprobe can be tried on it)?
+  bool has_text(std::string_view name) const { return text_.count(std::string(name)) != 0; }
+  std::optional<uint64_t> address(std::string_view name, std::string_view module = {}) const;
+  // True when addr falls in BPF programs/trampolines ("[bpf]" symbols): stack frames of our
+  // own machinery.
+  bool is_bpf(uint64_t addr) const;
+
+ private:
+  std::vector<KernelSymbol> syms_;
+  std::unordered_set<std::string> text_;
+  std::vector<std::pair<uint64_t, bool>> by_addr_;  // sorted: address, is [bpf]
+  bool hidden_ = false;
+};
+
+// A module loaded before recording started, as a module_load event (preexisting = true).
+// Text range: /sys/module/NAME/sections/.text and the size column of /proc/modules (an upper
+// bound: it is the module's whole core size).
+std::vector<ModuleLoad> preexisting_modules(const Kallsyms& ksyms);
+
+}  // namespace modrace::loader

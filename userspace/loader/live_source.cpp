@@ -1,0 +1,68 @@
+// SPDX-License-Identifier: GPL-2.0-only
+#include "loader/live_source.h"
+
+#include <sys/utsname.h>
+#include <time.h>
+#include <unistd.h>
+
+#include "version.h"
+
+namespace modrace::loader {
+
+LiveSource::LiveSource(std::unique_ptr<Tracer> tracer, const std::atomic<bool>& stop)
+    : tracer_(std::move(tracer)), stop_(stop) {
+  utsname u{};
+  uname(&u);
+  meta_.kernel_release = u.release;
+  meta_.hostname = u.nodename;
+  meta_.modrace_version = MODRACE_VERSION;
+  meta_.lock_provider = tracer_->lock_provider();
+  meta_.features = tracer_->features();
+  timespec ts{};
+  clock_gettime(CLOCK_MONOTONIC, &ts);
+  meta_.start_ts_ns = uint64_t(ts.tv_sec) * 1000000000 + ts.tv_nsec;
+  clock_gettime(CLOCK_REALTIME, &ts);
+  meta_.start_realtime_ns = uint64_t(ts.tv_sec) * 1000000000 + ts.tv_nsec;
+  for (const auto& s : tracer_->kallsyms().symbols()) symbols_.add(s);
+  for (auto& m : preexisting_modules(tracer_->kallsyms())) {
+    if (m.core_text_start) symbols_.add_module_range(m.name, m.core_text_start, m.core_text_size);
+    Event ev;
+    ev.kind = EventKind::module_load;
+    ev.ts_ns = meta_.start_ts_ns;
+    ev.set_comm("modrace");
+    ev.data = std::move(m);
+    queue_.push_back(std::move(ev));
+  }
+  symbols_.finalize();
+}
+
+void LiveSource::on_event(Event& ev) {
+  if (auto* m = std::get_if<ModuleLoad>(&ev.data)) {
+    // Module symbols vanish at unload: take them now.
+    for (auto& s : Kallsyms::read_module(m->name)) symbols_.add(std::move(s));
+    if (m->core_text_start) symbols_.add_module_range(m->name, m->core_text_start, m->core_text_size);
+    symbols_.finalize();
+  }
+  queue_.push_back(std::move(ev));
+}
+
+bool LiveSource::next(Event& ev) {
+  std::function<void(Event&)> fn = [this](Event& e) { on_event(e); };
+  while (queue_.empty()) {
+    if (drained_) return false;
+    if (stop_.load()) {
+      // Drain what the kernel already produced, then end.
+      while (tracer_->poll(0, fn) > 0) {
+      }
+      drained_ = true;
+      meta_.drops = tracer_->drops();
+      continue;
+    }
+    tracer_->poll(200, fn);
+  }
+  ev = std::move(queue_.front());
+  queue_.pop_front();
+  return true;
+}
+
+}  // namespace modrace::loader

@@ -1,0 +1,370 @@
+// SPDX-License-Identifier: GPL-2.0-only
+#include "loader/tracer.h"
+
+#include <bpf/bpf.h>
+#include <bpf/btf.h>
+#include <bpf/libbpf.h>
+#include <linux/types.h>
+#include <sys/syscall.h>
+#include <unistd.h>
+
+#include <cerrno>
+#include <cstdarg>
+#include <cstdio>
+#include <cstring>
+#include <string>
+
+#include <fmt/format.h>
+
+#include "events/error.h"
+#include "loader/wire.h"
+#include "modrace.skel.h"
+#include "modrace_abi.h"
+
+namespace modrace::loader {
+
+namespace {
+
+bool g_verbose = false;
+std::string g_last_libbpf_warning;  // quoted in load errors when not verbose
+
+int libbpf_log(enum libbpf_print_level level, const char* format, va_list args) {
+  char buf[1024];
+  vsnprintf(buf, sizeof(buf), format, args);
+  if (level == LIBBPF_WARN) {
+    g_last_libbpf_warning = buf;
+    while (!g_last_libbpf_warning.empty() && g_last_libbpf_warning.back() == '\n')
+      g_last_libbpf_warning.pop_back();
+  }
+  if (g_verbose && (level != LIBBPF_DEBUG || std::getenv("MODRACE_LIBBPF_DEBUG")))
+    std::fprintf(stderr, "libbpf: %s", buf);
+  return 0;
+}
+
+bool btf_has_func(const btf* b, const char* name) {
+  return b && btf__find_by_name_kind(b, name, BTF_KIND_FUNC) >= 0;
+}
+
+bool btf_struct_has_member(const btf* b, const char* st, const char* member) {
+  if (!b) return false;
+  int id = btf__find_by_name_kind(b, st, BTF_KIND_STRUCT);
+  if (id < 0) return false;
+  const btf_type* t = btf__type_by_id(b, id);
+  const btf_member* m = btf_members(t);
+  for (int i = 0; i < btf_vlen(t); i++, m++)
+    if (std::strcmp(btf__name_by_offset(b, m->name_off), member) == 0) return true;
+  return false;
+}
+
+std::string errno_text(int err) { return std::strerror(err < 0 ? -err : err); }
+
+const char* method_prefix_entry(const std::string& method) {
+  return method == "fentry" ? "fe_" : method == "kprobe" ? "kp_" : "tp_";
+}
+const char* method_prefix_exit(const std::string& method) {
+  return method == "fentry" ? "fx_" : method == "kprobe" ? "kr_" : nullptr;
+}
+
+}  // namespace
+
+void set_verbose(bool v) { g_verbose = v; }
+bool verbose() { return g_verbose; }
+
+LockMode lock_mode_from_string(const std::string& s) {
+  if (s == "auto") return LockMode::auto_;
+  if (s == "lockdep") return LockMode::lockdep;
+  if (s == "probe") return LockMode::probe;
+  if (s == "off") return LockMode::off;
+  throw Error("--locks: expected auto, lockdep, probe or off, not '" + s + "'");
+}
+
+struct Tracer::Impl {
+  modrace_bpf* skel = nullptr;
+  ring_buffer* rb = nullptr;
+  std::vector<bpf_link*> links;
+  std::vector<bpf_program*> attached_progs;
+  const std::function<void(Event&)>* current_fn = nullptr;
+  Tracer* owner = nullptr;
+  int handled = 0;
+
+  ~Impl() {
+    if (rb) ring_buffer__free(rb);
+    for (auto* l : links) bpf_link__destroy(l);
+    if (skel) modrace_bpf__destroy(skel);
+  }
+
+  static int on_record(void* ctx, void* data, size_t size) {
+    auto* self = static_cast<Impl*>(ctx);
+    Event ev;
+    const Kallsyms* k = self->owner->ksyms_.get();
+    FrameFilter own = [k](uint64_t a) { return k->is_bpf(a); };
+    if (!decode_record(data, size, self->owner->stacks_, ev, own)) {
+      self->owner->malformed_++;
+      return 0;
+    }
+    self->handled++;
+    if (self->current_fn) (*self->current_fn)(ev);
+    return 0;
+  }
+};
+
+Tracer::~Tracer() = default;
+
+std::unique_ptr<Tracer> Tracer::open(const TracerOptions& opts) {
+  libbpf_set_print(libbpf_log);
+  if (geteuid() != 0)
+    throw Error("needs root: BPF programs, kprobes and /proc/kallsyms addresses need it");
+  if (access("/sys/kernel/btf/vmlinux", R_OK) != 0)
+    throw Error("the kernel has no BTF (/sys/kernel/btf/vmlinux missing: CONFIG_DEBUG_INFO_BTF)");
+  if (libbpf_probe_bpf_prog_type(BPF_PROG_TYPE_KPROBE, nullptr) <= 0)
+    throw Error("BPF is not available: cannot load a kprobe program (CONFIG_BPF_SYSCALL, "
+                "lockdown, or a seccomp filter)");
+
+  std::unique_ptr<Tracer> t(new Tracer());
+  t->ksyms_ = std::make_unique<Kallsyms>(Kallsyms::read());
+  if (t->ksyms_->addresses_hidden())
+    throw Error("/proc/kallsyms shows no addresses (kernel.kptr_restrict): cannot name modules");
+
+  btf* vmlinux = btf__load_vmlinux_btf();
+  if (!vmlinux) throw Error("cannot read the kernel's BTF: " + errno_text(errno));
+  struct BtfGuard {
+    btf* b;
+    ~BtfGuard() { btf__free(b); }
+  } guard{vmlinux};
+
+  bool has_lockdep = btf_struct_has_member(vmlinux, "task_struct", "held_locks");
+  switch (opts.locks) {
+    case LockMode::auto_:
+      t->provider_ = has_lockdep ? LockProvider::lockdep : LockProvider::probe;
+      break;
+    case LockMode::lockdep:
+      if (!has_lockdep)
+        throw Error("--locks lockdep: this kernel has no lockdep (task_struct.held_locks)");
+      t->provider_ = LockProvider::lockdep;
+      break;
+    case LockMode::probe: t->provider_ = LockProvider::probe; break;
+    case LockMode::off: t->provider_ = LockProvider::off; break;
+  }
+  auto notify_list = t->ksyms_->address("module_notify_list");
+  if (opts.modules.size() > 16) throw Error("--module: at most 16 modules");
+  for (const auto& m : opts.modules)
+    if (m.empty() || m.size() >= MR_MODULE_NAME_LEN) throw Error("--module: bad name '" + m + "'");
+  uint64_t rb_size = opts.ringbuf_size;
+  if (rb_size < 4096 || (rb_size & (rb_size - 1)))
+    throw Error("--ringbuf-size: must be a power of two of at least 4096 bytes");
+
+  bool prefer_kprobe = opts.prefer_kprobe;
+  for (int attempt = 0; attempt < 2; attempt++) {
+    auto impl = std::make_unique<Impl>();
+    impl->owner = t.get();
+    impl->skel = modrace_bpf__open();
+    if (!impl->skel) throw Error("cannot open the BPF object: " + errno_text(errno));
+    auto* skel = impl->skel;
+    skel->rodata->cfg_lock_provider = static_cast<__u32>(t->provider_);
+    skel->rodata->cfg_nr_filters = static_cast<__u32>(opts.modules.size());
+    skel->rodata->cfg_module_notify_list = notify_list.value_or(0);
+    bpf_map__set_max_entries(skel->maps.events, static_cast<__u32>(rb_size));
+
+    // Every program starts disabled; each attach point enables the flavour it chose.
+    bpf_program* prog;
+    bpf_object__for_each_program(prog, skel->obj) bpf_program__set_autoload(prog, false);
+
+    std::vector<ProbeStatus> probes;
+    for (const auto& p : attach_points()) {
+      ProbeStatus st;
+      st.point = &p;
+      if (p.group == ProbeGroup::locks && t->provider_ != LockProvider::probe) {
+        st.why = fmt::format("not needed (locks={})", to_string(t->provider_));
+      } else if (p.group == ProbeGroup::lockdep && t->provider_ != LockProvider::lockdep) {
+        st.why = fmt::format("not needed (locks={})", to_string(t->provider_));
+      } else if (p.group == ProbeGroup::lifecycle && std::string(p.id) == "notify" && !notify_list) {
+        st.why = "module_notify_list not in /proc/kallsyms (CONFIG_KALLSYMS_ALL): no LIVE/GOING";
+      } else if (p.tracepoint) {
+        if (btf__find_by_name_kind(vmlinux, (std::string("btf_trace_") + p.function).c_str(),
+                                   BTF_KIND_TYPEDEF) >= 0)
+          st.method = "tracepoint";
+        else
+          st.why = "no such tracepoint in the kernel's BTF";
+      } else if (p.has_fentry && !prefer_kprobe && btf_has_func(vmlinux, p.function)) {
+        st.method = "fentry";
+      } else if (p.has_kprobe && t->ksyms_->has_text(p.function)) {
+        st.method = "kprobe";
+        if (p.has_fentry)
+          st.why = prefer_kprobe ? "fentry not usable on this kernel" : "not in BTF";
+      } else {
+        st.why = "no such function (inlined or not built in this kernel)";
+      }
+      std::vector<std::string> names;
+      if (!st.method.empty()) {
+        names.push_back(method_prefix_entry(st.method) + std::string(p.id));
+        if (auto* x = method_prefix_exit(st.method)) names.push_back(x + std::string(p.id));
+      }
+      for (const auto& n : names)
+        if (auto* pr = bpf_object__find_program_by_name(skel->obj, n.c_str()))
+          bpf_program__set_autoload(pr, true);
+      probes.push_back(std::move(st));
+    }
+
+    int err = modrace_bpf__load(skel);
+    if (err) {
+      bool any_fentry = false;
+      for (const auto& s : probes) any_fentry |= s.method == "fentry";
+      if (any_fentry && !prefer_kprobe) {
+        if (g_verbose)
+          std::fprintf(stderr, "modrace: load with fentry failed (%s), retrying with kprobes\n",
+                       errno_text(err).c_str());
+        prefer_kprobe = true;
+        continue;
+      }
+      throw Error(fmt::format("cannot load the BPF programs: {}{}{}", errno_text(err),
+                              g_last_libbpf_warning.empty() ? "" : ": ", g_last_libbpf_warning));
+    }
+
+    // Module filters: zero-padded names, as the BPF side reads mod->name whole.
+    for (const auto& m : opts.modules) {
+      char key[MR_MODULE_NAME_LEN] = {};
+      std::memcpy(key, m.data(), m.size());
+      __u8 one = 1;
+      bpf_map__update_elem(skel->maps.module_filter, key, sizeof(key), &one, sizeof(one), BPF_ANY);
+    }
+
+    // Calibration: a getppid() from here runs with nothing held, so whatever preempt count and
+    // RCU nesting the probes see is the BPF machinery's own.
+    std::vector<bpf_link*> calib_links;
+    for (const char* n : {"kp_calib_kp", "fe_calib_fe"}) {
+      auto* pr = bpf_object__find_program_by_name(skel->obj, n);
+      if (!pr || !bpf_program__autoload(pr)) continue;
+      if (auto* l = bpf_program__attach(pr)) calib_links.push_back(l);
+    }
+    skel->bss->calib_tid = static_cast<__u32>(syscall(SYS_gettid));
+    for (int i = 0; i < 8; i++) {
+      syscall(SYS_getppid);
+      syscall(SYS_delete_module, nullptr, 0);
+    }
+    skel->bss->calib_tid = 0;
+    for (auto* l : calib_links) bpf_link__destroy(l);
+    for (int c = 0; c < MR_CTX_MAX; c++) {
+      t->calib_.measured[c] = skel->bss->calib_hits[c] > 0;
+      if (!t->calib_.measured[c]) continue;
+      t->calib_.preempt[c] = skel->bss->calib_preempt[c];
+      t->calib_.rcu[c] = skel->bss->calib_rcu[c];
+      skel->bss->base_preempt[c] = skel->bss->calib_preempt[c];
+      skel->bss->base_rcu[c] = skel->bss->calib_rcu[c];
+    }
+    for (auto& s : probes)
+      if (s.point->group == ProbeGroup::calibration && !s.method.empty()) {
+        s.attached = t->calib_.measured[s.method == "kprobe" ? 0 : 1];
+        if (!s.attached) s.why = "calibration probe did not fire";
+      }
+
+    if (opts.attach) {
+      // Reverse table order: each lock family's release probe is attached before its acquire
+      // probes, or locks taken meanwhile (by this very process, attaching) would never be
+      // popped and would fill its table.
+      for (auto it = probes.rbegin(); it != probes.rend(); ++it) {
+        auto& s = *it;
+        if (s.method.empty() || s.point->group == ProbeGroup::calibration) continue;
+        std::vector<bpf_link*> mine;
+        bool ok = true;
+        // kretprobes before kprobes: the handler registered last on an address runs first, and
+        // the kprobe must read the return address before the kretprobe replaces it.
+        for (const char* pre : {"fx_", "fe_", "kr_", "kp_", "tp_"}) {
+          auto* pr = bpf_object__find_program_by_name(skel->obj,
+                                                      (std::string(pre) + s.point->id).c_str());
+          if (!pr || !bpf_program__autoload(pr)) continue;
+          bpf_link* l = bpf_program__attach(pr);
+          if (!l) {
+            ok = false;
+            s.why = fmt::format("attach {} failed: {}", bpf_program__name(pr), errno_text(errno));
+            break;
+          }
+          mine.push_back(l);
+          impl->attached_progs.push_back(pr);
+        }
+        if (!ok) {
+          for (auto* l : mine) bpf_link__destroy(l);
+          continue;
+        }
+        s.attached = true;
+        impl->links.insert(impl->links.end(), mine.begin(), mine.end());
+      }
+      for (const auto& s : probes)
+        if (s.point->required && !s.attached)
+          throw Error(fmt::format("cannot trace {}: {}", s.point->function,
+                                  s.why.empty() ? "not attached" : s.why));
+    }
+
+    impl->rb = ring_buffer__new(bpf_map__fd(skel->maps.events), &Impl::on_record, impl.get(),
+                                nullptr);
+    if (!impl->rb) throw Error("cannot open the ring buffer: " + errno_text(errno));
+    t->probes_ = std::move(probes);
+    t->impl_ = std::move(impl);
+    // Names of our own programs and trampolines, to cut them from the top of stacks.
+    t->refresh_kallsyms();
+    return t;
+  }
+  throw Error("cannot load the BPF programs");
+}
+
+void Tracer::refresh_kallsyms() { ksyms_ = std::make_unique<Kallsyms>(Kallsyms::read()); }
+
+std::vector<std::string> Tracer::features() const {
+  std::vector<std::string> out;
+  out.push_back(fmt::format("locks={}", to_string(provider_)));
+  for (const auto& s : probes_)
+    if (s.attached) out.push_back(fmt::format("{}={}", s.point->function, s.method));
+  for (int c = 0; c < 2; c++)
+    if (calib_.measured[c])
+      out.push_back(fmt::format("calibration.{}=preempt:{},rcu:{}", c == 0 ? "kprobe" : "fentry",
+                                calib_.preempt[c], calib_.rcu[c]));
+  return out;
+}
+
+int Tracer::poll(int timeout_ms, const std::function<void(Event&)>& fn) {
+  impl_->current_fn = &fn;
+  impl_->handled = 0;
+  int err = ring_buffer__poll(impl_->rb, timeout_ms);
+  impl_->current_fn = nullptr;
+  if (err == -EINTR) return impl_->handled ? impl_->handled : -1;
+  if (err < 0) throw Error("ring buffer: " + errno_text(err));
+  return impl_->handled;
+}
+
+std::vector<std::pair<std::string, uint64_t>> Tracer::recursion_misses() const {
+  std::vector<std::pair<std::string, uint64_t>> out;
+  for (int k = 0; k < 8; k++)
+    if (impl_->skel->bss->overflow_kind[k])
+      out.emplace_back(fmt::format("lock table overflow with lock kind {} on top", k),
+                       impl_->skel->bss->overflow_kind[k]);
+  for (auto* pr : impl_->attached_progs) {
+    bpf_prog_info info{};
+    __u32 len = sizeof(info);
+    if (bpf_obj_get_info_by_fd(bpf_program__fd(pr), &info, &len) == 0 && info.recursion_misses)
+      out.emplace_back(bpf_program__name(pr), info.recursion_misses);
+  }
+  return out;
+}
+
+DropCounters Tracer::drops() const {
+  DropCounters d;
+  int ncpu = libbpf_num_possible_cpus();
+  if (ncpu <= 0) return d;
+  std::vector<__u64> vals(ncpu);
+  for (__u32 cause = 0; cause < MR_DROP_CAUSE_MAX; cause++) {
+    if (bpf_map__lookup_elem(impl_->skel->maps.drops, &cause, sizeof(cause), vals.data(),
+                             vals.size() * sizeof(__u64), 0) != 0)
+      continue;
+    for (auto v : vals) d.by_cause[cause] += v;
+  }
+  // The kernel skips a program that would recurse (our programs take locks of their own) and
+  // counts it per program; nearly all of these are lock-primitive probes.
+  for (auto* pr : impl_->attached_progs) {
+    bpf_prog_info info{};
+    __u32 len = sizeof(info);
+    if (bpf_obj_get_info_by_fd(bpf_program__fd(pr), &info, &len) == 0)
+      d[DropCause::lock_recursion] += info.recursion_misses;
+  }
+  return d;
+}
+
+}  // namespace modrace::loader

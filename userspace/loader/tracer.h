@@ -1,0 +1,84 @@
+// SPDX-License-Identifier: GPL-2.0-only
+//
+// The live tracer: opens the BPF skeleton, chooses an attach method per attach point, loads,
+// calibrates, attaches, and turns ring-buffer records into events. The only code that uses
+// libbpf (docs/tracer.md).
+#pragma once
+
+#include <cstdint>
+#include <functional>
+#include <memory>
+#include <string>
+#include <vector>
+
+#include "events/event.h"
+#include "events/stack_table.h"
+#include "events/trace_meta.h"
+#include "loader/kallsyms.h"
+#include "loader/probes.h"
+
+namespace modrace::loader {
+
+enum class LockMode { auto_, lockdep, probe, off };
+// "auto", "lockdep", "probe", "off"; throws modrace::Error otherwise.
+LockMode lock_mode_from_string(const std::string& s);
+
+struct TracerOptions {
+  LockMode locks = LockMode::auto_;
+  std::vector<std::string> modules;  // --module filters (refcount events only)
+  uint64_t ringbuf_size = 32ull << 20;
+  bool prefer_kprobe = false;  // skip fentry everywhere (a fallback, and for testing)
+  bool attach = true;          // false: load only (modrace check still attaches to be truthful)
+};
+
+struct Calibration {
+  uint32_t preempt[2] = {0, 0};  // [kprobe, fentry]: the machinery's own preempt count
+  uint32_t rcu[2] = {0, 0};      // ... and rcu_read_lock nesting
+  bool measured[2] = {false, false};
+};
+
+// libbpf's messages: shown when verbose, else dropped (errors come back as exceptions).
+void set_verbose(bool verbose);
+bool verbose();
+
+class Tracer {
+ public:
+  // Everything up to attached probes. Throws modrace::Error ("needs root", "no BTF", ...) with
+  // one line saying what is missing.
+  static std::unique_ptr<Tracer> open(const TracerOptions& opts);
+  ~Tracer();
+  Tracer(const Tracer&) = delete;
+  Tracer& operator=(const Tracer&) = delete;
+
+  const std::vector<ProbeStatus>& probes() const { return probes_; }
+  LockProvider lock_provider() const { return provider_; }
+  const Calibration& calibration() const { return calib_; }
+  // "try_module_get=kprobe", "locks=probe", ... for TraceMeta::features.
+  std::vector<std::string> features() const;
+  const Kallsyms& kallsyms() const { return *ksyms_; }
+  // Re-reads /proc/kallsyms (after attach it also names our BPF programs and trampolines).
+  void refresh_kallsyms();
+
+  // Waits up to timeout_ms for records and hands each converted event to `fn`. Returns the
+  // number of events, or -1 when interrupted (EINTR).
+  int poll(int timeout_ms, const std::function<void(Event&)>& fn);
+  StackTable& stacks() { return stacks_; }
+  // Cumulative drops: the BPF drop map plus the recursion misses of the lock programs.
+  DropCounters drops() const;
+  uint64_t malformed_records() const { return malformed_; }
+  // Programs the kernel skipped because they would have recursed, by program (for -v).
+  std::vector<std::pair<std::string, uint64_t>> recursion_misses() const;
+
+ private:
+  Tracer() = default;
+  struct Impl;
+  std::unique_ptr<Impl> impl_;
+  std::vector<ProbeStatus> probes_;
+  LockProvider provider_ = LockProvider::off;
+  Calibration calib_;
+  std::unique_ptr<Kallsyms> ksyms_;
+  StackTable stacks_;
+  uint64_t malformed_ = 0;
+};
+
+}  // namespace modrace::loader

@@ -1,0 +1,189 @@
+// SPDX-License-Identifier: GPL-2.0-only
+#include "loader/wire.h"
+
+#include <linux/types.h>
+
+#include <algorithm>
+#include <cstddef>
+#include <cstring>
+
+extern "C" {
+#include "modrace_abi.h"
+}
+
+namespace modrace::loader {
+
+// The C++ model mirrors the ABI's limits and enum values; a change on one side must be made on
+// the other (and MR_ABI_VERSION bumped).
+static_assert(MR_ABI_VERSION == 2);
+static_assert(kMaxHeldLocks == MR_MAX_HELD_LOCKS);
+static_assert(kMaxStackDepth == MR_MAX_STACK_DEPTH);
+static_assert(kCommLen == MR_COMM_LEN);
+static_assert(kEventKindMax == MR_EV_KIND_MAX);
+static_assert(kDropCauseMax == MR_DROP_CAUSE_MAX);
+static_assert(static_cast<int>(EventKind::unload_rcu_sync) == MR_EV_UNLOAD_RCU_SYNC);
+static_assert(static_cast<int>(LockKind::lockdep) == MR_LOCK_LOCKDEP);
+static_assert(static_cast<int>(LockProvider::lockdep) == MR_LOCKS_LOCKDEP);
+static_assert(static_cast<int>(DropCause::lock_recursion) == MR_DROP_LOCK_RECURSION);
+static_assert(static_cast<int>(ModuleState::going) == MR_MODULE_GOING);
+static_assert(sizeof(mr_event_header) == 240);
+static_assert(offsetof(mr_event_header, frames) == 48);
+static_assert(sizeof(mr_held_lock) == 32);
+static_assert(sizeof(mr_lock_ctx) == 16 + 8 * 32);
+static_assert(offsetof(mr_lock_ctx, locks) == 16);
+static_assert(sizeof(mr_ev_module_load) == 240 + 40 + 56);
+static_assert(sizeof(mr_ev_refcount) == 240 + 24 + sizeof(mr_lock_ctx));
+static_assert(offsetof(mr_ev_refcount, locks) == 264);
+static_assert(sizeof(mr_ev_driver) == 240 + 24 + 64 + sizeof(mr_lock_ctx));
+static_assert(sizeof(mr_ev_delete_module) == 240 + 16 + 56);
+static_assert(sizeof(mr_ev_unload_lock) == 240 + 32);
+
+namespace {
+
+std::string fixed_string(const char* s, size_t n) { return std::string(s, strnlen(s, n)); }
+
+LockContext decode_locks(const mr_lock_ctx& c) {
+  LockContext l;
+  l.preempt_count = c.preempt_count;
+  l.rcu_depth = c.rcu_depth;
+  l.irqs_disabled = c.irqs_disabled;
+  l.in_interrupt = c.in_interrupt;
+  l.truncated = c.truncated;
+  l.provider = static_cast<LockProvider>(c.provider <= MR_LOCKS_LOCKDEP ? c.provider : 0);
+  int n = std::min<int>(c.nr_locks, MR_MAX_HELD_LOCKS);
+  for (int i = 0; i < n; i++) {
+    const auto& h = c.locks[i];
+    HeldLock hl;
+    hl.addr = h.addr;
+    hl.acquire_ip = h.acquire_ip;
+    hl.kind = (h.kind >= MR_LOCK_MUTEX && h.kind <= MR_LOCK_LOCKDEP) ? static_cast<LockKind>(h.kind)
+                                                                     : LockKind::mutex;
+    hl.class_key = h.class_key;
+    l.push(hl);
+  }
+  return l;
+}
+
+template <typename T>
+const T* as(const void* data, size_t size) {
+  return size >= sizeof(T) ? static_cast<const T*>(data) : nullptr;
+}
+
+}  // namespace
+
+bool decode_record(const void* data, size_t size, StackTable& stacks, Event& ev,
+                   const FrameFilter& own_frame) {
+  const auto* h = as<mr_event_header>(data, size);
+  if (!h || h->kind == 0 || h->kind >= MR_EV_KIND_MAX || h->size > size) return false;
+  ev = Event{};
+  ev.kind = static_cast<EventKind>(h->kind);
+  ev.ts_ns = h->ts_ns;
+  ev.cpu = h->cpu;
+  ev.pid = h->pid;
+  ev.tid = h->tid;
+  ev.set_comm(fixed_string(h->comm, MR_COMM_LEN));
+  size_t nframes = std::min<size_t>(h->nr_frames, MR_MAX_STACK_DEPTH);
+  const auto* frames = reinterpret_cast<const uint64_t*>(h->frames);
+  // fentry/tp_btf stacks start inside the BPF program and its trampoline: skip up to the last
+  // of our own frames so stacks begin in the traced code.
+  if (own_frame) {
+    size_t last_own = nframes;
+    for (size_t i = 0; i < nframes && i < 8; i++)
+      if (own_frame(frames[i])) last_own = i;
+    if (last_own != nframes) {
+      frames += last_own + 1;
+      nframes -= last_own + 1;
+    }
+  }
+  ev.stack = stacks.intern({frames, nframes});
+
+  switch (h->kind) {
+    case MR_EV_MODULE_LOAD: {
+      auto* r = as<mr_ev_module_load>(data, size);
+      if (!r) return false;
+      ModuleLoad m;
+      m.module = r->module;
+      m.name = fixed_string(r->name, MR_MODULE_NAME_LEN);
+      m.core_text_start = r->core_text_start;
+      m.core_text_size = r->core_text_size;
+      m.init_text_start = r->init_text_start;
+      m.init_text_size = r->init_text_size;
+      ev.data = std::move(m);
+      return true;
+    }
+    case MR_EV_MODULE_STATE: {
+      auto* r = as<mr_ev_module_state>(data, size);
+      if (!r || r->state > MR_MODULE_UNFORMED) return false;
+      ev.data = ModuleStateChange{r->module, static_cast<ModuleState>(r->state)};
+      return true;
+    }
+    case MR_EV_MODULE_FREE: {
+      auto* r = as<mr_ev_module_free>(data, size);
+      if (!r) return false;
+      ev.data = ModuleFree{r->module};
+      return true;
+    }
+    case MR_EV_DELETE_MODULE: {
+      auto* r = as<mr_ev_delete_module>(data, size);
+      if (!r) return false;
+      DeleteModule d;
+      d.phase = r->phase == MR_PHASE_EXIT ? Phase::exit : Phase::enter;
+      d.name = fixed_string(r->name, MR_MODULE_NAME_LEN);
+      d.flags = r->flags;
+      d.ret = r->ret;
+      ev.data = std::move(d);
+      return true;
+    }
+    case MR_EV_TRY_MODULE_GET:
+    case MR_EV_MODULE_GET:
+    case MR_EV_MODULE_PUT: {
+      auto* r = as<mr_ev_refcount>(data, size);
+      if (!r) return false;
+      RefcountOp op;
+      op.module = r->module;
+      op.caller_ip = r->caller_ip;
+      op.refcount = r->refcount;
+      op.success = r->success;
+      op.locks = decode_locks(r->locks);
+      ev.data = op;
+      return true;
+    }
+    case MR_EV_DRIVER_REGISTER:
+    case MR_EV_DRIVER_UNREGISTER: {
+      auto* r = as<mr_ev_driver>(data, size);
+      if (!r) return false;
+      DriverOp d;
+      d.phase = r->phase == MR_PHASE_EXIT ? Phase::exit : Phase::enter;
+      d.driver = r->driver;
+      d.owner = r->owner;
+      d.ret = r->ret;
+      d.name = fixed_string(r->name, MR_DRIVER_NAME_LEN);
+      d.bus = fixed_string(r->bus, MR_DRIVER_NAME_LEN);
+      d.locks = decode_locks(r->locks);
+      ev.data = std::move(d);
+      return true;
+    }
+    case MR_EV_UNLOAD_LOCK: {
+      auto* r = as<mr_ev_unload_lock>(data, size);
+      if (!r) return false;
+      UnloadLock u;
+      u.lock = r->lock;
+      u.ip = r->ip;
+      u.kind = (r->lock_kind >= MR_LOCK_MUTEX && r->lock_kind <= MR_LOCK_LOCKDEP)
+                   ? static_cast<LockKind>(r->lock_kind)
+                   : LockKind::mutex;
+      u.class_key = r->class_key;
+      ev.data = u;
+      return true;
+    }
+    case MR_EV_UNLOAD_RCU_SYNC: {
+      auto* r = as<mr_ev_unload_rcu_sync>(data, size);
+      if (!r) return false;
+      ev.data = UnloadRcuSync{r->ip};
+      return true;
+    }
+  }
+  return false;
+}
+
+}  // namespace modrace::loader
