@@ -781,6 +781,7 @@ void Analyzer::Impl::on_delete_module(const Event& ev, const DeleteModule& d) {
     auto& f = site_finding(Rule::ref_leak, site, nullptr);
     f.count = std::max(f.count, n);
     f.loss_sensitive = true;
+    f.detail = d.ret == -kEBUSY ? "-EBUSY" : "-EWOULDBLOCK";
   }
 }
 
@@ -1251,9 +1252,9 @@ Finding Analyzer::Impl::build_finding(const FindingAcc& a, const EventSource& sr
       break;
     case Rule::ref_leak: {
       f.message = fmt::format(
-          "unloading {} failed with -EBUSY while {} reference(s) taken by {}() in {} were "
+          "unloading {} failed with {} while {} reference(s) taken by {}() in {} were "
           "still held.",
-          f.module, a.count, f.op, fn);
+          f.module, a.detail, a.count, f.op, fn);
       f.refs.push_back({f.site, f.function, a.count});
       break;
     }

@@ -136,7 +136,7 @@ std::string render_text(const Report& r, const TextOptions& opts) {
   }
   if (!r.sites.empty()) {
     o += kRule + "\n" + st.bold("get sites:") + "\n";
-    o += fmt::format("  {:<18} {:>8}  {:<20} {}\n", "verdict", "count", "module", "site [locks]");
+    o += fmt::format("  {:<32} {:>8}  {:<20} {}\n", "verdict", "count", "module", "site [locks]");
     for (const auto& s : r.sites) {
       std::string verdict = s.verdict == SiteVerdict::finding ? "finding " + s.finding_id.substr(0, 8)
                             : s.verdict == SiteVerdict::protected_
@@ -144,7 +144,7 @@ std::string render_text(const Report& r, const TextOptions& opts) {
                                 : std::string(to_string(s.verdict));
       std::string locks;
       for (size_t i = 0; i < s.locks_held.size(); i++) locks += (i ? ", " : "") + s.locks_held[i];
-      o += fmt::format("  {:<18} {:>8}  {:<20} {}{}{}\n", verdict, s.count, s.module, s.site,
+      o += fmt::format("  {:<32} {:>8}  {:<20} {}{}{}\n", verdict, s.count, s.module, s.site,
                        s.op == "try_module_get" ? "" : " (" + s.op + ")",
                        locks.empty() ? "" : " [" + locks + "]");
     }
