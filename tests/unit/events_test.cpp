@@ -69,3 +69,39 @@ TEST(Symbols, FormatsFunctionOffsetAndModule) {
   EXPECT_FALSE(s.name_data(0xffffffff81000010).has_value());
   EXPECT_EQ(s.lookup("module_put").value_or(0), 0xffffffff81000100u);
 }
+
+TEST(Symbols, ModuleTextIsNeverNamedByAnotherModulesSymbol) {
+  // seed_core's symbols were not captured; the nearest symbol below is a BPF trampoline.
+  SymbolTable s;
+  s.add({0xffffffffc0480000, 't', "bpf_trampoline_6442477055", "bpf"});
+  s.add({0xffffffffc0499010, 't', "seed_drv_open", "seed_drv"});
+  s.add_module_range("seed_core", 0xffffffffc048f000, 0x1000);
+  s.add_module_range("seed_drv", 0xffffffffc0499000, 0x1000);
+  s.finalize();
+  EXPECT_EQ(s.format(0xffffffffc048f24e), ".text+0x24e [seed_core]");
+  EXPECT_EQ(s.resolve(0xffffffffc048f24e).symbol, nullptr);
+  EXPECT_EQ(s.format(0xffffffffc0499020), "seed_drv_open+0x10 [seed_drv]");
+}
+
+TEST(Symbols, ReloadedModuleRangeWins) {
+  SymbolTable s;
+  s.add_module_range("old_mod", 0xffffffffc0100000, 0x2000);
+  s.add_module_range("new_mod", 0xffffffffc0100000, 0x1000);
+  s.finalize();
+  EXPECT_EQ(s.format(0xffffffffc0100010), ".text+0x10 [new_mod]");
+}
+
+TEST(Symbols, LockdepKeyDoesNotHideTheLockSharingItsAddress) {
+  // Without lockdep, `static struct lock_class_key __key` is zero-sized and shares the address of
+  // the next variable: the lock's own name must be the one reported, whatever the input order.
+  for (int order = 0; order < 2; order++) {
+    SymbolTable s;
+    KernelSymbol key{0xffffffff82a00000, 'b', "__key.0", ""};
+    KernelSymbol lock{0xffffffff82a00000, 'b', "file_systems_lock", ""};
+    if (order) std::swap(key, lock);
+    s.add(key);
+    s.add(lock);
+    s.finalize();
+    EXPECT_EQ(s.name_data(0xffffffff82a00000).value_or(""), "file_systems_lock") << order;
+  }
+}

@@ -13,9 +13,34 @@ void SymbolTable::add_module_range(std::string module, uint64_t start, uint64_t 
   ranges_.push_back({std::move(module), start, size});
 }
 
+namespace {
+// Several kallsyms names can share one address: lockdep's zero-sized `__key.N` class keys (on
+// kernels without lockdep) sit at the address of the lock that follows them, e.g. `__key.0` and
+// `file_systems_lock`. The name a developer recognises must win, so it sorts last among equals
+// (resolve() takes the last symbol at or below an address).
+int name_rank(const KernelSymbol& s) {
+  const std::string& n = s.name;
+  if (n.starts_with("__key.") || n.starts_with("__UNIQUE_ID") || n.starts_with("__already_done") ||
+      n.starts_with("__func__.") || n.starts_with("__warned.") || n.starts_with("_entry.") ||
+      n.starts_with("__print_once"))
+    return 0;
+  if (n.starts_with("__")) return 1;
+  return 2;
+}
+}  // namespace
+
 void SymbolTable::finalize() {
-  std::stable_sort(syms_.begin(), syms_.end(),
-                   [](const KernelSymbol& a, const KernelSymbol& b) { return a.addr < b.addr; });
+  std::stable_sort(syms_.begin(), syms_.end(), [](const KernelSymbol& a, const KernelSymbol& b) {
+    if (a.addr != b.addr) return a.addr < b.addr;
+    return name_rank(a) < name_rank(b);
+  });
+}
+
+const SymbolTable::Range* SymbolTable::module_range(uint64_t addr) const {
+  // The latest range wins: a module loaded where an unloaded one was.
+  for (auto it = ranges_.rbegin(); it != ranges_.rend(); ++it)
+    if (addr >= it->start && addr - it->start < it->size) return &*it;
+  return nullptr;
 }
 
 ResolvedAddress SymbolTable::resolve(uint64_t addr) const {
@@ -23,11 +48,17 @@ ResolvedAddress SymbolTable::resolve(uint64_t addr) const {
                              [](uint64_t a, const KernelSymbol& s) { return a < s.addr; });
   if (it == syms_.begin()) return {};
   const KernelSymbol* sym = &*std::prev(it);
-  // An address past the end of a module's text range does not belong to its last symbol.
-  for (const auto& r : ranges_)
-    if (r.module == sym->module && sym->addr >= r.start && sym->addr < r.start + r.size &&
-        addr >= r.start + r.size)
-      return {};
+  // Inside a module's text, only that module's own symbols may name the address: without them
+  // the nearest symbol below is some other module's or a BPF trampoline's, which would be wrong.
+  if (const Range* r = module_range(addr)) {
+    if (sym->module != r->module || sym->addr < r->start) return {};
+  } else {
+    // An address past the end of a module's text does not belong to its last symbol.
+    for (const auto& m : ranges_)
+      if (m.module == sym->module && sym->addr >= m.start && sym->addr - m.start < m.size &&
+          addr - m.start >= m.size)
+        return {};
+  }
   // Do not attribute addresses absurdly far from any symbol (e.g. vmalloc to the last vmlinux sym).
   if (addr - sym->addr > (1u << 20)) return {};
   return {sym, addr - sym->addr};
@@ -36,9 +67,9 @@ ResolvedAddress SymbolTable::resolve(uint64_t addr) const {
 std::string SymbolTable::format(uint64_t addr) const {
   auto r = resolve(addr);
   if (!r.symbol) {
-    for (const auto& m : ranges_)
-      if (addr >= m.start && addr < m.start + m.size)
-        return fmt::format("0x{:x} [{}]", addr, m.module);
+    // Named relative to the module's text, which is stable across boots (KASLR) and loads.
+    if (const Range* m = module_range(addr))
+      return fmt::format(".text+0x{:x} [{}]", addr - m->start, m->module);
     return fmt::format("0x{:x}", addr);
   }
   std::string s = fmt::format("{}+0x{:x}", r.symbol->name, r.offset);

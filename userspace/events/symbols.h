@@ -29,7 +29,7 @@ class SymbolTable {
  public:
   void add(KernelSymbol sym);
   // Text range of a module instance; lets an address be attributed to a module even
-  // without symbols. `load_seq` distinguishes reloads of the same module at the same address.
+  // without symbols; the latest range added wins where two overlap (a module reloaded there).
   void add_module_range(std::string module, uint64_t start, uint64_t size);
   // Call after adding; sorts. Lookups before finalize() see nothing new.
   void finalize();
@@ -39,7 +39,8 @@ class SymbolTable {
 
   // The closest symbol at or below addr (within its module's range when known).
   ResolvedAddress resolve(uint64_t addr) const;
-  // "func+0x1a/0x80 [mod]" style (size when the next symbol is known); "0xffff..." when unknown.
+  // "func+0x1a [mod]"; ".text+0x1a [mod]" inside a module whose symbols are unknown;
+  // "0xffff..." otherwise.
   std::string format(uint64_t addr) const;
   // The address of a data symbol by name (e.g. "misc_mtx"), for naming static locks.
   std::optional<uint64_t> lookup(std::string_view name) const;
@@ -52,6 +53,7 @@ class SymbolTable {
     std::string module;
     uint64_t start, size;
   };
+  const Range* module_range(uint64_t addr) const;
   std::vector<KernelSymbol> syms_;
   std::vector<Range> ranges_;
 };

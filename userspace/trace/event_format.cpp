@@ -27,8 +27,9 @@ std::string format_lock_context(const LockContext& lc, const EventFormatContext&
   for (const auto& l : lc.held()) {
     if (!first) s += ", ";
     first = false;
-    s += fmt::format("{}:{}@{}", format_lock_addr(l.addr, ctx.symbols), to_string(l.kind),
-                     ctx.symbols.format(l.acquire_ip));
+    s += fmt::format("{}:{}", format_lock_addr(l.addr, ctx.symbols), to_string(l.kind));
+    // fentry-tracked locks carry no acquisition ip (0): print none rather than a bogus symbol.
+    if (l.acquire_ip) s += "@" + ctx.symbols.format(l.acquire_ip);
   }
   if (lc.truncated) s += first ? "..." : ", ...";
   s += fmt::format("] rcu={} preempt={} irqs={}", lc.rcu_depth, lc.preempt_count,
