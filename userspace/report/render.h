@@ -18,6 +18,8 @@ std::optional<ReportFormat> report_format_from_string(std::string_view s);
 
 struct TextOptions {
   bool colour = false;  // ANSI colours (the CLI sets it from cli::use_colour())
+  // false: leave out the finding blocks (`modrace live` printed them as they were established).
+  bool include_findings = true;
 };
 
 // The whole report as text: incompleteness warnings first, one block per finding, then the

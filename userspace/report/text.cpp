@@ -118,7 +118,8 @@ std::string render_text(const Report& r, const TextOptions& opts) {
   }
   o += "\n";
 
-  for (const auto& f : r.findings) o += finding_block(f, st) + "\n";
+  if (opts.include_findings)
+    for (const auto& f : r.findings) o += finding_block(f, st) + "\n";
 
   if (!r.unverified.empty()) {
     o += kRule + "\n" + st.bold("unverified (would need the lost data to decide):") + "\n";

@@ -1,0 +1,116 @@
+// SPDX-License-Identifier: GPL-2.0-only
+#include "cli/tracing_options.h"
+
+#include <fcntl.h>
+#include <time.h>
+#include <unistd.h>
+
+#include <cerrno>
+#include <cstdio>
+#include <cstring>
+
+#include <fmt/format.h>
+
+#include "events/error.h"
+
+namespace modrace::cli {
+
+namespace {
+volatile sig_atomic_t g_stop_signal = 0;
+void on_stop(int sig) { g_stop_signal = sig; }
+void on_child(int) {}
+
+uint64_t clock_ns(clockid_t clk) {
+  timespec ts{};
+  clock_gettime(clk, &ts);
+  return uint64_t(ts.tv_sec) * 1000000000 + ts.tv_nsec;
+}
+}  // namespace
+
+uint64_t monotonic_ns() { return clock_ns(CLOCK_MONOTONIC); }
+uint64_t realtime_ns() { return clock_ns(CLOCK_REALTIME); }
+
+void install_stop_handlers() {
+  struct sigaction sa {};
+  sa.sa_handler = on_stop;
+  sigaction(SIGINT, &sa, nullptr);
+  sigaction(SIGTERM, &sa, nullptr);
+  sa.sa_handler = on_child;
+  sigaction(SIGCHLD, &sa, nullptr);
+}
+
+int stop_signal() { return g_stop_signal; }
+
+void add_tracing_options(CLI::App* sub, TracingOptions& o) {
+  sub->add_option("--duration", o.duration, "Stop after S seconds");
+  sub->add_option("--locks", o.locks, "Held-lock provider: auto, lockdep, probe, off")
+      ->capture_default_str();
+  sub->add_option("--module", o.modules, "Only refcount events of this module (repeatable)")
+      ->expected(1)
+      ->multi_option_policy(CLI::MultiOptionPolicy::TakeAll);
+  sub->add_option("--ringbuf-size", o.ringbuf_size, "Ring buffer size (power of two; K/M/G)")
+      ->capture_default_str();
+  sub->add_option("--ready-file", o.ready_file, "Create this file once the probes are attached");
+  sub->add_flag("--kprobe-only", o.kprobe_only, "Do not use fentry anywhere");
+  sub->add_flag("-v,--verbose", o.verbose, "Show libbpf's log and attach decisions");
+  sub->add_option("command", o.command,
+                  "Command to run while tracing (after --); tracing stops when it exits");
+}
+
+loader::TracerOptions tracer_options(const TracingOptions& o) {
+  if (o.duration < 0) throw Error(fmt::format("--duration: must not be negative, got {}", o.duration));
+  loader::TracerOptions to;
+  to.locks = loader::lock_mode_from_string(o.locks);
+  to.modules = o.modules;
+  to.ringbuf_size = parse_size(o.ringbuf_size);
+  to.prefer_kprobe = o.kprobe_only;
+  return to;
+}
+
+uint64_t parse_size(const std::string& s) {
+  char* end = nullptr;
+  errno = 0;
+  uint64_t v = std::strtoull(s.c_str(), &end, 10);
+  if (errno || end == s.c_str()) throw Error("--ringbuf-size: not a size: '" + s + "'");
+  std::string suffix(end);
+  if (suffix == "K" || suffix == "k" || suffix == "KiB") v <<= 10;
+  else if (suffix == "M" || suffix == "m" || suffix == "MiB") v <<= 20;
+  else if (suffix == "G" || suffix == "g" || suffix == "GiB") v <<= 30;
+  else if (!suffix.empty()) throw Error("--ringbuf-size: unknown suffix in '" + s + "'");
+  return v;
+}
+
+std::string drops_text(const DropCounters& d) {
+  std::string out;
+  for (int i = 0; i < kDropCauseMax; i++)
+    if (d.by_cause[i])
+      out += fmt::format("{}{}={}", out.empty() ? "" : " ", to_string(static_cast<DropCause>(i)),
+                         d.by_cause[i]);
+  return out.empty() ? "0" : out;
+}
+
+pid_t spawn_command(const std::vector<std::string>& cmd) {
+  pid_t pid = fork();
+  if (pid < 0) throw Error(std::string("fork: ") + std::strerror(errno));
+  if (pid == 0) {
+    signal(SIGINT, SIG_DFL);
+    signal(SIGTERM, SIG_DFL);
+    signal(SIGCHLD, SIG_DFL);
+    std::vector<char*> argv;
+    for (const auto& a : cmd) argv.push_back(const_cast<char*>(a.c_str()));
+    argv.push_back(nullptr);
+    execvp(argv[0], argv.data());
+    std::fprintf(stderr, "modrace: %s: %s\n", argv[0], std::strerror(errno));
+    _exit(127);
+  }
+  return pid;
+}
+
+void touch_ready_file(const std::string& path) {
+  if (path.empty()) return;
+  int fd = ::open(path.c_str(), O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, 0644);
+  if (fd < 0) throw Error(path + ": " + std::strerror(errno));
+  ::close(fd);
+}
+
+}  // namespace modrace::cli
