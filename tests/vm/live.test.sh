@@ -15,7 +15,7 @@ S
 OUT="$WORK/live"
 run_vm "$OUT" --no-record --scenario "$WORK/live.sh" --timeout 180 \
 	--module "$KMOD/seed_core.ko" --module "$KMOD/seed_drv.ko" --file "$KMOD/seedctl" \
-	--file "$SRC/tests/vm/scenarios/seed-unprotected.sh"
+	--file "$SRC/tests/vm/scenarios/seed-unprotected.sh" --file "$SRC/tests/vm/scenarios/seed-lib.sh"
 expect_status 0 "$vm_status" "modrace-vm running modrace live"
 seed_no_splats
 grep -q "live-status=1" "$OUT/scenario.log" && pass "modrace live exited 1 (findings)" \

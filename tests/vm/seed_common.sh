@@ -25,7 +25,8 @@ seed_run() {
 	OUT="$WORK/$scenario"
 	start=$(date +%s)
 	run_vm "$OUT" --scenario "$SRC/tests/vm/scenarios/$scenario.sh" --timeout "$timeout" \
-		--module "$KMOD/seed_core.ko" --module "$KMOD/seed_drv.ko" --file "$KMOD/seedctl"
+		--module "$KMOD/seed_core.ko" --module "$KMOD/seed_drv.ko" --file "$KMOD/seedctl" \
+		--file "$SRC/tests/vm/scenarios/seed-lib.sh"
 	RUN_SECONDS=$(($(date +%s) - start))
 	echo "note: $scenario: modrace-vm exit $vm_status after ${RUN_SECONDS}s, output in $OUT"
 }

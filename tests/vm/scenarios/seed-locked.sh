@@ -6,12 +6,5 @@
 # seed_get_driver_locked as protected by seed_driver_lock.
 set -eu
 M=$1
-insmod "$M/seed_core.ko" variant=3
-insmod "$M/seed_drv.ko"
-for cycle in 1 2; do
-	for i in 1 2 3; do cat /dev/seed; done
-	rmmod seed_drv
-	[ "$cycle" = 2 ] || insmod "$M/seed_drv.ko"
-done
-rmmod seed_core
-echo "seed-locked: done"
+. "$M/seed-lib.sh"
+seed_open_unload seed-locked 3

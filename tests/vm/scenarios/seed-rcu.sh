@@ -5,12 +5,5 @@
 # before freeing module memory). Clean: no finding; the site in seed_get_driver_rcu is rcu.
 set -eu
 M=$1
-insmod "$M/seed_core.ko" variant=5
-insmod "$M/seed_drv.ko"
-for cycle in 1 2; do
-	for i in 1 2 3; do cat /dev/seed; done
-	rmmod seed_drv
-	[ "$cycle" = 2 ] || insmod "$M/seed_drv.ko"
-done
-rmmod seed_core
-echo "seed-rcu: done"
+. "$M/seed-lib.sh"
+seed_open_unload seed-rcu 5

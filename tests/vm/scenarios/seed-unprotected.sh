@@ -6,13 +6,5 @@
 # Runs in the guest as root; $1 holds seed_core.ko and seed_drv.ko.
 set -eu
 M=$1
-insmod "$M/seed_core.ko" variant=1
-insmod "$M/seed_drv.ko"
-# Two load cycles, so the unload path (and the locks it takes) is seen twice.
-for cycle in 1 2; do
-	for i in 1 2 3; do cat /dev/seed; done
-	rmmod seed_drv
-	[ "$cycle" = 2 ] || insmod "$M/seed_drv.ko"
-done
-rmmod seed_core
-echo "seed-unprotected: done"
+. "$M/seed-lib.sh"
+seed_open_unload seed-unprotected 1

@@ -1,0 +1,69 @@
+# SPDX-License-Identifier: GPL-2.0-only
+# Shared by the seed scenarios (sourced in the guest as "$1/seed-lib.sh"; modrace-vm copies it
+# next to the modules). Every function takes the scenario's name for its messages.
+
+# seed_open_unload NAME VARIANT: seed_core with the given open-path variant, seed_drv loaded,
+# /dev/seed opened three times per cycle, seed_drv unloaded; two load cycles so the unload path
+# (and the locks it takes) is seen twice. Exits non-zero on any failure (set -e in the caller).
+seed_open_unload() {
+	name=$1 variant=$2
+	insmod "$M/seed_core.ko" variant="$variant"
+	insmod "$M/seed_drv.ko"
+	for cycle in 1 2; do
+		for i in 1 2 3; do cat /dev/seed; done
+		rmmod seed_drv
+		[ "$cycle" = 2 ] || insmod "$M/seed_drv.ko"
+	done
+	rmmod seed_core
+	echo "$name: done"
+}
+
+# seed_race NAME VARIANT: open loops (seedctl hammer, two of them) against rmmod/insmod cycles of
+# seed_drv, with race_delay_us widening the window between the lookup and try_module_get. Stops
+# as soon as seed_core has seen a get attempted on a GOING module
+# (/sys/module/seed_core/parameters/going_gets), or after LIMIT seconds. Exits 0 when the window
+# was hit, 1 when not. Needs seedctl in $M.
+seed_race() {
+	name=$1 variant=$2
+	DELAY_US=${DELAY_US:-2000} LIMIT=${LIMIT:-60} OPENERS=${OPENERS:-2}
+	insmod "$M/seed_core.ko" variant="$variant" race_delay_us="$DELAY_US" || exit 1
+	insmod "$M/seed_drv.ko" || exit 1
+	stop=/tmp/$name.stop
+	rm -f "$stop"
+	pids=
+	n=1
+	while [ "$n" -le "$OPENERS" ]; do
+		"$M/seedctl" hammer /dev/seed $((LIMIT + 10)) "$stop" &
+		pids="$pids $!"
+		n=$((n + 1))
+	done
+	start=$(date +%s)
+	cycles=0 busy=0 hits=0
+	while :; do
+		hits=$(cat /sys/module/seed_core/parameters/going_gets)
+		[ "$hits" -ge 1 ] && break
+		[ $(($(date +%s) - start)) -ge "$LIMIT" ] && break
+		# Busy (an opener holds a reference right now) is expected; just try again.
+		if rmmod seed_drv 2>/dev/null; then
+			cycles=$((cycles + 1))
+			insmod "$M/seed_drv.ko" || { echo "$name: insmod failed"; break; }
+		else
+			busy=$((busy + 1))
+		fi
+	done
+	elapsed=$(($(date +%s) - start))
+	touch "$stop"
+	for p in $pids; do wait "$p"; done
+	echo "$name: variant $variant delay ${DELAY_US}us: $hits GOING get(s) after ${elapsed}s," \
+		"$cycles unload cycles, $busy busy rmmods," \
+		"coming_gets $(cat /sys/module/seed_core/parameters/coming_gets)"
+	tries=0
+	while grep -q '^seed_drv ' /proc/modules && ! rmmod seed_drv; do
+		tries=$((tries + 1)); [ "$tries" -lt 20 ] || { echo "$name: seed_drv stays busy"; exit 1; }
+		sleep 1
+	done
+	rmmod seed_core
+	if [ "$hits" -ge 1 ]; then echo "$name: HIT"; exit 0; fi
+	echo "$name: MISS: no get on a GOING module within ${LIMIT}s"
+	exit 1
+}
