@@ -61,14 +61,14 @@ void run_info(const std::string& file) {
     if (counts[k]) fmt::print("  {:<20} {}\n", to_string(static_cast<EventKind>(k)), counts[k]);
   fmt::print("stacks:        {}\n", src->stacks().size());
   fmt::print("symbols:       {}\n", src->symbols().size());
-  if (m.drops.total() == 0) {
-    fmt::print("drops:         none\n");
-  } else {
-    fmt::print("drops:         {}\n", m.drops.total());
-    for (int c = 0; c < kDropCauseMax; c++)
-      if (m.drops.by_cause[c])
-        fmt::print("  {:<20} {}\n", to_string(static_cast<DropCause>(c)), m.drops.by_cause[c]);
-  }
+  // The count is what lost information; informational causes are listed but not counted.
+  fmt::print("drops:         {}\n", m.drops.total() == 0 ? std::string("none") : fmt::format("{}", m.drops.total()));
+  for (int c = 0; c < kDropCauseMax; c++)
+    if (m.drops.by_cause[c])
+      fmt::print("  {:<20} {}{}\n", to_string(static_cast<DropCause>(c)), m.drops.by_cause[c],
+                 DropCounters::is_informational(static_cast<DropCause>(c))
+                     ? "  (not a loss: interrupts nested in lock probes)"
+                     : "");
   fmt::print("truncated:     {}\n", m.truncated ? "yes: " + m.truncation_reason : std::string("no"));
   fmt::print("modules:       {}\n", modules.instances().size());
   for (const auto& mi : modules.instances()) {

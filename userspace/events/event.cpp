@@ -73,6 +73,7 @@ std::string_view to_string(DropCause c) {
     case DropCause::lock_table: return "lock_table";
     case DropCause::task_storage: return "task_storage";
     case DropCause::lock_recursion: return "lock_recursion";
+    case DropCause::lock_recursion_irq: return "lock_recursion_irq";
   }
   return "unknown";
 }

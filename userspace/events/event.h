@@ -58,8 +58,11 @@ enum class DropCause : uint8_t {
   lock_table = 2,
   task_storage = 3,
   lock_recursion = 4,
+  // Recursion misses the kernel's preemption model proves were interrupts nested in a lock probe
+  // (lock tracking ignores interrupt context): counted, but no information was lost.
+  lock_recursion_irq = 5,
 };
-inline constexpr int kDropCauseMax = 5;
+inline constexpr int kDropCauseMax = 6;
 
 std::string_view to_string(EventKind k);
 std::string_view to_string(Phase p);

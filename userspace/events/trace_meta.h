@@ -23,9 +23,14 @@ struct DropCounters {
     return (*this)[DropCause::lock_table] + (*this)[DropCause::task_storage] +
            (*this)[DropCause::lock_recursion];
   }
+  // Counted for the record but losing nothing (lock_recursion_irq).
+  static constexpr bool is_informational(DropCause c) { return c == DropCause::lock_recursion_irq; }
+  uint64_t informational() const { return (*this)[DropCause::lock_recursion_irq]; }
+  // Drops that lost information of any kind (what "zero drops" means).
   uint64_t total() const {
     uint64_t t = 0;
-    for (auto v : by_cause) t += v;
+    for (int c = 0; c < kDropCauseMax; c++)
+      if (!is_informational(static_cast<DropCause>(c))) t += by_cause[c];
     return t;
   }
 };

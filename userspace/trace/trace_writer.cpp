@@ -74,7 +74,7 @@ class FileTraceWriter final : public TraceWriter {
     ByteWriter body;
     encode_meta(body, meta);
     write_block(trace::kBlockMeta, body.data(), false);
-    if (meta.drops.total() != 0) set_drops(meta.drops);
+    if (meta.drops.total() != 0 || meta.drops.informational() != 0) set_drops(meta.drops);
   }
 
   void write(const Event& ev, const StackTable& stacks) override {
