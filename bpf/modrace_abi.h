@@ -17,13 +17,14 @@
 #ifndef MODRACE_ABI_H
 #define MODRACE_ABI_H
 
-#define MR_ABI_VERSION 2
+#define MR_ABI_VERSION 3
 
 #define MR_COMM_LEN 16
 #define MR_MODULE_NAME_LEN 56 /* MODULE_NAME_LEN on 64-bit kernels */
 #define MR_DRIVER_NAME_LEN 32 /* driver and bus names are truncated to this */
 #define MR_MAX_HELD_LOCKS 8   /* locks captured per snapshot; more sets `truncated` */
 #define MR_MAX_STACK_DEPTH 24 /* kernel frames captured per event */
+#define MR_SYMBOL_NAME_LEN 128 /* module symbol names are truncated to this (with the NUL) */
 
 enum mr_event_kind {
 	MR_EV_MODULE_LOAD = 1,	 /* struct mr_ev_module_load */
@@ -39,6 +40,8 @@ enum mr_event_kind {
 	MR_EV_UNLOAD_RCU_SYNC = 11,  /* struct mr_ev_unload_rcu_sync: a grace-period wait inside
 					delete_module (synchronize_rcu and friends) */
 	MR_EV_KIND_MAX = 12,
+	/* Records that are not events of the model (no EventKind): kinds from 64 up. */
+	MR_REC_MODULE_SYMBOL = 64, /* struct mr_rec_module_symbol: one symbol of a loading module */
 };
 
 enum mr_phase {
@@ -86,7 +89,10 @@ enum mr_drop_cause {
 	MR_DROP_TASK_STORAGE = 3,   /* per-task state could not be created: locks unknown */
 	MR_DROP_LOCK_RECURSION = 4, /* lock probes skipped by the kernel (bpf recursion_misses);
 				       filled in by userspace from bpf_prog_info */
-	MR_DROP_CAUSE_MAX = 5,
+	MR_DROP_LOCK_RECURSION_IRQ = 5, /* the same misses when the kernel's preemption model proves
+					   them interrupts nested in a probe (no task lock lost);
+					   filled in by userspace, not a loss */
+	MR_DROP_CAUSE_MAX = 6,
 };
 
 struct mr_event_header {
@@ -192,6 +198,21 @@ struct mr_ev_unload_lock {
 struct mr_ev_unload_rcu_sync {
 	struct mr_event_header hdr;
 	__u64 ip; /* caller of the grace-period wait */
+};
+
+/*
+ * One symbol of a module's full symbol table (mod->kallsyms), emitted at module_load (COMING,
+ * before init runs) right after the module_load record, so the symbols of a module that is gone
+ * again a moment later are still captured. Only defined function and data symbols inside the
+ * module's memory; hdr.nr_frames is 0. Init symbols are included (their range says they are).
+ */
+struct mr_rec_module_symbol {
+	struct mr_event_header hdr;
+	__u64 module; /* struct module * (the module_load record's `module`) */
+	__u64 addr;   /* st_value */
+	__u8 type;    /* kallsyms type letter from mod->kallsyms->typetab: t T d D b B r R */
+	__u8 pad[7];
+	char name[MR_SYMBOL_NAME_LEN];
 };
 
 #endif /* MODRACE_ABI_H */

@@ -42,11 +42,26 @@ void add_check_command(CLI::App& app) {
       std::string state = s.attached ? "ok" : (s.method.empty() ? "missing" : "failed");
       if (!s.attached && p.required) missing_required = true;
       if (!s.attached && s.method.empty() && s.why.rfind("not needed", 0) == 0) state = "unused";
-      fmt::print("{:<8} {:<11} {:<30} {:<10}{}{}\n", state, loader::to_string(p.group), p.function,
+      // Two programs share the module_load tracepoint; name the symbol walk apart.
+      std::string what = std::string(p.id) == "module_syms" ? "module_load (symbols)" : p.function;
+      fmt::print("{:<8} {:<11} {:<30} {:<10}{}{}\n", state, loader::to_string(p.group), what,
                  s.method.empty() ? "-" : s.method, s.why.empty() ? "" : "  ",
                  s.why);
     }
     fmt::print("locks: provider {}\n", to_string(tracer->lock_provider()));
+    fmt::print("module symbols: {}\n",
+               tracer->module_symbols_from_bpf()
+                   ? "walked in the kernel at module_load"
+                   : "read from /proc/kallsyms after each load (fallback: modules unloaded at "
+                     "once stay unnamed)");
+    const auto& pm = tracer->preempt_model();
+    fmt::print("preemption: {}{} ({})\n", pm.model,
+               pm.source.empty() ? "" : " from " + pm.source,
+               pm.task_cannot_preempt_probes()
+                   ? "lock-probe recursion misses are nested interrupts: lock_recursion_irq, "
+                     "not a loss"
+                   : "lock-probe recursion misses may be task lock operations: lock_recursion, "
+                     "a loss");
     const auto& c = tracer->calibration();
     for (int i = 0; i < 2; i++)
       fmt::print("calibration {}: {}\n", i == 0 ? "kprobe" : "fentry",

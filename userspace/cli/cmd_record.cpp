@@ -50,12 +50,17 @@ uint64_t parse_size(const std::string& s) {
   return v;
 }
 
+// Information-losing drops by cause; informational causes follow in parentheses.
 std::string drops_text(const DropCounters& d) {
-  if (d.total() == 0) return "0";
-  std::string out;
+  if (d.total() == 0 && d.informational() == 0) return "0";
+  std::string out = d.total() == 0 ? "0" : "";
   for (int i = 0; i < kDropCauseMax; i++)
-    if (d.by_cause[i])
+    if (d.by_cause[i] && !DropCounters::is_informational(static_cast<DropCause>(i)))
       out += fmt::format("{}{}={}", out.empty() ? "" : " ", to_string(static_cast<DropCause>(i)),
+                         d.by_cause[i]);
+  for (int i = 0; i < kDropCauseMax; i++)
+    if (d.by_cause[i] && DropCounters::is_informational(static_cast<DropCause>(i)))
+      out += fmt::format(" ({}={}, not a loss)", to_string(static_cast<DropCause>(i)),
                          d.by_cause[i]);
   return out;
 }
@@ -117,6 +122,9 @@ int run_record(const RecordOpts& o) {
   meta.start_ts_ns = now_ns(CLOCK_MONOTONIC);
   meta.start_realtime_ns = now_ns(CLOCK_REALTIME);
   auto writer = TraceWriter::create(o.output, meta);
+  // Module symbols walked by the kernel at module_load reach the file before the events that
+  // follow them, so even a module gone a moment later is named.
+  tracer->set_symbol_sink([&](std::span<const KernelSymbol> syms) { writer->add_symbols(syms); });
 
   writer->add_symbols(tracer->kallsyms().symbols());
   for (auto& m : loader::preexisting_modules(tracer->kallsyms())) {
@@ -154,11 +162,15 @@ int run_record(const RecordOpts& o) {
     writer->write(ev, tracer->stacks());
     if (auto* m = std::get_if<ModuleLoad>(&ev.data)) new_modules.push_back(*m);
   };
-  // Module symbols vanish at unload: take them as soon as the load is seen.
+  // Module text ranges as each load is seen; symbols from /proc/kallsyms only when the kernel
+  // cannot walk them itself (they vanish at unload, often before this read under slow kernels).
+  const bool kallsyms_fallback = !tracer->module_symbols_from_bpf();
   auto capture_modules = [&] {
     for (const auto& m : new_modules) {
-      auto syms = loader::Kallsyms::read_module(m.name);
-      if (!syms.empty()) writer->add_symbols(syms);
+      if (kallsyms_fallback) {
+        auto syms = loader::Kallsyms::read_module(m.name);
+        if (!syms.empty()) writer->add_symbols(syms);
+      }
       if (m.core_text_start) writer->add_module_range(m.name, m.core_text_start, m.core_text_size);
       if (m.init_text_start && m.init_text_size)
         writer->add_module_range(m.name, m.init_text_start, m.init_text_size);
@@ -204,6 +216,10 @@ int run_record(const RecordOpts& o) {
   if (tty) fmt::print(stderr, "\n");
   fmt::print(stderr, "modrace: {} events, drops {}, {} bytes written to {}\n",
              writer->events_written(), drops_text(drops), writer->bytes_written(), o.output);
+  fmt::print(stderr, "modrace: module symbols: {}\n",
+             kallsyms_fallback ? std::string("read from /proc/kallsyms after each load")
+                               : fmt::format("{} walked in the kernel at module_load",
+                                             tracer->module_symbols_seen()));
   if (o.verbose)
     for (const auto& [prog, n] : tracer->recursion_misses())
       fmt::print(stderr, "modrace: {}: {} recursion misses\n", prog, n);

@@ -24,6 +24,11 @@ LiveSource::LiveSource(std::unique_ptr<Tracer> tracer, const std::atomic<bool>& 
   clock_gettime(CLOCK_REALTIME, &ts);
   meta_.start_realtime_ns = uint64_t(ts.tv_sec) * 1000000000 + ts.tv_nsec;
   for (const auto& s : tracer_->kallsyms().symbols()) symbols_.add(s);
+  // Symbols walked in the kernel at module_load arrive before the events that follow them.
+  tracer_->set_symbol_sink([this](std::span<const KernelSymbol> syms) {
+    for (const auto& s : syms) symbols_.add(s);
+    symbols_.finalize();
+  });
   for (auto& m : preexisting_modules(tracer_->kallsyms())) {
     if (m.core_text_start) symbols_.add_module_range(m.name, m.core_text_start, m.core_text_size);
     Event ev;
@@ -38,8 +43,10 @@ LiveSource::LiveSource(std::unique_ptr<Tracer> tracer, const std::atomic<bool>& 
 
 void LiveSource::on_event(Event& ev) {
   if (auto* m = std::get_if<ModuleLoad>(&ev.data)) {
-    // Module symbols vanish at unload: take them now.
-    for (auto& s : Kallsyms::read_module(m->name)) symbols_.add(std::move(s));
+    // Module symbols vanish at unload: without the in-kernel walk, read them now (too late
+    // for a module that is already gone).
+    if (!tracer_->module_symbols_from_bpf())
+      for (auto& s : Kallsyms::read_module(m->name)) symbols_.add(std::move(s));
     if (m->core_text_start) symbols_.add_module_range(m->name, m->core_text_start, m->core_text_size);
     symbols_.finalize();
   }

@@ -9,6 +9,9 @@ using G = ProbeGroup;
 const std::vector<AttachPoint> kPoints = {
     {"calib_kp", "__x64_sys_getppid", G::calibration, false, false, false, true},
     {"calib_fe", "__x64_sys_delete_module", G::calibration, false, false, true, false},
+    // Before module_load: points are attached in reverse table order, and the symbol walk must
+    // run after tp_module_load on the same tracepoint so its records follow the module_load one.
+    {"module_syms", "module_load", G::lifecycle, false, true, false, false},
     {"module_load", "module_load", G::lifecycle, true, true, false, false},
     {"module_free", "module_free", G::lifecycle, true, true, false, false},
     {"notify", "blocking_notifier_call_chain", G::lifecycle, false, false, true, true},

@@ -6,13 +6,18 @@
 #include <bpf/libbpf.h>
 #include <linux/types.h>
 #include <sys/syscall.h>
+#include <sys/utsname.h>
 #include <unistd.h>
 
+#include <algorithm>
 #include <cerrno>
 #include <cstdarg>
 #include <cstdio>
 #include <cstring>
+#include <fstream>
+#include <sstream>
 #include <string>
+#include <unordered_map>
 
 #include <fmt/format.h>
 
@@ -67,6 +72,53 @@ const char* method_prefix_exit(const std::string& method) {
 
 }  // namespace
 
+PreemptModel detect_preempt_model() {
+  PreemptModel pm;
+  // PREEMPT_DYNAMIC kernels print the choices with the active one in parentheses:
+  // "none (voluntary) full". Only there is a boot-time or runtime switch visible.
+  {
+    std::ifstream f("/sys/kernel/debug/sched/preempt");
+    std::string line;
+    if (std::getline(f, line)) {
+      auto l = line.find('('), r = line.find(')');
+      if (l != std::string::npos && r != std::string::npos && r > l + 1) {
+        pm.model = line.substr(l + 1, r - l - 1);
+        pm.source = "debugfs";
+        return pm;
+      }
+    }
+  }
+  utsname u{};
+  uname(&u);
+  std::istringstream words(u.version);
+  bool dynamic = false, preempt = false, rt = false, lazy = false;
+  for (std::string w; words >> w;) {
+    dynamic |= w == "PREEMPT_DYNAMIC";
+    preempt |= w == "PREEMPT";
+    rt |= w == "PREEMPT_RT";
+    lazy |= w == "PREEMPT_LAZY";
+  }
+  if (rt) return {"rt", "uname"};
+  if (dynamic) {
+    // debugfs not mounted: preempt= on the command line wins, else the Kconfig default.
+    std::ifstream cmdline("/proc/cmdline");
+    for (std::string w; cmdline >> w;)
+      if (w.rfind("preempt=", 0) == 0) return {w.substr(8), "cmdline"};
+    std::ifstream cfg(std::string("/boot/config-") + u.release);
+    for (std::string line; std::getline(cfg, line);) {
+      if (line == "CONFIG_PREEMPT_NONE=y") return {"none", "config"};
+      if (line == "CONFIG_PREEMPT_VOLUNTARY=y") return {"voluntary", "config"};
+      if (line == "CONFIG_PREEMPT=y") return {"full", "config"};
+      if (line == "CONFIG_PREEMPT_LAZY=y") return {"lazy", "config"};
+    }
+    return {"unknown", "uname"};
+  }
+  if (lazy) return {"lazy", "uname"};
+  if (preempt) return {"full", "uname"};
+  // No preemption support built in: "none" and "voluntary" are alike for this purpose.
+  return {"voluntary", "uname"};
+}
+
 void set_verbose(bool v) { g_verbose = v; }
 bool verbose() { return g_verbose; }
 
@@ -83,9 +135,38 @@ struct Tracer::Impl {
   ring_buffer* rb = nullptr;
   std::vector<bpf_link*> links;
   std::vector<bpf_program*> attached_progs;
+  std::vector<ProbeGroup> attached_groups;  // parallel to attached_progs
   const std::function<void(Event&)>* current_fn = nullptr;
   Tracer* owner = nullptr;
   int handled = 0;
+  // Module symbol records: names by struct module * (from module_load events), symbols not yet
+  // handed to the sink, and symbols of a module whose module_load has not been seen.
+  std::unordered_map<uint64_t, std::string> module_names;
+  std::unordered_map<uint64_t, std::vector<KernelSymbol>> orphan_symbols;
+  std::vector<KernelSymbol> symbol_batch;
+
+  void flush_symbols() {
+    if (symbol_batch.empty()) return;
+    if (owner->symbol_sink_) owner->symbol_sink_(symbol_batch);
+    symbol_batch.clear();
+  }
+
+  void on_symbol(const void* data, size_t size) {
+    uint64_t mod = 0;
+    KernelSymbol sym;
+    if (!decode_symbol(data, size, mod, sym)) {
+      owner->malformed_++;
+      return;
+    }
+    owner->module_syms_seen_++;
+    auto it = module_names.find(mod);
+    if (it == module_names.end()) {
+      orphan_symbols[mod].push_back(std::move(sym));
+      return;
+    }
+    sym.module = it->second;
+    symbol_batch.push_back(std::move(sym));
+  }
 
   ~Impl() {
     if (rb) ring_buffer__free(rb);
@@ -95,6 +176,12 @@ struct Tracer::Impl {
 
   static int on_record(void* ctx, void* data, size_t size) {
     auto* self = static_cast<Impl*>(ctx);
+    if (is_symbol_record(data, size)) {
+      self->on_symbol(data, size);
+      return 0;
+    }
+    // Symbols first: the events after them may point into that module.
+    self->flush_symbols();
     Event ev;
     const Kallsyms* k = self->owner->ksyms_.get();
     FrameFilter own = [k](uint64_t a) { return k->is_bpf(a); };
@@ -103,6 +190,16 @@ struct Tracer::Impl {
       return 0;
     }
     self->handled++;
+    if (auto* m = std::get_if<ModuleLoad>(&ev.data); m && !m->preexisting) {
+      self->module_names[m->module] = m->name;
+      if (auto o = self->orphan_symbols.find(m->module); o != self->orphan_symbols.end()) {
+        for (auto& sym : o->second) {
+          sym.module = m->name;
+          self->symbol_batch.push_back(std::move(sym));
+        }
+        self->orphan_symbols.erase(o);
+      }
+    }
     if (self->current_fn) (*self->current_fn)(ev);
     return 0;
   }
@@ -153,8 +250,24 @@ std::unique_ptr<Tracer> Tracer::open(const TracerOptions& opts) {
   if (rb_size < 4096 || (rb_size & (rb_size - 1)))
     throw Error("--ringbuf-size: must be a power of two of at least 4096 bytes");
 
-  bool prefer_kprobe = opts.prefer_kprobe;
-  for (int attempt = 0; attempt < 2; attempt++) {
+  t->preempt_ = detect_preempt_model();
+  // The in-kernel symbol walk needs bpf_loop (5.17); without it, /proc/kallsyms after the load.
+  bool walk_ok = libbpf_probe_bpf_helper(BPF_PROG_TYPE_KPROBE, BPF_FUNC_loop, nullptr) > 0;
+  std::string walk_why = walk_ok ? "" : "no bpf_loop in this kernel";
+  // Configurations tried in order until one loads: fentry where possible, then without the
+  // symbol walk (should the verifier refuse it), then kprobes only, then kprobes without it.
+  struct Attempt {
+    bool prefer_kprobe, walk_syms;
+  };
+  std::vector<Attempt> attempts;
+  for (bool kp : {opts.prefer_kprobe, true})
+    for (bool walk : {walk_ok, false})
+      if (std::none_of(attempts.begin(), attempts.end(),
+                       [&](const Attempt& a) { return a.prefer_kprobe == kp && a.walk_syms == walk; }))
+        attempts.push_back({kp, walk});
+  for (size_t attempt = 0; attempt < attempts.size(); attempt++) {
+    bool prefer_kprobe = attempts[attempt].prefer_kprobe;
+    bool walk_syms = attempts[attempt].walk_syms;
     auto impl = std::make_unique<Impl>();
     impl->owner = t.get();
     impl->skel = modrace_bpf__open();
@@ -177,6 +290,11 @@ std::unique_ptr<Tracer> Tracer::open(const TracerOptions& opts) {
         st.why = fmt::format("not needed (locks={})", to_string(t->provider_));
       } else if (p.group == ProbeGroup::lockdep && t->provider_ != LockProvider::lockdep) {
         st.why = fmt::format("not needed (locks={})", to_string(t->provider_));
+      } else if (std::string(p.id) == "module_syms" && !walk_syms) {
+        st.why = (walk_why.empty() ? std::string("the verifier refused the symbol walk")
+                                   : walk_why) +
+                 ": module symbols read from /proc/kallsyms after the load (missed for modules "
+                 "that are unloaded at once)";
       } else if (p.group == ProbeGroup::lifecycle && std::string(p.id) == "notify" && !notify_list) {
         st.why = "module_notify_list not in /proc/kallsyms (CONFIG_KALLSYMS_ALL): no LIVE/GOING";
       } else if (p.tracepoint) {
@@ -209,11 +327,14 @@ std::unique_ptr<Tracer> Tracer::open(const TracerOptions& opts) {
     if (err) {
       bool any_fentry = false;
       for (const auto& s : probes) any_fentry |= s.method == "fentry";
-      if (any_fentry && !prefer_kprobe) {
+      bool more = false;
+      for (size_t a = attempt + 1; a < attempts.size(); a++)
+        more |= (attempts[a].prefer_kprobe && any_fentry) || (walk_syms && !attempts[a].walk_syms);
+      if (more) {
         if (g_verbose)
-          std::fprintf(stderr, "modrace: load with fentry failed (%s), retrying with kprobes\n",
-                       errno_text(err).c_str());
-        prefer_kprobe = true;
+          std::fprintf(stderr, "modrace: load failed (%s) with%s fentry and with%s the symbol "
+                       "walk, retrying\n", errno_text(err).c_str(), prefer_kprobe ? "out" : "",
+                       walk_syms ? "" : "out");
         continue;
       }
       throw Error(fmt::format("cannot load the BPF programs: {}{}{}", errno_text(err),
@@ -280,6 +401,7 @@ std::unique_ptr<Tracer> Tracer::open(const TracerOptions& opts) {
           }
           mine.push_back(l);
           impl->attached_progs.push_back(pr);
+          impl->attached_groups.push_back(s.point->group);
         }
         if (!ok) {
           for (auto* l : mine) bpf_link__destroy(l);
@@ -297,6 +419,8 @@ std::unique_ptr<Tracer> Tracer::open(const TracerOptions& opts) {
     impl->rb = ring_buffer__new(bpf_map__fd(skel->maps.events), &Impl::on_record, impl.get(),
                                 nullptr);
     if (!impl->rb) throw Error("cannot open the ring buffer: " + errno_text(errno));
+    for (const auto& s : probes)
+      if (std::string(s.point->id) == "module_syms") t->module_syms_bpf_ = s.attached;
     t->probes_ = std::move(probes);
     t->impl_ = std::move(impl);
     // Names of our own programs and trampolines, to cut them from the top of stacks.
@@ -312,7 +436,10 @@ std::vector<std::string> Tracer::features() const {
   std::vector<std::string> out;
   out.push_back(fmt::format("locks={}", to_string(provider_)));
   for (const auto& s : probes_)
-    if (s.attached) out.push_back(fmt::format("{}={}", s.point->function, s.method));
+    if (s.attached && std::string(s.point->id) != "module_syms")
+      out.push_back(fmt::format("{}={}", s.point->function, s.method));
+  out.push_back(fmt::format("module_symbols={}", module_syms_bpf_ ? "bpf" : "kallsyms"));
+  out.push_back(fmt::format("preempt={}", preempt_.model));
   for (int c = 0; c < 2; c++)
     if (calib_.measured[c])
       out.push_back(fmt::format("calibration.{}=preempt:{},rcu:{}", c == 0 ? "kprobe" : "fentry",
@@ -324,6 +451,7 @@ int Tracer::poll(int timeout_ms, const std::function<void(Event&)>& fn) {
   impl_->current_fn = &fn;
   impl_->handled = 0;
   int err = ring_buffer__poll(impl_->rb, timeout_ms);
+  impl_->flush_symbols();
   impl_->current_fn = nullptr;
   if (err == -EINTR) return impl_->handled ? impl_->handled : -1;
   if (err < 0) throw Error("ring buffer: " + errno_text(err));
@@ -356,13 +484,20 @@ DropCounters Tracer::drops() const {
       continue;
     for (auto v : vals) d.by_cause[cause] += v;
   }
-  // The kernel skips a program that would recurse (our programs take locks of their own) and
-  // counts it per program; nearly all of these are lock-primitive probes.
-  for (auto* pr : impl_->attached_progs) {
+  // The kernel skips a program that would recurse on its CPU (our programs take locks of their
+  // own, interrupts nest) and counts it per program. For a lock-primitive probe on a kernel whose
+  // task context cannot preempt a BPF program, the skipped run was an interrupt (or BPF's own
+  // locking) nested in the probe, which lock tracking ignores anyway: informational. Under
+  // preempt=full/lazy/RT it may have been another task's lock operation: a loss.
+  const bool harmless = preempt_.task_cannot_preempt_probes();
+  for (size_t i = 0; i < impl_->attached_progs.size(); i++) {
     bpf_prog_info info{};
     __u32 len = sizeof(info);
-    if (bpf_obj_get_info_by_fd(bpf_program__fd(pr), &info, &len) == 0)
-      d[DropCause::lock_recursion] += info.recursion_misses;
+    if (bpf_obj_get_info_by_fd(bpf_program__fd(impl_->attached_progs[i]), &info, &len) != 0)
+      continue;
+    bool lock_probe = impl_->attached_groups[i] == ProbeGroup::locks;
+    d[lock_probe && harmless ? DropCause::lock_recursion_irq : DropCause::lock_recursion] +=
+        info.recursion_misses;
   }
   return d;
 }

@@ -8,6 +8,7 @@
 #include <cstdint>
 #include <functional>
 #include <memory>
+#include <span>
 #include <string>
 #include <vector>
 
@@ -37,6 +38,16 @@ struct Calibration {
   bool measured[2] = {false, false};
 };
 
+// The kernel's preemption model and whether it proves a lock probe's recursion misses harmless:
+// a non-sleepable program that cannot be preempted (none/voluntary) can only be re-entered on
+// its CPU by an interrupt nested in it, and lock tracking ignores interrupt context.
+struct PreemptModel {
+  std::string model = "unknown";  // none, voluntary, full, lazy, rt, unknown
+  std::string source;             // where it was read: debugfs, cmdline, config, uname
+  bool task_cannot_preempt_probes() const { return model == "none" || model == "voluntary"; }
+};
+PreemptModel detect_preempt_model();
+
 // libbpf's messages: shown when verbose, else dropped (errors come back as exceptions).
 void set_verbose(bool verbose);
 bool verbose();
@@ -58,6 +69,17 @@ class Tracer {
   const Kallsyms& kallsyms() const { return *ksyms_; }
   // Re-reads /proc/kallsyms (after attach it also names our BPF programs and trampolines).
   void refresh_kallsyms();
+  const PreemptModel& preempt_model() const { return preempt_; }
+
+  // Module symbols walked in the kernel at module_load (MR_REC_MODULE_SYMBOL records). They are
+  // handed to the sink during poll(), before any event that follows them in the ring buffer, with
+  // `module` set from the module_load event of the same struct module. When this is false the
+  // kernel cannot walk them (no bpf_loop, or the verifier refused it) and callers fall back to
+  // reading /proc/kallsyms after each module_load (too late for short-lived modules).
+  bool module_symbols_from_bpf() const { return module_syms_bpf_; }
+  using SymbolSink = std::function<void(std::span<const KernelSymbol>)>;
+  void set_symbol_sink(SymbolSink sink) { symbol_sink_ = std::move(sink); }
+  uint64_t module_symbols_seen() const { return module_syms_seen_; }
 
   // Waits up to timeout_ms for records and hands each converted event to `fn`. Returns the
   // number of events, or -1 when interrupted (EINTR).
@@ -79,6 +101,10 @@ class Tracer {
   std::unique_ptr<Kallsyms> ksyms_;
   StackTable stacks_;
   uint64_t malformed_ = 0;
+  PreemptModel preempt_;
+  bool module_syms_bpf_ = false;
+  SymbolSink symbol_sink_;
+  uint64_t module_syms_seen_ = 0;
 };
 
 }  // namespace modrace::loader

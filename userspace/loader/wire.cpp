@@ -15,7 +15,7 @@ namespace modrace::loader {
 
 // The C++ model mirrors the ABI's limits and enum values; a change on one side must be made on
 // the other (and MR_ABI_VERSION bumped).
-static_assert(MR_ABI_VERSION == 2);
+static_assert(MR_ABI_VERSION == 3);
 static_assert(kMaxHeldLocks == MR_MAX_HELD_LOCKS);
 static_assert(kMaxStackDepth == MR_MAX_STACK_DEPTH);
 static_assert(kCommLen == MR_COMM_LEN);
@@ -25,6 +25,8 @@ static_assert(static_cast<int>(EventKind::unload_rcu_sync) == MR_EV_UNLOAD_RCU_S
 static_assert(static_cast<int>(LockKind::lockdep) == MR_LOCK_LOCKDEP);
 static_assert(static_cast<int>(LockProvider::lockdep) == MR_LOCKS_LOCKDEP);
 static_assert(static_cast<int>(DropCause::lock_recursion) == MR_DROP_LOCK_RECURSION);
+static_assert(static_cast<int>(DropCause::lock_recursion_irq) == MR_DROP_LOCK_RECURSION_IRQ);
+static_assert(MR_REC_MODULE_SYMBOL >= MR_EV_KIND_MAX);  // never mistaken for an event kind
 static_assert(static_cast<int>(ModuleState::going) == MR_MODULE_GOING);
 static_assert(sizeof(mr_event_header) == 240);
 static_assert(offsetof(mr_event_header, frames) == 48);
@@ -37,6 +39,10 @@ static_assert(offsetof(mr_ev_refcount, locks) == 264);
 static_assert(sizeof(mr_ev_driver) == 240 + 24 + 64 + sizeof(mr_lock_ctx));
 static_assert(sizeof(mr_ev_delete_module) == 240 + 16 + 56);
 static_assert(sizeof(mr_ev_unload_lock) == 240 + 32);
+static_assert(sizeof(mr_rec_module_symbol) == 240 + 24 + MR_SYMBOL_NAME_LEN);
+static_assert(offsetof(mr_rec_module_symbol, addr) == 248);
+static_assert(offsetof(mr_rec_module_symbol, type) == 256);
+static_assert(offsetof(mr_rec_module_symbol, name) == 264);
 
 namespace {
 
@@ -184,6 +190,22 @@ bool decode_record(const void* data, size_t size, StackTable& stacks, Event& ev,
     }
   }
   return false;
+}
+
+bool is_symbol_record(const void* data, size_t size) {
+  const auto* h = as<mr_event_header>(data, size);
+  return h && h->kind == MR_REC_MODULE_SYMBOL;
+}
+
+bool decode_symbol(const void* data, size_t size, uint64_t& module, KernelSymbol& sym) {
+  const auto* r = as<mr_rec_module_symbol>(data, size);
+  if (!r || r->hdr.kind != MR_REC_MODULE_SYMBOL || r->hdr.size > size || !r->addr) return false;
+  sym = KernelSymbol{};
+  sym.addr = r->addr;
+  sym.type = static_cast<char>(r->type);
+  sym.name = fixed_string(r->name, MR_SYMBOL_NAME_LEN);
+  module = r->module;
+  return !sym.name.empty();
 }
 
 }  // namespace modrace::loader

@@ -8,6 +8,7 @@
 
 #include "events/event.h"
 #include "events/stack_table.h"
+#include "events/symbols.h"
 
 namespace modrace::loader {
 
@@ -19,5 +20,11 @@ using FrameFilter = std::function<bool(uint64_t)>;
 // size mismatch. Stacks are interned into `stacks`.
 bool decode_record(const void* data, size_t size, StackTable& stacks, Event& ev,
                    const FrameFilter& own_frame = {});
+
+// True when the record is a module symbol (MR_REC_MODULE_SYMBOL), not an event.
+bool is_symbol_record(const void* data, size_t size);
+// Converts a module symbol record: `module` is its struct module *, `sym.module` is left empty
+// (the name comes from that pointer's module_load event). False when malformed.
+bool decode_symbol(const void* data, size_t size, uint64_t& module, KernelSymbol& sym);
 
 }  // namespace modrace::loader
