@@ -30,7 +30,6 @@ char LICENSE[] SEC("license") = "GPL";
 				   1024 makes verifying the dedupe loop in every lock probe
 				   too slow (minutes under TCG) */
 #define MR_UNLOAD_FRAMES 12	/* frames kept per remembered unload lock */
-#define MODULE_REF_BASE 1
 #define PREEMPT_NEED_RESCHED 0x80000000u
 #define SOFTIRQ_OFFSET 0x100u
 #define HARDIRQ_MASK 0x000f0000u
@@ -902,9 +901,9 @@ static __always_inline int ref_exit(struct pt_regs *regs, __u32 kind, int succes
 	fill_header(regs, &e->hdr, kind, sizeof(*e), 1);
 	e->module = p->obj;
 	e->caller_ip = p->caller_ip;
-	if (!bpf_probe_read_kernel(&cnt, sizeof(cnt), &mod->refcnt.counter))
-		cnt -= MODULE_REF_BASE;
-	else
+	/* The raw counter: MODULE_REF_BASE (1) is a live module with no users, 0 one that
+	 * try_stop_module has claimed; -1 stays free to mean "unknown". */
+	if (bpf_probe_read_kernel(&cnt, sizeof(cnt), &mod->refcnt.counter))
 		cnt = -1;
 	e->refcount = cnt;
 	e->success = success;

@@ -17,7 +17,7 @@
 #ifndef MODRACE_ABI_H
 #define MODRACE_ABI_H
 
-#define MR_ABI_VERSION 3
+#define MR_ABI_VERSION 4
 
 #define MR_COMM_LEN 16
 #define MR_MODULE_NAME_LEN 56 /* MODULE_NAME_LEN on 64-bit kernels */
@@ -168,8 +168,8 @@ struct mr_ev_refcount {
 	struct mr_event_header hdr;
 	__u64 module;
 	__u64 caller_ip; /* return address into the caller of try_module_get/__module_get/module_put */
-	__s32 refcount;	 /* module_refcount() after the operation (lsmod's "Used by" count,
-			    i.e. the raw atomic minus MODULE_REF_BASE); -1 when unknown */
+	__s32 refcount;	 /* module->refcnt after the operation, raw: MODULE_REF_BASE (1) = no
+			    users, 0 = claimed by try_stop_module; -1 when unknown */
 	__u8 success;	 /* try_module_get's result; 1 for the others */
 	__u8 pad[3];
 	struct mr_lock_ctx locks;

@@ -146,7 +146,9 @@ struct DeleteModule {  // delete_module (syscall enter / exit)
 struct RefcountOp {  // try_module_get, module_get, module_put
   uint64_t module = 0;
   uint64_t caller_ip = 0;
-  int32_t refcount = -1;  // module->refcnt after the operation, -1 unknown
+  // module->refcnt after the operation, raw: 1 (MODULE_REF_BASE) = no users, as lsmod's 0;
+  // 0 = claimed by try_stop_module; -1 unknown.
+  int32_t refcount = -1;
   bool success = true;    // try_module_get's result
   LockContext locks;
   friend bool operator==(const RefcountOp&, const RefcountOp&) = default;

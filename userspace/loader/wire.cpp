@@ -15,7 +15,7 @@ namespace modrace::loader {
 
 // The C++ model mirrors the ABI's limits and enum values; a change on one side must be made on
 // the other (and MR_ABI_VERSION bumped).
-static_assert(MR_ABI_VERSION == 3);
+static_assert(MR_ABI_VERSION == 4);
 static_assert(kMaxHeldLocks == MR_MAX_HELD_LOCKS);
 static_assert(kMaxStackDepth == MR_MAX_STACK_DEPTH);
 static_assert(kCommLen == MR_COMM_LEN);
