@@ -25,10 +25,8 @@ char LICENSE[] SEC("license") = "GPL";
 
 #define MR_MAX_FILTERS 16
 #define MR_TASK_LOCKS 16	/* held locks tracked per task */
-#define MR_UNLOAD_LOCKS 512	/* distinct locks remembered per unloading task. rmmod loop
-				   takes more (mostly per-object spinlocks: dentries, xarrays);
-				   1024 makes verifying the dedupe loop in every lock probe
-				   too slow (minutes under TCG) */
+#define MR_UNLOAD_LOCKS 16384	/* distinct locks remembered across concurrent unloads (rmmod
+				   loop alone takes ~600: per-object dentry and xarray locks) */
 #define MR_UNLOAD_FRAMES 12	/* frames kept per remembered unload lock */
 #define PREEMPT_NEED_RESCHED 0x80000000u
 #define SOFTIRQ_OFFSET 0x100u
@@ -132,25 +130,48 @@ struct unload_lock_rec {
 	__u64 frames[MR_UNLOAD_FRAMES];
 };
 
-/* The locks taken by a task inside delete_module, emitted at its exit (emitting from inside a
- * lock probe would recurse into the ring buffer's own spinlock). Keyed by tid. */
-struct unload_buf {
-	__u32 nr;
+/* A task inside delete_module. Its locks are emitted at its exit (emitting from inside a lock
+ * probe would recurse into the ring buffer's own spinlock). Keyed by tid. */
+struct unload_task {
+	__u64 seq; /* distinguishes successive unloads in unload_locks */
 	__u32 lost;
+	__u32 pad;
 	char name[MR_MODULE_NAME_LEN];
-	struct unload_lock_rec recs[MR_UNLOAD_LOCKS];
 };
 
 struct {
 	__uint(type, BPF_MAP_TYPE_HASH);
-	__uint(max_entries, 16); /* concurrent delete_module calls (preallocated: 16 x 70 KiB) */
+	__uint(max_entries, 64); /* concurrent delete_module calls */
 	__type(key, __u32);
-	__type(value, struct unload_buf);
+	__type(value, struct unload_task);
 } unloading SEC(".maps");
 
-/* The initial value of an unloading entry (too big for the stack, and above the 32 KiB per-CPU
- * limit of a scratch array): the entry is inserted from it, then named in place. */
-static const volatile struct unload_buf empty_unload_buf;
+/* The distinct locks each unload took, deduplicated by the map itself: a lock probe does one
+ * lookup instead of scanning a list (a list scan in all 41 lock probes took the verifier minutes
+ * under TCG). */
+struct unload_lock_key {
+	__u64 seq;
+	__u64 addr;
+	__u32 kind;
+	__u32 pad;
+};
+
+struct {
+	__uint(type, BPF_MAP_TYPE_HASH);
+	__uint(max_entries, MR_UNLOAD_LOCKS);
+	__type(key, struct unload_lock_key);
+	__type(value, struct unload_lock_rec);
+} unload_locks SEC(".maps");
+
+/* Per-CPU scratch for building a record (too big for the BPF stack with its frames). */
+struct {
+	__uint(type, BPF_MAP_TYPE_PERCPU_ARRAY);
+	__uint(max_entries, 1);
+	__type(key, __u32);
+	__type(value, struct unload_lock_rec);
+} unload_scratch SEC(".maps");
+
+__u64 unload_seq = 0;
 
 /* ---- kernel layout flavours (CO-RE) ---- */
 
@@ -685,19 +706,18 @@ static __always_inline int delete_enter(void *ctx, struct pt_regs *uregs)
 	__u32 tid = (__u32)bpf_get_current_pid_tgid();
 	const char *uname = (const char *)PT_REGS_PARM1_CORE(uregs);
 	struct mr_ev_delete_module *e;
-	struct unload_buf *ub;
+	struct unload_task ut = {};
 	__u32 *b;
 
+	ut.seq = __sync_fetch_and_add(&unload_seq, 1) + 1;
+	bpf_probe_read_user_str(ut.name, sizeof(ut.name), uname);
 	b = busy_flag();
 	if (b)
 		*b = 1;
-	if (bpf_map_update_elem(&unloading, &tid, (void *)&empty_unload_buf, BPF_ANY))
+	if (bpf_map_update_elem(&unloading, &tid, &ut, BPF_ANY))
 		count_drop(MR_DROP_LOCK_TABLE); /* more concurrent unloads than entries */
 	if (b)
 		*b = 0;
-	ub = bpf_map_lookup_elem(&unloading, &tid);
-	if (ub)
-		bpf_probe_read_user_str(ub->name, sizeof(ub->name), uname);
 	e = reserve(sizeof(*e));
 	if (!e)
 		return 0;
@@ -710,37 +730,54 @@ static __always_inline int delete_enter(void *ctx, struct pt_regs *uregs)
 	return 0;
 }
 
+struct unload_emit_ctx {
+	void *ctx;
+	__u64 seq;
+};
+
+/* bpf_for_each_map_elem callback: emits and forgets the locks of one unload. */
+static long emit_unload_lock(struct bpf_map *map, struct unload_lock_key *key,
+			     struct unload_lock_rec *r, struct unload_emit_ctx *c)
+{
+	struct mr_ev_unload_lock *l;
+	__u32 *b;
+
+	if (key->seq != c->seq)
+		return 0;
+	l = reserve(sizeof(*l));
+	if (l) {
+		__builtin_memset(l, 0, sizeof(*l));
+		fill_header(c->ctx, &l->hdr, MR_EV_UNLOAD_LOCK, sizeof(*l), 0);
+		l->hdr.ts_ns = r->ts;
+		l->hdr.nr_frames = r->nr_frames;
+		__builtin_memcpy(l->hdr.frames, r->frames, sizeof(r->frames));
+		l->lock = r->addr;
+		l->ip = r->ip;
+		l->lock_kind = r->kind;
+		l->class_key = r->class_key;
+		submit(l);
+	}
+	b = busy_flag();
+	if (b)
+		*b = 1;
+	bpf_map_delete_elem(map, key);
+	if (b)
+		*b = 0;
+	return 0;
+}
+
 static __always_inline int delete_exit(void *ctx, long ret)
 {
 	__u32 tid = (__u32)bpf_get_current_pid_tgid();
 	struct mr_ev_delete_module *e;
-	struct unload_buf *ub;
-	__u32 i, n;
+	struct unload_task *ut;
+	struct unload_emit_ctx c = { .ctx = ctx };
 
-	ub = bpf_map_lookup_elem(&unloading, &tid);
-	if (ub) {
-		n = ub->nr;
-		for (i = 0; i < MR_UNLOAD_LOCKS; i++) {
-			struct unload_lock_rec *r = &ub->recs[i];
-			struct mr_ev_unload_lock *l;
-
-			if (i >= n)
-				break;
-			l = reserve(sizeof(*l));
-			if (!l)
-				continue;
-			__builtin_memset(l, 0, sizeof(*l));
-			fill_header(ctx, &l->hdr, MR_EV_UNLOAD_LOCK, sizeof(*l), 0);
-			l->hdr.ts_ns = r->ts;
-			l->hdr.nr_frames = r->nr_frames;
-			__builtin_memcpy(l->hdr.frames, r->frames, sizeof(r->frames));
-			l->lock = r->addr;
-			l->ip = r->ip;
-			l->lock_kind = r->kind;
-			l->class_key = r->class_key;
-			submit(l);
-		}
-		if (ub->lost)
+	ut = bpf_map_lookup_elem(&unloading, &tid);
+	if (ut) {
+		c.seq = ut->seq;
+		bpf_for_each_map_elem(&unload_locks, emit_unload_lock, &c, 0);
+		if (ut->lost)
 			count_drop(MR_DROP_LOCK_TABLE);
 	}
 	e = reserve(sizeof(*e));
@@ -749,11 +786,11 @@ static __always_inline int delete_exit(void *ctx, long ret)
 		fill_header(ctx, &e->hdr, MR_EV_DELETE_MODULE, sizeof(*e), 0);
 		e->phase = MR_PHASE_EXIT;
 		e->ret = ret;
-		if (ub)
-			__builtin_memcpy(e->name, ub->name, sizeof(e->name));
+		if (ut)
+			__builtin_memcpy(e->name, ut->name, sizeof(e->name));
 		submit(e);
 	}
-	if (ub) {
+	if (ut) {
 		__u32 *b = busy_flag();
 
 		if (b)
@@ -789,29 +826,27 @@ int BPF_KRETPROBE(kr_delete_module, long ret)
 	return delete_exit(ctx, ret);
 }
 
-/* Remembers a lock taken while the task is inside delete_module (deduplicated by address). */
+/* Remembers a lock taken while the task is inside delete_module, once per lock and unload. */
 static __always_inline void unload_note(void *ctx, __u64 addr, __u64 ip, __u32 kind, __u64 class_key)
 {
 	__u32 tid = (__u32)bpf_get_current_pid_tgid();
-	struct unload_buf *ub = bpf_map_lookup_elem(&unloading, &tid);
+	struct unload_task *ut = bpf_map_lookup_elem(&unloading, &tid);
+	struct unload_lock_key key = {};
 	struct unload_lock_rec *r;
-	__u32 i, n;
-	long got;
+	__u32 zero = 0, *b;
+	long got, err;
 
-	if (!ub)
+	if (!ut)
 		return;
-	n = ub->nr;
-	for (i = 0; i < MR_UNLOAD_LOCKS; i++) {
-		if (i >= n)
-			break;
-		if (ub->recs[i].addr == addr && ub->recs[i].kind == kind)
-			return;
-	}
-	if (n >= MR_UNLOAD_LOCKS) {
-		ub->lost++;
+	key.seq = ut->seq;
+	key.addr = addr;
+	key.kind = kind;
+	if (bpf_map_lookup_elem(&unload_locks, &key))
 		return;
-	}
-	r = &ub->recs[n];
+	r = bpf_map_lookup_elem(&unload_scratch, &zero);
+	b = busy_flag();
+	if (!r || !b)
+		return;
 	r->addr = addr;
 	r->ip = ip;
 	r->kind = kind;
@@ -819,7 +854,11 @@ static __always_inline void unload_note(void *ctx, __u64 addr, __u64 ip, __u32 k
 	r->ts = bpf_ktime_get_ns();
 	got = bpf_get_stack(ctx, r->frames, sizeof(r->frames), 0);
 	r->nr_frames = got > 0 ? got / sizeof(__u64) : 0;
-	ub->nr = n + 1;
+	*b = 1;
+	err = bpf_map_update_elem(&unload_locks, &key, r, BPF_NOEXIST);
+	*b = 0;
+	if (err && err != -17 /* -EEXIST: noted meanwhile */)
+		ut->lost++;
 }
 
 static __always_inline int on_rcu_sync(void *ctx)

@@ -67,7 +67,7 @@ void run_info(const std::string& file) {
     if (m.drops.by_cause[c])
       fmt::print("  {:<20} {}{}\n", to_string(static_cast<DropCause>(c)), m.drops.by_cause[c],
                  DropCounters::is_informational(static_cast<DropCause>(c))
-                     ? "  (not a loss: interrupts nested in lock probes)"
+                     ? "  (not a loss: nested lock-probe runs on interrupts or modrace's own map locks)"
                      : "");
   fmt::print("truncated:     {}\n", m.truncated ? "yes: " + m.truncation_reason : std::string("no"));
   fmt::print("modules:       {}\n", modules.instances().size());

@@ -65,14 +65,19 @@ std::string format_payload(const Event& ev, const EventFormatContext& ctx) {
                            format_lock_context(p.locks, ctx));
           return s;
         } else if constexpr (std::is_same_v<T, DriverOp>) {
+          // The driver object by name when symbols know it (e.g. serio_raw_drv+0x70), which also
+          // shows that a short-lived module's symbols were captured.
           std::string s = fmt::format("{} driver={} bus={} drv={} owner={}", to_string(p.phase),
-                                      p.name, p.bus, hex(p.driver),
+                                      p.name, p.bus, format_lock_addr(p.driver, ctx.symbols),
                                       format_module(p.owner, ctx.modules));
           if (p.phase == Phase::exit) s += fmt::format(" ret={}", p.ret);
           return s + " " + format_lock_context(p.locks, ctx);
         } else if constexpr (std::is_same_v<T, UnloadLock>) {
-          return fmt::format("lock={}:{} at={}", format_lock_addr(p.lock, ctx.symbols),
-                             to_string(p.kind), ctx.frames.format(p.ip));
+          // fentry-tracked locks carry no acquisition ip: the stack shows where instead.
+          std::string s = fmt::format("lock={}:{}", format_lock_addr(p.lock, ctx.symbols),
+                                      to_string(p.kind));
+          if (p.ip) s += " at=" + ctx.frames.format(p.ip);
+          return s;
         } else {
           static_assert(std::is_same_v<T, UnloadRcuSync>);
           return fmt::format("at={}", ctx.frames.format(p.ip));
@@ -158,7 +163,7 @@ nlohmann::json event_to_json(const Event& ev, const EventFormatContext& ctx) {
           j["lock_name"] = format_lock_addr(p.lock, ctx.symbols);
           j["lock_kind"] = to_string(p.kind);
           j["ip"] = jaddr(p.ip);
-          j["at"] = ctx.frames.format(p.ip);
+          if (p.ip) j["at"] = ctx.frames.format(p.ip);
           j["class_key"] = jaddr(p.class_key);
         } else {
           j["ip"] = jaddr(p.ip);
