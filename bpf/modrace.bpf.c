@@ -123,10 +123,12 @@ struct {
 struct unload_lock_rec {
 	__u64 addr;
 	__u64 ip;
-	__u64 ts;
+	__u64 ts; /* when the unload certainly held the lock: its first release, else its entry */
 	__u64 class_key;
 	__u32 kind;
 	__u32 nr_frames;
+	__u32 released;
+	__u32 pad;
 	__u64 frames[MR_UNLOAD_FRAMES];
 };
 
@@ -852,6 +854,7 @@ static __always_inline void unload_note(void *ctx, __u64 addr, __u64 ip, __u32 k
 	r->kind = kind;
 	r->class_key = class_key;
 	r->ts = bpf_ktime_get_ns();
+	r->released = 0;
 	got = bpf_get_stack(ctx, r->frames, sizeof(r->frames), 0);
 	r->nr_frames = got > 0 ? got / sizeof(__u64) : 0;
 	*b = 1;
@@ -859,6 +862,31 @@ static __always_inline void unload_note(void *ctx, __u64 addr, __u64 ip, __u32 k
 	*b = 0;
 	if (err && err != -17 /* -EEXIST: noted meanwhile */)
 		ut->lost++;
+}
+
+/*
+ * The first release of a lock by an unloading task restamps its record. The acquire probes fire
+ * at entry, before a contended lock is actually obtained: an unload blocked on a lock that an open
+ * path holds would otherwise look as if it had taken the lock before that open path's get (a
+ * false get-while-going). By its first release the unload certainly held it.
+ */
+static __always_inline void unload_released(__u64 addr, __u32 kind)
+{
+	__u32 tid = (__u32)bpf_get_current_pid_tgid();
+	struct unload_task *ut = bpf_map_lookup_elem(&unloading, &tid);
+	struct unload_lock_key key = {};
+	struct unload_lock_rec *r;
+
+	if (!ut)
+		return;
+	key.seq = ut->seq;
+	key.addr = addr;
+	key.kind = kind;
+	r = bpf_map_lookup_elem(&unload_locks, &key);
+	if (r && !r->released) {
+		r->ts = bpf_ktime_get_ns();
+		r->released = 1;
+	}
 }
 
 static __always_inline int on_rcu_sync(void *ctx)
@@ -1144,6 +1172,7 @@ static __always_inline void lock_pop(__u64 addr)
 	}
 	if (found >= MR_TASK_LOCKS)
 		return; /* taken before recording started, or by another task */
+	unload_released(addr, s->locks[found].kind);
 	for (j = 0; j < MR_TASK_LOCKS - 1; j++) {
 		if (j < found)
 			continue;
