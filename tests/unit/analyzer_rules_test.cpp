@@ -530,6 +530,24 @@ TEST(PutUnderflow, BalancedIsClean) {
   EXPECT_TRUE(s.t.analyze().findings.empty());
 }
 
+TEST(PutUnderflow, PutRacingWithTryStopModuleIsNotAnUnderflow) {
+  // rmmod while an opener holds its reference: try_release_module_ref subtracts MODULE_REF_BASE
+  // (raw 2 -> 1), the opener's close puts (raw 1 -> 0), and the unload goes on.
+  Seed s;
+  s.t.as(100).try_get(s.drv, s.open_ip, EventBuilder::locks({s.t.mutex("seed_lock")}), true, 2);
+  s.t.as(200, "rmmod").delete_enter(s.drv);
+  s.t.as(100).put(s.drv, s.close_ip, EventBuilder::locks(), 0);
+  EXPECT_TRUE(findings_of(s.t.analyze(), Rule::put_underflow).empty());
+}
+
+TEST(PutUnderflow, RawZeroWithNoReferenceDuringUnloadIsStillCaught) {
+  // The same raw 0 from a put that matches no get is judged by the accounting: still an error.
+  Seed s;
+  s.t.as(200, "rmmod").delete_enter(s.drv);
+  s.t.as(100).put(s.drv, s.close_ip, EventBuilder::locks(), 0);
+  EXPECT_EQ(findings_of(s.t.analyze(), Rule::put_underflow).size(), 1u);
+}
+
 TEST(PutUnderflow, PreexistingModuleWithUnknownRefsIsNotJudged) {
   EventBuilder t;
   auto drv = t.load("seed_drv", 0, /*preexisting=*/true);

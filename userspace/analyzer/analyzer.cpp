@@ -948,7 +948,11 @@ void Analyzer::Impl::on_put(const Event& ev, const RefcountOp& r, Instance& inst
   // put-underflow: the kernel's own count when present (no loss can explain it), else our
   // accounting when it is exact.
   bool underflow = false, from_field = false;
-  if (r.refcount >= 0) {
+  // While M's delete_module runs, try_release_module_ref has subtracted MODULE_REF_BASE: a user's
+  // put racing with it legitimately leaves the raw counter at 0 (the unload then succeeds). Only
+  // our own accounting can judge such a put.
+  const bool base_claimed = r.refcount == 0 && inst.unloading;
+  if (r.refcount >= 0 && !base_claimed) {
     underflow = r.refcount < kRefBase;
     from_field = true;
   } else {
