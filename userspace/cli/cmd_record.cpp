@@ -17,6 +17,7 @@
 #include <fmt/format.h>
 
 #include "cli/commands.h"
+#include "cli/tracing_options.h"
 #include "events/error.h"
 #include "loader/kallsyms.h"
 #include "loader/tracer.h"
@@ -27,87 +28,17 @@ namespace modrace::cli {
 
 namespace {
 
-volatile sig_atomic_t g_stop_signal = 0;
-void on_stop(int sig) { g_stop_signal = sig; }
-void on_child(int) {}  // only to interrupt the ring-buffer wait
-
-uint64_t now_ns(clockid_t clk) {
-  timespec ts{};
-  clock_gettime(clk, &ts);
-  return uint64_t(ts.tv_sec) * 1000000000 + ts.tv_nsec;
-}
-
-uint64_t parse_size(const std::string& s) {
-  char* end = nullptr;
-  errno = 0;
-  uint64_t v = std::strtoull(s.c_str(), &end, 10);
-  if (errno || end == s.c_str()) throw Error("--ringbuf-size: not a size: '" + s + "'");
-  std::string suffix(end);
-  if (suffix == "K" || suffix == "k" || suffix == "KiB") v <<= 10;
-  else if (suffix == "M" || suffix == "m" || suffix == "MiB") v <<= 20;
-  else if (suffix == "G" || suffix == "g" || suffix == "GiB") v <<= 30;
-  else if (!suffix.empty()) throw Error("--ringbuf-size: unknown suffix in '" + s + "'");
-  return v;
-}
-
-// Information-losing drops by cause; informational causes follow in parentheses.
-std::string drops_text(const DropCounters& d) {
-  if (d.total() == 0 && d.informational() == 0) return "0";
-  std::string out = d.total() == 0 ? "0" : "";
-  for (int i = 0; i < kDropCauseMax; i++)
-    if (d.by_cause[i] && !DropCounters::is_informational(static_cast<DropCause>(i)))
-      out += fmt::format("{}{}={}", out.empty() ? "" : " ", to_string(static_cast<DropCause>(i)),
-                         d.by_cause[i]);
-  for (int i = 0; i < kDropCauseMax; i++)
-    if (d.by_cause[i] && DropCounters::is_informational(static_cast<DropCause>(i)))
-      out += fmt::format(" ({}={}, not a loss)", to_string(static_cast<DropCause>(i)),
-                         d.by_cause[i]);
-  return out;
-}
-
 struct RecordOpts {
   std::string output = "modrace.trace";
-  double duration = 0;
-  std::string locks = "auto";
-  std::vector<std::string> modules;
-  std::string ringbuf_size = "32M";
-  std::string ready_file;
-  bool kprobe_only = false;
-  bool verbose = false;
-  std::vector<std::string> command;
+  TracingOptions tracing;
 };
 
-pid_t spawn(const std::vector<std::string>& cmd) {
-  pid_t pid = fork();
-  if (pid < 0) throw Error(std::string("fork: ") + std::strerror(errno));
-  if (pid == 0) {
-    signal(SIGINT, SIG_DFL);
-    signal(SIGTERM, SIG_DFL);
-    signal(SIGCHLD, SIG_DFL);
-    std::vector<char*> argv;
-    for (const auto& a : cmd) argv.push_back(const_cast<char*>(a.c_str()));
-    argv.push_back(nullptr);
-    execvp(argv[0], argv.data());
-    std::fprintf(stderr, "modrace: %s: %s\n", argv[0], std::strerror(errno));
-    _exit(127);
-  }
-  return pid;
-}
-
-int run_record(const RecordOpts& o) {
+int run_record(const RecordOpts& ro) {
+  const TracingOptions& o = ro.tracing;
   loader::set_verbose(o.verbose);
-  loader::TracerOptions to;
-  to.locks = loader::lock_mode_from_string(o.locks);
-  to.modules = o.modules;
-  to.ringbuf_size = parse_size(o.ringbuf_size);
-  to.prefer_kprobe = o.kprobe_only;
+  loader::TracerOptions to = tracer_options(o);
 
-  struct sigaction sa {};
-  sa.sa_handler = on_stop;  // no SA_RESTART: the ring-buffer wait returns at once
-  sigaction(SIGINT, &sa, nullptr);
-  sigaction(SIGTERM, &sa, nullptr);
-  sa.sa_handler = on_child;
-  sigaction(SIGCHLD, &sa, nullptr);
+  install_stop_handlers();
 
   auto tracer = loader::Tracer::open(to);
 
@@ -119,9 +50,9 @@ int run_record(const RecordOpts& o) {
   meta.modrace_version = MODRACE_VERSION;
   meta.lock_provider = tracer->lock_provider();
   meta.features = tracer->features();
-  meta.start_ts_ns = now_ns(CLOCK_MONOTONIC);
-  meta.start_realtime_ns = now_ns(CLOCK_REALTIME);
-  auto writer = TraceWriter::create(o.output, meta);
+  meta.start_ts_ns = monotonic_ns();
+  meta.start_realtime_ns = realtime_ns();
+  auto writer = TraceWriter::create(ro.output, meta);
   // Module symbols walked by the kernel at module_load reach the file before the events that
   // follow them, so even a module gone a moment later is named.
   tracer->set_symbol_sink([&](std::span<const KernelSymbol> syms) { writer->add_symbols(syms); });
@@ -142,19 +73,15 @@ int run_record(const RecordOpts& o) {
   int attached = 0;
   for (const auto& s : tracer->probes()) attached += s.attached;
   fmt::print(stderr, "modrace: recording ({} attach points, locks={}) to {}\n", attached,
-             to_string(tracer->lock_provider()), o.output);
+             to_string(tracer->lock_provider()), ro.output);
   std::fflush(stderr);
-  if (!o.ready_file.empty()) {
-    int fd = ::open(o.ready_file.c_str(), O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, 0644);
-    if (fd < 0) throw Error(o.ready_file + ": " + std::strerror(errno));
-    ::close(fd);
-  }
+  touch_ready_file(o.ready_file);
 
-  pid_t child = o.command.empty() ? -1 : spawn(o.command);
+  pid_t child = o.command.empty() ? -1 : spawn_command(o.command);
   int child_status = 0;
   bool child_done = false;
   const bool tty = isatty(STDERR_FILENO);
-  const uint64_t start = now_ns(CLOCK_MONOTONIC);
+  const uint64_t start = monotonic_ns();
   uint64_t last_flush = start, last_status_events = 0;
   std::vector<ModuleLoad> new_modules;
 
@@ -188,9 +115,9 @@ int run_record(const RecordOpts& o) {
         child_status = WIFEXITED(st) ? WEXITSTATUS(st) : 128 + WTERMSIG(st);
       }
     }
-    uint64_t now = now_ns(CLOCK_MONOTONIC);
+    uint64_t now = monotonic_ns();
     bool timed_out = o.duration > 0 && double(now - start) / 1e9 >= o.duration;
-    if (child_done || timed_out || g_stop_signal) break;
+    if (child_done || timed_out || stop_signal()) break;
     if (now - last_flush >= 1000000000ull) {
       auto d = tracer->drops();
       writer->set_drops(d);
@@ -215,7 +142,7 @@ int run_record(const RecordOpts& o) {
   writer->close();
   if (tty) fmt::print(stderr, "\n");
   fmt::print(stderr, "modrace: {} events, drops {}, {} bytes written to {}\n",
-             writer->events_written(), drops_text(drops), writer->bytes_written(), o.output);
+             writer->events_written(), drops_text(drops), writer->bytes_written(), ro.output);
   fmt::print(stderr, "modrace: module symbols: {}\n",
              kallsyms_fallback ? std::string("read from /proc/kallsyms after each load")
                                : fmt::format("{} walked in the kernel at module_load",
@@ -229,7 +156,7 @@ int run_record(const RecordOpts& o) {
 
   if (child > 0 && !child_done) {
     // Stopped by a signal or --duration: pass it on and reap the command.
-    kill(child, g_stop_signal ? int(g_stop_signal) : SIGTERM);
+    kill(child, stop_signal() ? int(stop_signal()) : SIGTERM);
     int st = 0;
     if (waitpid(child, &st, 0) == child)
       child_status = WIFEXITED(st) ? WEXITSTATUS(st) : 128 + WTERMSIG(st);
@@ -244,19 +171,7 @@ void add_record_command(CLI::App& app) {
       "record", "Record module lifecycle, refcount and lock events of the running kernel");
   auto o = std::make_shared<RecordOpts>();
   sub->add_option("-o,--output", o->output, "Trace file")->capture_default_str();
-  sub->add_option("--duration", o->duration, "Stop after S seconds");
-  sub->add_option("--locks", o->locks, "Held-lock provider: auto, lockdep, probe, off")
-      ->capture_default_str();
-  sub->add_option("--module", o->modules, "Only refcount events of this module (repeatable)")
-      ->expected(1)
-      ->multi_option_policy(CLI::MultiOptionPolicy::TakeAll);
-  sub->add_option("--ringbuf-size", o->ringbuf_size, "Ring buffer size (power of two; K/M/G)")
-      ->capture_default_str();
-  sub->add_option("--ready-file", o->ready_file, "Create this file once the probes are attached");
-  sub->add_flag("--kprobe-only", o->kprobe_only, "Do not use fentry anywhere");
-  sub->add_flag("-v,--verbose", o->verbose, "Show libbpf's log and attach decisions");
-  sub->add_option("command", o->command, "Command to run while recording (after --); its exit "
-                                         "status becomes modrace's");
+  add_tracing_options(sub, o->tracing);
   sub->footer("Exit status: COMMAND's when one was given, else 0; 2 when recording cannot start.");
   sub->callback([o] { set_exit_status(run_record(*o)); });
 }

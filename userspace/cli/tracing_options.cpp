@@ -81,13 +81,19 @@ uint64_t parse_size(const std::string& s) {
 }
 
 std::string drops_text(const DropCounters& d) {
-  std::string out;
+  if (d.total() == 0 && d.informational() == 0) return "0";
+  std::string out = d.total() == 0 ? "0" : "";
   for (int i = 0; i < kDropCauseMax; i++)
-    if (d.by_cause[i])
+    if (d.by_cause[i] && !DropCounters::is_informational(static_cast<DropCause>(i)))
       out += fmt::format("{}{}={}", out.empty() ? "" : " ", to_string(static_cast<DropCause>(i)),
                          d.by_cause[i]);
-  return out.empty() ? "0" : out;
+  for (int i = 0; i < kDropCauseMax; i++)
+    if (d.by_cause[i] && DropCounters::is_informational(static_cast<DropCause>(i)))
+      out += fmt::format(" ({}={}, not a loss)", to_string(static_cast<DropCause>(i)),
+                         d.by_cause[i]);
+  return out;
 }
+
 
 pid_t spawn_command(const std::vector<std::string>& cmd) {
   pid_t pid = fork();
