@@ -310,16 +310,15 @@ TEST(SelfPut, OwnPutWithAnotherOwnReferenceLeftIsFine) {
   EXPECT_TRUE(findings_of(r, Rule::self_put).empty());
 }
 
-TEST(SelfPut, OwnPutLeavingOnlyOtherProcessesReferencesCouldDropTheLast) {
+TEST(SelfPut, OwnPutLeavingOnlyOtherTasksReferencesIsNotClaimed) {
+  // loop's __loop_clr_fd puts THIS_MODULE inside blkdev_put, whose caller then drops the block
+  // device's reference that another task (mount) took: the events cannot tell that from a race.
   EventBuilder t;
   auto drv = t.load("seed_drv");
   t.as(100).try_get(drv, t.fn("seed_open"), EventBuilder::locks({t.mutex("seed_lock")}), true, 2);
   t.as(300).try_get(drv, t.fn("seed_open"), EventBuilder::locks({t.mutex("seed_lock")}), true, 3);
   t.as(100).put(drv, t.mod_fn(drv, "seed_drv_release", 0x80), EventBuilder::locks(), 2);
-  Report r = t.analyze();
-  auto f = findings_of(r, Rule::self_put);
-  ASSERT_EQ(f.size(), 1u);
-  EXPECT_NE(f[0]->message.find("could drop"), std::string::npos);
+  EXPECT_TRUE(findings_of(t.analyze(), Rule::self_put).empty());
 }
 
 TEST(SelfPut, ModulePutAndKthreadExitIsNotAFinding) {

@@ -7,7 +7,9 @@ SRC=$1 BUILD=$2
 . "$SRC/tests/vm/seed_common.sh"
 seed_build
 seed_run seed-selfget
-seed_expect_status 1
+# self-get is a warning: with the default --fail-on error, modrace-vm exits 0 and the finding is
+# in the report (checked below).
+seed_expect_status 0
 seed_no_splats
 seed_log_has "seed-selfget: done"
 seed_report --complete \

@@ -967,26 +967,19 @@ void Analyzer::Impl::on_put(const Event& ev, const RefcountOp& r, Instance& inst
 
   if (c.inst != &inst) return;
   // self-put: the module's own code dropped what may be the last reference.
-  bool last = false, could = false;
+  bool last = false;
   if (r.refcount >= 0)
     last = r.refcount <= kRefBase;
   else
     last = inst.exact() && inst.user_refs == 0 && inst.core_refs == 0 && !inst.initial_ref;
-  if (!last && inst.core_refs == 0 && !inst.initial_ref && inst.user_refs > 0 &&
-      (r.refcount < 0 || uint64_t(r.refcount - kRefBase) == inst.user_refs)) {
-    // Every remaining reference is attributed, and none is held by the putting process: they
-    // can all be dropped while this code still runs.
-    could = true;
-    for (auto& [tid, h] : inst.holders) could &= h.sites.empty() || h.pid != ev.pid;
-  }
-  if (!last && !could) return;
+  // References left but all taken by other tasks are not enough: the putting call chain often
+  // releases one of them itself right after (loop: __loop_clr_fd inside blkdev_put). See
+  // docs/protocol.md, self-put.
+  if (!last) return;
   auto& f = put_finding(Rule::self_put, inst, ev, r, c);
   f.count++;
-  if (f.detail.empty())
-    f.detail = last ? "dropped the last reference"
-                    : fmt::format("could drop the last reference: the {} remaining belong to "
-                                  "other processes", inst.user_refs);
-  f.loss_sensitive |= r.refcount < 0 || could;
+  if (f.detail.empty()) f.detail = "dropped the last reference";
+  f.loss_sensitive |= r.refcount < 0;
 }
 
 // ---- unload verdicts ----
