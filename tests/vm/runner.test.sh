@@ -66,7 +66,14 @@ printf 'echo c > /proc/sysrq-trigger\nsleep 30\n' > "$WORK/panic.sh"
 run_vm "$WORK/panic" --no-record --scenario "$WORK/panic.sh"
 expect_status 11 "$vm_status" "guest panic"
 
-# 6. Usage errors: one line, exit 2.
+# 6. A recorder that cannot start is its own status, and the scenario does not run without it.
+printf 'echo should-not-run\n' > "$WORK/norecord.sh"
+run_vm "$WORK/record-fails" --record-args "--locks bogus" --scenario "$WORK/norecord.sh"
+expect_status 14 "$vm_status" "modrace record failing in the guest"
+grep -q should-not-run "$WORK/record-fails/scenario.log" && fail "the scenario ran without its recorder" \
+	|| pass "no scenario without its recorder"
+
+# 7. Usage errors: one line, exit 2.
 st=0; "$VM" --scenario "$WORK/clean.sh" 2> "$WORK/usage.err" || st=$?
 expect_status 2 "$st" "missing --out"
 grep -q '^modrace-vm: --out DIR is required$' "$WORK/usage.err" && pass "usage error names --out" || fail "usage message: $(cat "$WORK/usage.err")"
