@@ -159,8 +159,11 @@ struct UnloadLockRec {
   uint64_t addr = 0;
   uint64_t ip = 0;
   LockKind kind = LockKind::mutex;
-  std::string via;  // "delete_module" or "driver_unregister(<name>)"
-  uint64_t ts = 0;  // first acquisition inside the unload (the recorder keeps it per lock)
+  std::string via;  // "delete_module", the module function that took it, or "driver_unregister(<name>)"
+  uint64_t ts = 0;  // when the unload certainly held it (the recorder keeps one per lock)
+  // Taken by module code on the unload path (the exit -> xxx_unregister), not by the loader or
+  // core teardown: the locks a fix should name.
+  bool module_code = false;
 };
 
 // Refused gets seen while an unload was in progress, per sig: judged when the unload
@@ -668,7 +671,16 @@ void Analyzer::Impl::consume(const Event& ev, const EventSource& src) {
     case EventKind::unload_lock:
       if (Instance* inst = unloading_instance(ev.tid)) {
         const auto& u = std::get<UnloadLock>(ev.data);
-        add_unique(inst->attempt_locks, {u.lock, u.ip, u.kind, "delete_module", ev.ts_ns});
+        UnloadLockRec rec{u.lock, u.ip, u.kind, "delete_module", ev.ts_ns};
+        // The innermost frame in module text says which module code took it (seed_drv's exit
+        // calling seed_core's unregister function).
+        for (uint64_t pc : src.stacks().frames(ev.stack))
+          if (classify(pc, src).inst) {
+            rec.via = src.symbols().format(pc);
+            rec.module_code = true;
+            break;
+          }
+        add_unique(inst->attempt_locks, rec);
       }
       break;
     case EventKind::unload_rcu_sync:
@@ -792,7 +804,7 @@ void Analyzer::Impl::on_driver_unregister(const Event& ev, const DriverOp& d) {
   for (const auto& l : d.locks.held())
     add_unique(inst.driver_locks,
                {l.addr, l.acquire_ip, l.kind, fmt::format("driver_unregister({})", d.name),
-                ev.ts_ns});
+                ev.ts_ns, /*module_code=*/true});
   if (Instance* u = unloading_instance(ev.tid); u == &inst) inst.exit_began = true;
 }
 
@@ -1154,11 +1166,20 @@ std::string Analyzer::Impl::fix_for(const Finding& f, const FindingAcc& a) const
   switch (f.rule) {
     case Rule::unprotected_get:
     case Rule::get_while_going: {
-      // Suggest the lock the module's unregister path takes: the one held at driver_unregister
-      // first, then delete_module's, skipping module_mutex (the loader's own lock).
+      // Suggest a lock the module's own unregister path takes (taken by module code, not by the
+      // loader or core teardown), preferring a named whole object (not a field: "x+0x50") and a
+      // sleeping lock, as subsystems guard their lists with; ties go to the first taken.
+      auto rank = [](const LockDesc& l) {
+        int r = 0;
+        if (l.module_code) r += 8;
+        if (l.is_static && l.name.find('+') == std::string::npos) r += 4;
+        if (l.kind == LockKind::mutex || l.kind == LockKind::rwsem_write) r += 2;
+        if (l.name == "module_mutex") r = -1;  // the loader's own lock
+        return r;
+      };
       const LockDesc* best = nullptr;
       for (const auto& l : f.unload_locks)
-        if (l.name != "module_mutex" && (!best || (l.is_static && !best->is_static))) best = &l;
+        if (rank(l) >= 0 && (!best || rank(l) > rank(*best))) best = &l;
       if (best)
         return fmt::format("take {} around the lookup and the {} in {} (the unload path of {} "
                            "takes it, at {}), as misc_open does with misc_mtx",
@@ -1212,8 +1233,18 @@ Finding Analyzer::Impl::build_finding(const FindingAcc& a, const EventSource& sr
   for (const auto& u : a.unload_locks) {
     auto d = lock_desc(u.addr, u.kind, u.ip, syms);
     d.via = u.via;
+    d.module_code = u.module_code;
+    // A lock that is a module's own static object (seed_core's seed_driver_lock) is the
+    // subsystem's: the unload took it in that module's unregister code. This also covers fentry
+    // lock probes, whose stacks do not always unwind past the BPF trampoline to the module frame.
+    if (auto r = syms.resolve(u.addr); !d.module_code && r.symbol && !r.symbol->module.empty() &&
+                                       d.is_static)
+      d.module_code = true;
     f.unload_locks.push_back(std::move(d));
   }
+  // The unregister path's own locks first: they are what the reader and the fix care about.
+  std::stable_partition(f.unload_locks.begin(), f.unload_locks.end(),
+                        [](const LockDesc& l) { return l.module_code; });
   f.comm = std::string(a.comm.data(), strnlen(a.comm.data(), a.comm.size()));
   f.pid = a.pid;
   f.tid = a.tid;

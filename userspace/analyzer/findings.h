@@ -56,7 +56,9 @@ struct LockDesc {
   std::string name;         // "misc_mtx", "file_systems_lock+0x8" or "0xffff888003a1b2c0"
   bool is_static = false;   // named by a data symbol
   std::string acquired_at;  // symbolized acquisition site ("misc_open+0x1c"), may be empty
-  std::string via;          // unload locks: "delete_module" or "driver_unregister(name)"
+  std::string via;          // unload locks: "delete_module", the module function, or "driver_unregister(name)"
+  bool module_code = false;  // unload locks: taken by module code on the unregister path, or a
+                             // module's own static lock
 };
 
 // References attributed to one get site.

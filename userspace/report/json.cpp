@@ -32,6 +32,7 @@ json lock_json(const LockDesc& l) {
             {"static", l.is_static}};
   if (!l.acquired_at.empty()) j["acquired_at"] = l.acquired_at;
   if (!l.via.empty()) j["via"] = l.via;
+  if (l.module_code) j["unregister_path"] = true;
   return j;
 }
 

@@ -78,8 +78,20 @@ std::string finding_block(const Finding& f, const Style& st) {
       o += fmt::format("the unload path of {} took no lock\n", f.module);
     else
       o += fmt::format("the unload path of {} took:\n", f.module);
-    for (size_t i = 0; i < f.unload_locks.size(); i++)
+    // Every lock of the unregister path itself; of the loader's and core teardown's (often
+    // hundreds: dentries, xarrays), the first few and a count. JSON has them all.
+    constexpr size_t kOtherShown = 6;
+    size_t others = 0, hidden = 0;
+    for (size_t i = 0; i < f.unload_locks.size(); i++) {
+      if (!f.unload_locks[i].module_code && others++ >= kOtherShown) {
+        hidden++;
+        continue;
+      }
       o += lock_line(int(i), f.unload_locks[i]) + "\n";
+    }
+    if (hidden)
+      o += fmt::format(" ... and {} more taken by the module loader and core teardown "
+                       "(--format json lists them)\n", hidden);
   }
   if (f.rule == Rule::ref_leak) {
     o += "outstanding references by get site:\n";
