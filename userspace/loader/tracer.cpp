@@ -151,6 +151,9 @@ struct Tracer::Impl {
     symbol_batch.clear();
   }
 
+  // Text ranges of modules loaded since the kallsyms snapshot (never mistaken for BPF frames).
+  std::vector<std::pair<uint64_t, uint64_t>> new_module_text;
+
   void on_symbol(const void* data, size_t size) {
     uint64_t mod = 0;
     KernelSymbol sym;
@@ -184,7 +187,13 @@ struct Tracer::Impl {
     self->flush_symbols();
     Event ev;
     const Kallsyms* k = self->owner->ksyms_.get();
-    FrameFilter own = [k](uint64_t a) { return k->is_bpf(a); };
+    // kallsyms is the start-up snapshot: the text of a module loaded since then lies above some
+    // "[bpf]" symbol in it and would pass for ours, losing the module's frames from stacks.
+    FrameFilter own = [k, self](uint64_t a) {
+      for (const auto& [start, size] : self->new_module_text)
+        if (a - start < size) return false;
+      return k->is_bpf(a);
+    };
     if (!decode_record(data, size, self->owner->stacks_, ev, own)) {
       self->owner->malformed_++;
       return 0;
@@ -192,6 +201,8 @@ struct Tracer::Impl {
     self->handled++;
     if (auto* m = std::get_if<ModuleLoad>(&ev.data); m && !m->preexisting) {
       self->module_names[m->module] = m->name;
+      if (m->core_text_size) self->new_module_text.emplace_back(m->core_text_start, m->core_text_size);
+      if (m->init_text_size) self->new_module_text.emplace_back(m->init_text_start, m->init_text_size);
       if (auto o = self->orphan_symbols.find(m->module); o != self->orphan_symbols.end()) {
         for (auto& sym : o->second) {
           sym.module = m->name;
