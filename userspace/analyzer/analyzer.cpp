@@ -1233,6 +1233,7 @@ Finding Analyzer::Impl::build_finding(const FindingAcc& a, const EventSource& sr
   for (const auto& u : a.unload_locks) {
     auto d = lock_desc(u.addr, u.kind, u.ip, syms);
     d.via = u.via;
+    d.ts = u.ts;
     d.module_code = u.module_code;
     // A lock that is a module's own static object (seed_core's seed_driver_lock) is the
     // subsystem's: the unload took it in that module's unregister code. This also covers fentry
@@ -1243,8 +1244,11 @@ Finding Analyzer::Impl::build_finding(const FindingAcc& a, const EventSource& sr
     f.unload_locks.push_back(std::move(d));
   }
   // The unregister path's own locks first: they are what the reader and the fix care about.
-  std::stable_partition(f.unload_locks.begin(), f.unload_locks.end(),
-                        [](const LockDesc& l) { return l.module_code; });
+  std::stable_sort(f.unload_locks.begin(), f.unload_locks.end(),
+                   [](const LockDesc& a, const LockDesc& b) {
+                     if (a.module_code != b.module_code) return a.module_code;
+                     return a.ts < b.ts;
+                   });
   f.comm = std::string(a.comm.data(), strnlen(a.comm.data(), a.comm.size()));
   f.pid = a.pid;
   f.tid = a.tid;

@@ -59,6 +59,7 @@ struct LockDesc {
   std::string via;          // unload locks: "delete_module", the module function, or "driver_unregister(name)"
   bool module_code = false;  // unload locks: taken by module code on the unregister path, or a
                              // module's own static lock
+  uint64_t ts = 0;           // unload locks: when the unload certainly held it
 };
 
 // References attributed to one get site.
