@@ -1018,6 +1018,24 @@ void Analyzer::Impl::drop_instance_refs(Instance& inst) {
   inst.user_refs = 0;
 }
 
+// The finding of a get site, described by the signature (task, stack, locks) that showed it.
+void describe_get(FindingAcc& f, const Sig& sig, const Site& site,
+                  const std::vector<UnloadLockRec>& profile) {
+  f.site = sig.site;
+  f.has_site = true;
+  f.caller_mod = site.caller_mod;
+  f.caller_off = site.caller_off;
+  f.caller_in_init = site.caller_in_init;
+  f.op = site.op;
+  f.stack = sig.stack;
+  f.pid = sig.pid;
+  f.tid = sig.tid;
+  f.comm = sig.comm;
+  f.ts = sig.ts;
+  f.locks = sig.locks;
+  f.unload_locks = profile;
+}
+
 void Analyzer::Impl::judge(uint32_t sig_idx, uint64_t count,
                            const std::vector<UnloadLockRec>& profile, bool fallback) {
   const Sig& sig = sigs_[sig_idx];
@@ -1044,19 +1062,7 @@ void Analyzer::Impl::judge(uint32_t sig_idx, uint64_t count,
   bool created = false;
   auto& f = finding(Rule::unprotected_get, site.name_id, site.caller_ip, &created);
   if (created) {
-    f.site = sig.site;
-    f.has_site = true;
-    f.caller_mod = site.caller_mod;
-    f.caller_off = site.caller_off;
-    f.caller_in_init = site.caller_in_init;
-    f.op = site.op;
-    f.stack = sig.stack;
-    f.pid = sig.pid;
-    f.tid = sig.tid;
-    f.comm = sig.comm;
-    f.ts = sig.ts;
-    f.locks = sig.locks;
-    f.unload_locks = profile;
+    describe_get(f, sig, site, profile);
     f.loss_sensitive = true;
     f.lock_sensitive = true;
     if (fallback) f.detail = "judged against an earlier unload of the module";
@@ -1085,19 +1091,7 @@ void Analyzer::Impl::judge_going_gets(Instance& inst, const std::vector<UnloadLo
     bool created = false;
     auto& f = finding(Rule::get_while_going, site.name_id, site.caller_ip, &created);
     if (created) {
-      f.site = sig.site;
-      f.has_site = true;
-      f.caller_mod = site.caller_mod;
-      f.caller_off = site.caller_off;
-      f.caller_in_init = site.caller_in_init;
-      f.op = site.op;
-      f.stack = sig.stack;
-      f.pid = sig.pid;
-      f.tid = sig.tid;
-      f.comm = sig.comm;
-      f.ts = sig.ts;
-      f.locks = sig.locks;
-      f.unload_locks = profile;
+      describe_get(f, sig, site, profile);
       f.loss_sensitive = true;
       f.detail = detail;
     }
