@@ -4,7 +4,6 @@
 // flush (once a second).
 #include <fcntl.h>
 #include <signal.h>
-#include <sys/utsname.h>
 #include <sys/wait.h>
 #include <time.h>
 #include <unistd.h>
@@ -22,7 +21,6 @@
 #include "loader/kallsyms.h"
 #include "loader/tracer.h"
 #include "trace/trace_file.h"
-#include "version.h"
 
 namespace modrace::cli {
 
@@ -42,16 +40,7 @@ int run_record(const RecordOpts& ro) {
 
   auto tracer = loader::Tracer::open(to);
 
-  TraceMeta meta;
-  utsname u{};
-  uname(&u);
-  meta.kernel_release = u.release;
-  meta.hostname = u.nodename;
-  meta.modrace_version = MODRACE_VERSION;
-  meta.lock_provider = tracer->lock_provider();
-  meta.features = tracer->features();
-  meta.start_ts_ns = monotonic_ns();
-  meta.start_realtime_ns = realtime_ns();
+  TraceMeta meta = tracer->trace_meta();
   auto writer = TraceWriter::create(ro.output, meta);
   // Module symbols walked by the kernel at module_load reach the file before the events that
   // follow them, so even a module gone a moment later is named.

@@ -1,28 +1,14 @@
 // SPDX-License-Identifier: GPL-2.0-only
 #include "loader/live_source.h"
 
-#include <sys/utsname.h>
-#include <time.h>
 #include <unistd.h>
 
-#include "version.h"
 
 namespace modrace::loader {
 
 LiveSource::LiveSource(std::unique_ptr<Tracer> tracer, const std::atomic<bool>& stop)
     : tracer_(std::move(tracer)), stop_(stop) {
-  utsname u{};
-  uname(&u);
-  meta_.kernel_release = u.release;
-  meta_.hostname = u.nodename;
-  meta_.modrace_version = MODRACE_VERSION;
-  meta_.lock_provider = tracer_->lock_provider();
-  meta_.features = tracer_->features();
-  timespec ts{};
-  clock_gettime(CLOCK_MONOTONIC, &ts);
-  meta_.start_ts_ns = uint64_t(ts.tv_sec) * 1000000000 + ts.tv_nsec;
-  clock_gettime(CLOCK_REALTIME, &ts);
-  meta_.start_realtime_ns = uint64_t(ts.tv_sec) * 1000000000 + ts.tv_nsec;
+  meta_ = tracer_->trace_meta();
   for (const auto& s : tracer_->kallsyms().symbols()) symbols_.add(s);
   // Symbols walked in the kernel at module_load arrive before the events that follow them.
   tracer_->set_symbol_sink([this](std::span<const KernelSymbol> syms) {

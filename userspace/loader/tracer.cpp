@@ -1,12 +1,14 @@
 // SPDX-License-Identifier: GPL-2.0-only
 #include "loader/tracer.h"
 
+
 #include <bpf/bpf.h>
 #include <bpf/btf.h>
 #include <bpf/libbpf.h>
 #include <linux/types.h>
 #include <sys/syscall.h>
 #include <sys/utsname.h>
+#include <time.h>
 #include <unistd.h>
 
 #include <algorithm>
@@ -23,6 +25,7 @@
 
 #include "events/error.h"
 #include "loader/wire.h"
+#include "version.h"
 #include "modrace.skel.h"
 #include "modrace_abi.h"
 
@@ -217,6 +220,23 @@ struct Tracer::Impl {
 };
 
 Tracer::~Tracer() = default;
+
+TraceMeta Tracer::trace_meta() const {
+  TraceMeta meta;
+  utsname u{};
+  uname(&u);
+  meta.kernel_release = u.release;
+  meta.hostname = u.nodename;
+  meta.modrace_version = MODRACE_VERSION;
+  meta.lock_provider = lock_provider();
+  meta.features = features();
+  timespec ts{};
+  clock_gettime(CLOCK_MONOTONIC, &ts);
+  meta.start_ts_ns = uint64_t(ts.tv_sec) * 1000000000 + ts.tv_nsec;
+  clock_gettime(CLOCK_REALTIME, &ts);
+  meta.start_realtime_ns = uint64_t(ts.tv_sec) * 1000000000 + ts.tv_nsec;
+  return meta;
+}
 
 std::unique_ptr<Tracer> Tracer::open(const TracerOptions& opts) {
   libbpf_set_print(libbpf_log);

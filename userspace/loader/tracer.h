@@ -66,6 +66,9 @@ class Tracer {
   const Calibration& calibration() const { return calib_; }
   // "try_module_get=kprobe", "locks=probe", ... for TraceMeta::features.
   std::vector<std::string> features() const;
+  // The header of a recording made now by this tracer: kernel, host, lock provider, features,
+  // start times.
+  TraceMeta trace_meta() const;
   const Kallsyms& kallsyms() const { return *ksyms_; }
   // Re-reads /proc/kallsyms (after attach it also names our BPF programs and trampolines).
   void refresh_kallsyms();
