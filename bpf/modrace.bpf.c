@@ -175,6 +175,10 @@ struct {
 
 __u64 unload_seq = 0;
 
+/* Set by userspace before it detaches: the lock probes stop doing work first, so detaching (which
+ * patches the lock functions they sit on) does not race with their bookkeeping. */
+__u32 tracing_stopped = 0;
+
 /* ---- kernel layout flavours (CO-RE) ---- */
 
 /* >= 6.4: module memory regions replace core_layout/init_layout. */
@@ -1121,7 +1125,7 @@ static __always_inline int nested(void)
 {
 	__u32 *b = busy_flag();
 
-	return !b || *b;
+	return !b || *b || tracing_stopped;
 }
 
 static __always_inline void lock_push(void *ctx, __u64 addr, __u64 ip, __u32 kind, __u32 flags,

@@ -175,6 +175,11 @@ struct Tracer::Impl {
   }
 
   ~Impl() {
+    // Quiet the lock probes before detaching them (detaching patches the lock functions they
+    // are attached to), and give runs in flight a moment to finish. The lock links come first
+    // in `links` (attached first).
+    if (skel && skel->bss) skel->bss->tracing_stopped = 1;
+    if (!links.empty()) usleep(50 * 1000);
     if (rb) ring_buffer__free(rb);
     for (auto* l : links) bpf_link__destroy(l);
     if (skel) modrace_bpf__destroy(skel);
