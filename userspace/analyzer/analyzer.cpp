@@ -291,6 +291,17 @@ struct Caller {
   bool resolved = false;  // a symbol named the ip
 };
 
+// Where a caller ip lies in its module: which module, core or init text, offset in it (stable
+// across loads, unlike the ip). For Site and FindingAcc alike.
+template <class T>
+void place_caller(T& t, uint64_t ip, const Caller& c) {
+  if (!c.inst) return;
+  t.caller_mod = c.inst->name_id;
+  bool in_core = ip >= c.inst->core_start && ip - c.inst->core_start < c.inst->core_size;
+  t.caller_in_init = !in_core;
+  t.caller_off = ip - (in_core ? c.inst->core_start : c.inst->init_start);
+}
+
 struct TaskUnload {
   uint64_t ptr = 0, seq = 0;
 };
@@ -508,13 +519,7 @@ uint32_t Analyzer::Impl::site_for(uint32_t name_id, const RefcountOp& r, EventKi
   s.name_id = name_id;
   s.caller_ip = r.caller_ip;
   s.op = op;
-  if (c.inst) {
-    s.caller_mod = c.inst->name_id;
-    bool in_core = r.caller_ip >= c.inst->core_start &&
-                   r.caller_ip - c.inst->core_start < c.inst->core_size;
-    s.caller_in_init = !in_core;
-    s.caller_off = r.caller_ip - (in_core ? c.inst->core_start : c.inst->init_start);
-  }
+  place_caller(s, r.caller_ip, c);
   s.stack = ev.stack;
   s.pid = ev.pid;
   s.tid = ev.tid;
@@ -636,13 +641,7 @@ FindingAcc& Analyzer::Impl::put_finding(Rule rule, Instance& inst, const Event& 
   auto& f = finding(rule, inst.name_id, r.caller_ip, &created);
   if (created) {
     f.op = ev.kind;
-    if (c.inst) {
-      f.caller_mod = c.inst->name_id;
-      bool in_core = r.caller_ip >= c.inst->core_start &&
-                     r.caller_ip - c.inst->core_start < c.inst->core_size;
-      f.caller_in_init = !in_core;
-      f.caller_off = r.caller_ip - (in_core ? c.inst->core_start : c.inst->init_start);
-    }
+    place_caller(f, r.caller_ip, c);
     f.stack = ev.stack;
     f.pid = ev.pid;
     f.tid = ev.tid;

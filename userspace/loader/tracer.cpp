@@ -198,9 +198,10 @@ struct Tracer::Impl {
     // kallsyms is the start-up snapshot: the text of a module loaded since then lies above some
     // "[bpf]" symbol in it and would pass for ours, losing the module's frames from stacks.
     FrameFilter own = [k, self](uint64_t a) {
+      if (!k->is_bpf(a)) return false;  // most frames: one binary search, no range scan
       for (const auto& [start, size] : self->new_module_text)
         if (a - start < size) return false;
-      return k->is_bpf(a);
+      return true;
     };
     if (!decode_record(data, size, self->owner->stacks_, ev, own)) {
       self->owner->malformed_++;
