@@ -157,12 +157,34 @@ ensure_kdir() {
 	pkg=$(resolve_kernel_package "$(flavor_meta_package "$flavor")")
 	rel=$(package_release "$pkg")
 	kdir=/usr/src/linux-headers-$rel
-	if [ ! -f "$kdir/Makefile" ]; then
-		log "installing linux-headers-$rel"
-		DEBIAN_FRONTEND=noninteractive apt-get install -y -qq "linux-headers-$rel" >/dev/null 2>&1 \
-			|| die "apt-get install linux-headers-$rel failed"
-	fi
-	echo "$kdir"
+	if [ -f "$kdir/Makefile" ]; then echo "$kdir"; return; fi
+	extract_headers "$rel"
+}
+
+# extract_headers RELEASE: Debian's headers for RELEASE unpacked into the cache (not installed:
+# from 6.12 on, installing linux-headers-<rel> pulls the kernel image itself onto this machine,
+# initramfs and all). The headers package, its -common part and linux-kbuild are unpacked into one
+# root; their relative symlinks (scripts, tools) resolve inside it, and the one absolute path,
+# the -common Makefile's include, is pointed there. Prints the build directory.
+extract_headers() {
+	local rel=$1 hpkg root work deps p
+	hpkg=linux-headers-$rel
+	root="$MODRACE_CACHE/headers/$rel"
+	if [ -f "$root/ready" ]; then echo "$root/usr/src/$hpkg"; return; fi
+	log "unpacking $hpkg into $root"
+	deps=$(apt-cache depends "$hpkg" 2>/dev/null | awk '/Depends: linux-(headers-.*-common|kbuild-)/{print $2}')
+	[ -n "$deps" ] || die "cannot resolve what $hpkg depends on (apt-cache depends $hpkg)"
+	rm -rf "$root"; mkdir -p "$root"
+	work=$(mktemp -d)
+	for p in "$hpkg" $deps; do
+		(cd "$work" && apt-get download "$p" >/dev/null 2>&1) || { rm -rf "$work"; die "apt-get download $p failed"; }
+	done
+	for p in "$work"/*.deb; do dpkg -x "$p" "$root"; done
+	rm -rf "$work"
+	sed -i "s|^include /usr/src/|include $root/usr/src/|" "$root/usr/src/$hpkg/Makefile"
+	[ -f "$root/usr/src/$hpkg/Makefile" ] || die "$hpkg unpacked without a Makefile"
+	touch "$root/ready"
+	echo "$root/usr/src/$hpkg"
 }
 
 # ---- the development kernel flavour: built here from Debian's linux-source-6.1 ----
