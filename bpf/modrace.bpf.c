@@ -11,7 +11,8 @@
  *
  * Lock tracking (provider "probe"): the lock primitives push/pop a per-task table kept in task
  * storage. The BPF machinery takes locks of its own (ring buffer spinlock, task storage creation);
- * those nested runs are recognised by a per-CPU busy flag and ignored. Storage is never created from
+ * those nested runs are recognised by a per-CPU busy flag (holding the task that raised it) and
+ * ignored. Storage is never created from
  * the irqsave/irqrestore programs, because creation takes irqsave locks and the kernel would count
  * the self-recursion as a miss.
  */
@@ -25,6 +26,8 @@ char LICENSE[] SEC("license") = "GPL";
 
 #define MR_MAX_FILTERS 16
 #define MR_TASK_LOCKS 16	/* held locks tracked per task */
+#define LOCK_IDX_MASK (MR_TASK_LOCKS - 1) /* MR_TASK_LOCKS is a power of two */
+_Static_assert((MR_TASK_LOCKS & LOCK_IDX_MASK) == 0, "MR_TASK_LOCKS must be a power of two");
 #define MR_UNLOAD_LOCKS 16384	/* distinct locks remembered across concurrent unloads (rmmod
 				   loop alone takes ~600: per-object dentry and xarray locks) */
 #define MR_UNLOAD_FRAMES 12	/* frames kept per remembered unload lock */
@@ -53,14 +56,20 @@ struct {
 	__uint(max_entries, 16 << 20); /* resized by the loader (--ringbuf-size) */
 } events SEC(".maps");
 
-struct {
-	__uint(type, BPF_MAP_TYPE_PERCPU_ARRAY);
-	__uint(max_entries, MR_DROP_CAUSE_MAX);
-	__type(key, __u32);
-	__type(value, __u64);
-} drops SEC(".maps");
+/*
+ * Drop counters by cause, in .bss: userspace reads them through the skeleton's mmap, with no
+ * syscall. A map lookup from userspace would raise the kernel's per-CPU bpf_prog_active for its
+ * duration, and every kprobe program hit on that CPU meanwhile (another task, when the syscall is
+ * preempted) would be skipped: reading the counters once a second lost refcount events on
+ * PREEMPT_RT.
+ */
+__u64 drop_counts[MR_DROP_CAUSE_MAX] = {};
 
-/* Set while one of our programs runs a helper that takes kernel locks itself. */
+/*
+ * Set while one of our programs runs a helper that takes kernel locks itself, to the tid + 1 of
+ * the task running it: where fentry programs are preemptible (PREEMPT_RT, preempt=full/lazy),
+ * another task can run on this CPU while the flag is up, and its locks must still be tracked.
+ */
 struct {
 	__uint(type, BPF_MAP_TYPE_PERCPU_ARRAY);
 	__uint(max_entries, 1);
@@ -224,10 +233,8 @@ extern const struct pcpu_hot pcpu_hot __ksym __weak;
 
 static __always_inline void count_drop(__u32 cause)
 {
-	__u64 *v = bpf_map_lookup_elem(&drops, &cause);
-
-	if (v)
-		*v += 1;
+	if (cause < MR_DROP_CAUSE_MAX)
+		__sync_fetch_and_add(&drop_counts[cause], 1);
 }
 
 static __always_inline __u32 *busy_flag(void)
@@ -235,6 +242,27 @@ static __always_inline __u32 *busy_flag(void)
 	__u32 zero = 0;
 
 	return bpf_map_lookup_elem(&busy, &zero);
+}
+
+static __always_inline __u32 busy_token(void)
+{
+	return (__u32)bpf_get_current_pid_tgid() + 1;
+}
+
+/* Raise the busy flag for the current task; NULL when the map cannot be read. */
+static __always_inline __u32 *busy_raise(void)
+{
+	__u32 *b = busy_flag();
+
+	if (b)
+		*b = busy_token();
+	return b;
+}
+
+static __always_inline void busy_drop(__u32 *b)
+{
+	if (b)
+		*b = 0;
 }
 
 static __always_inline __u32 raw_preempt_count(void)
@@ -275,12 +303,11 @@ static __always_inline struct task_state *task_state(int create)
 
 	if (s || !create)
 		return s;
-	b = busy_flag();
+	b = busy_raise();
 	if (!b)
 		return 0;
-	*b = 1;
 	s = bpf_task_storage_get(&task_states, t, 0, BPF_LOCAL_STORAGE_GET_F_CREATE);
-	*b = 0;
+	busy_drop(b);
 	if (!s)
 		count_drop(MR_DROP_TASK_STORAGE);
 	return s;
@@ -312,14 +339,13 @@ static __always_inline void fill_header(void *ctx, struct mr_event_header *h, __
 /* Ring buffer reservation with the busy flag up: the reservation takes rb->spinlock. */
 static __always_inline void *reserve(__u64 size)
 {
-	__u32 *b = busy_flag();
+	__u32 *b = busy_raise();
 	void *e;
 
 	if (!b)
 		return 0;
-	*b = 1;
 	e = bpf_ringbuf_reserve(&events, size, 0);
-	*b = 0;
+	busy_drop(b);
 	if (!e)
 		count_drop(MR_DROP_RINGBUF_FULL);
 	return e;
@@ -327,13 +353,10 @@ static __always_inline void *reserve(__u64 size)
 
 static __always_inline void submit(void *e)
 {
-	__u32 *b = busy_flag();
+	__u32 *b = busy_raise();
 
-	if (b)
-		*b = 1;
 	bpf_ringbuf_submit(e, 0);
-	if (b)
-		*b = 0;
+	busy_drop(b);
 }
 
 /* The held-lock snapshot of the current (traced) code. */
@@ -717,13 +740,10 @@ static __always_inline int delete_enter(void *ctx, struct pt_regs *uregs)
 
 	ut.seq = __sync_fetch_and_add(&unload_seq, 1) + 1;
 	bpf_probe_read_user_str(ut.name, sizeof(ut.name), uname);
-	b = busy_flag();
-	if (b)
-		*b = 1;
+	b = busy_raise();
 	if (bpf_map_update_elem(&unloading, &tid, &ut, BPF_ANY))
 		count_drop(MR_DROP_LOCK_TABLE); /* more concurrent unloads than entries */
-	if (b)
-		*b = 0;
+	busy_drop(b);
 	e = reserve(sizeof(*e));
 	if (!e)
 		return 0;
@@ -763,12 +783,9 @@ static long emit_unload_lock(struct bpf_map *map, struct unload_lock_key *key,
 		l->class_key = r->class_key;
 		submit(l);
 	}
-	b = busy_flag();
-	if (b)
-		*b = 1;
+	b = busy_raise();
 	bpf_map_delete_elem(map, key);
-	if (b)
-		*b = 0;
+	busy_drop(b);
 	return 0;
 }
 
@@ -797,13 +814,10 @@ static __always_inline int delete_exit(void *ctx, long ret)
 		submit(e);
 	}
 	if (ut) {
-		__u32 *b = busy_flag();
+		__u32 *b = busy_raise();
 
-		if (b)
-			*b = 1;
 		bpf_map_delete_elem(&unloading, &tid);
-		if (b)
-			*b = 0;
+		busy_drop(b);
 	}
 	return 0;
 }
@@ -861,9 +875,9 @@ static __always_inline void unload_note(void *ctx, __u64 addr, __u64 ip, __u32 k
 	r->released = 0;
 	got = bpf_get_stack(ctx, r->frames, sizeof(r->frames), 0);
 	r->nr_frames = got > 0 ? got / sizeof(__u64) : 0;
-	*b = 1;
+	*b = busy_token();
 	err = bpf_map_update_elem(&unload_locks, &key, r, BPF_NOEXIST);
-	*b = 0;
+	busy_drop(b);
 	if (err && err != -17 /* -EEXIST: noted meanwhile */)
 		ut->lost++;
 }
@@ -1125,7 +1139,7 @@ static __always_inline int nested(void)
 {
 	__u32 *b = busy_flag();
 
-	return !b || *b || tracing_stopped;
+	return !b || *b == busy_token() || tracing_stopped;
 }
 
 static __always_inline void lock_push(void *ctx, __u64 addr, __u64 ip, __u32 kind, __u32 flags,
@@ -1157,7 +1171,7 @@ static __always_inline void lock_push(void *ctx, __u64 addr, __u64 ip, __u32 kin
 static __always_inline void lock_pop(__u64 addr)
 {
 	struct task_state *s;
-	__u32 i, j, n, found = MR_TASK_LOCKS;
+	__u32 i, j, k, n, found = MR_TASK_LOCKS;
 
 	if (nested() || in_irq_context(raw_preempt_count()))
 		return;
@@ -1167,22 +1181,30 @@ static __always_inline void lock_pop(__u64 addr)
 	n = s->nr;
 	if (n > MR_TASK_LOCKS)
 		n = MR_TASK_LOCKS;
-	/* The innermost holder of this address is the one released. */
-	for (i = 0; i < MR_TASK_LOCKS; i++) {
-		if (i >= n)
+	/*
+	 * The innermost holder of this address is the one released: search from the top and stop
+	 * at the first match. (A forward scan remembering the last match leaves a different value
+	 * in `found` on every path, which the verifier cannot prune: 110k instructions per release
+	 * program, most of the start-up time under emulation.)
+	 */
+	for (k = 0; k < MR_TASK_LOCKS; k++) {
+		if (k >= n)
 			break;
-		if (s->locks[i].addr == addr)
+		i = (n - 1 - k) & LOCK_IDX_MASK; /* < n already: the mask is for the verifier */
+		if (s->locks[i].addr == addr) {
 			found = i;
+			break;
+		}
 	}
 	if (found >= MR_TASK_LOCKS)
 		return; /* taken before recording started, or by another task */
-	unload_released(addr, s->locks[found].kind);
-	for (j = 0; j < MR_TASK_LOCKS - 1; j++) {
-		if (j < found)
-			continue;
+	unload_released(addr, s->locks[found & LOCK_IDX_MASK].kind);
+	/* Close the gap: the entries above it move down one. No branch on `found` itself. */
+	for (k = 0; k + 1 < MR_TASK_LOCKS; k++) {
+		j = found + k;
 		if (j + 1 >= n)
 			break;
-		s->locks[j] = s->locks[j + 1];
+		s->locks[j & LOCK_IDX_MASK] = s->locks[(j + 1) & LOCK_IDX_MASK];
 	}
 	s->nr = n - 1;
 }
@@ -1190,6 +1212,24 @@ static __always_inline void lock_pop(__u64 addr)
 static __always_inline __u64 lock_caller(struct pt_regs *regs)
 {
 	return kprobe_caller(regs);
+}
+
+/*
+ * Every task alive at start-up gets its lock state before the lock probes attach (the loader runs
+ * this iterator until none is missing). Created on demand instead, from inside the probes, a
+ * burst of tasks all taking their first lock at once empties the storage allocator's per-CPU
+ * cache (PREEMPT_RT refills it only from a kthread) and those first locks would be lost.
+ */
+__u32 precreate_failed = 0;
+
+SEC("iter/task")
+int it_task_states(struct bpf_iter__task *ctx)
+{
+	struct task_struct *task = ctx->task;
+
+	if (task && !bpf_task_storage_get(&task_states, task, 0, BPF_LOCAL_STORAGE_GET_F_CREATE))
+		precreate_failed++;
+	return 0;
 }
 
 /* Acquire that cannot fail: pushed at entry. `create` is 0 for the irqsave programs. */
@@ -1208,12 +1248,12 @@ static __always_inline __u64 lock_caller(struct pt_regs *regs)
 	}
 
 /* Acquire that can fail: pushed at exit when `ret == ok` (1 for trylocks, 0 for killable). */
-#define LOCK_TRY(fn, kind, ok)                                                                    \
+#define LOCK_TRY(fn, kind, ok, flags)                                                      \
 	SEC("fexit/" #fn)                                                                         \
 	int BPF_PROG(fx_##fn, void *lock, int ret)                                                \
 	{                                                                                         \
 		if (ret == ok)                                                                    \
-			lock_push(ctx, (__u64)lock, 0, kind, 0, 1);                               \
+			lock_push(ctx, (__u64)lock, 0, kind, flags, 1);                           \
 		return 0;                                                                         \
 	}                                                                                         \
 	SEC("kprobe/" #fn)                                                                        \
@@ -1235,7 +1275,7 @@ static __always_inline __u64 lock_caller(struct pt_regs *regs)
 			return 0;                                                                 \
 		s = task_state(0);                                                                \
 		if (s && ret == ok && s->trylock_addr)                                            \
-			lock_push(ctx, s->trylock_addr, 0, kind, 0, 0);                           \
+			lock_push(ctx, s->trylock_addr, 0, kind, flags, 0);                       \
 		if (s)                                                                            \
 			s->trylock_addr = 0;                                                      \
 		return 0;                                                                         \
@@ -1256,16 +1296,16 @@ static __always_inline __u64 lock_caller(struct pt_regs *regs)
 	}
 
 LOCK_ACQ(mutex_lock, MR_LOCK_MUTEX, 0, 1)
-LOCK_TRY(mutex_lock_interruptible, MR_LOCK_MUTEX, 0)
-LOCK_TRY(mutex_lock_killable, MR_LOCK_MUTEX, 0)
-LOCK_TRY(mutex_trylock, MR_LOCK_MUTEX, 1)
+LOCK_TRY(mutex_lock_interruptible, MR_LOCK_MUTEX, 0, 0)
+LOCK_TRY(mutex_lock_killable, MR_LOCK_MUTEX, 0, 0)
+LOCK_TRY(mutex_trylock, MR_LOCK_MUTEX, 1, 0)
 LOCK_REL(mutex_unlock)
 
 LOCK_ACQ(_raw_spin_lock, MR_LOCK_SPINLOCK, 0, 1)
 LOCK_ACQ(_raw_spin_lock_irq, MR_LOCK_SPINLOCK, MR_HELD_IRQ, 1)
 LOCK_ACQ(_raw_spin_lock_irqsave, MR_LOCK_SPINLOCK, MR_HELD_IRQ, 0)
 LOCK_ACQ(_raw_spin_lock_bh, MR_LOCK_SPINLOCK, MR_HELD_BH, 1)
-LOCK_TRY(_raw_spin_trylock, MR_LOCK_SPINLOCK, 1)
+LOCK_TRY(_raw_spin_trylock, MR_LOCK_SPINLOCK, 1, 0)
 LOCK_REL(_raw_spin_unlock)
 LOCK_REL(_raw_spin_unlock_irq)
 LOCK_REL(_raw_spin_unlock_irqrestore)
@@ -1288,13 +1328,25 @@ LOCK_REL(_raw_write_unlock_irq)
 LOCK_REL(_raw_write_unlock_irqrestore)
 LOCK_REL(_raw_write_unlock_bh)
 
+/* PREEMPT_RT: spinlock_t and rwlock_t are rt_mutex based and sleep (kernel/locking/spinlock_rt.c);
+ * the _irq/_irqsave/_bh variants all end in these. Absent on other kernels (not attached). */
+LOCK_ACQ(rt_spin_lock, MR_LOCK_SPINLOCK, MR_HELD_RT, 1)
+LOCK_TRY(rt_spin_trylock, MR_LOCK_SPINLOCK, 1, MR_HELD_RT)
+LOCK_REL(rt_spin_unlock)
+LOCK_ACQ(rt_read_lock, MR_LOCK_RWLOCK_READ, MR_HELD_RT, 1)
+LOCK_TRY(rt_read_trylock, MR_LOCK_RWLOCK_READ, 1, MR_HELD_RT)
+LOCK_REL(rt_read_unlock)
+LOCK_ACQ(rt_write_lock, MR_LOCK_RWLOCK_WRITE, MR_HELD_RT, 1)
+LOCK_TRY(rt_write_trylock, MR_LOCK_RWLOCK_WRITE, 1, MR_HELD_RT)
+LOCK_REL(rt_write_unlock)
+
 LOCK_ACQ(down_read, MR_LOCK_RWSEM_READ, 0, 1)
-LOCK_TRY(down_read_killable, MR_LOCK_RWSEM_READ, 0)
-LOCK_TRY(down_read_interruptible, MR_LOCK_RWSEM_READ, 0)
-LOCK_TRY(down_read_trylock, MR_LOCK_RWSEM_READ, 1)
+LOCK_TRY(down_read_killable, MR_LOCK_RWSEM_READ, 0, 0)
+LOCK_TRY(down_read_interruptible, MR_LOCK_RWSEM_READ, 0, 0)
+LOCK_TRY(down_read_trylock, MR_LOCK_RWSEM_READ, 1, 0)
 LOCK_ACQ(down_write, MR_LOCK_RWSEM_WRITE, 0, 1)
-LOCK_TRY(down_write_killable, MR_LOCK_RWSEM_WRITE, 0)
-LOCK_TRY(down_write_trylock, MR_LOCK_RWSEM_WRITE, 1)
+LOCK_TRY(down_write_killable, MR_LOCK_RWSEM_WRITE, 0, 0)
+LOCK_TRY(down_write_trylock, MR_LOCK_RWSEM_WRITE, 1, 0)
 LOCK_REL(up_read)
 LOCK_REL(up_write)
 
@@ -1318,7 +1370,8 @@ int BPF_PROG(tp_sched_switch, bool preempt, struct task_struct *prev)
 		if (i >= n)
 			break;
 		k = s->locks[i].kind;
-		if (k == MR_LOCK_SPINLOCK || k == MR_LOCK_RWLOCK_READ || k == MR_LOCK_RWLOCK_WRITE)
+		if ((k == MR_LOCK_SPINLOCK || k == MR_LOCK_RWLOCK_READ || k == MR_LOCK_RWLOCK_WRITE) &&
+		    !(s->locks[i].flags & MR_HELD_RT))
 			continue;
 		if (j != i && j < MR_TASK_LOCKS)
 			s->locks[j] = s->locks[i];
@@ -1336,6 +1389,13 @@ static __always_inline int on_lock_acquire(void *ctx, struct lockdep_map___ld *l
 		return 0;
 	unload_note(ctx, (__u64)lock, ip, MR_LOCK_LOCKDEP, (__u64)BPF_CORE_READ(lock, key));
 	return 0;
+}
+
+SEC("tp_btf/lock_acquire")
+int BPF_PROG(tp_lock_acquire, struct lockdep_map___ld *lock, unsigned int subclass, int trylock,
+	     int read, int check, void *next_lock, unsigned long ip)
+{
+	return on_lock_acquire(ctx, lock, ip);
 }
 
 SEC("fentry/lock_acquire")

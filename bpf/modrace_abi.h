@@ -112,6 +112,8 @@ struct mr_event_header {
 /* mr_held_lock.flags */
 #define MR_HELD_IRQ (1u << 0) /* taken by an _irq/_irqsave variant: interrupts are off */
 #define MR_HELD_BH (1u << 1)  /* taken by a _bh variant: softirqs are off */
+#define MR_HELD_RT (1u << 2)  /* PREEMPT_RT sleeping spinlock/rwlock (rt_spin_lock...): the holder
+			       * may sleep, so it survives a context switch */
 
 struct mr_held_lock {
 	__u64 addr;	  /* lock address (for lockdep: the lockdep_map instance) */

@@ -37,12 +37,18 @@ const std::vector<AttachPoint> kPoints = {
     LOCK(_raw_write_lock), LOCK(_raw_write_lock_irq), LOCK(_raw_write_lock_irqsave),
     LOCK(_raw_write_lock_bh), LOCK(_raw_write_unlock), LOCK(_raw_write_unlock_irq),
     LOCK(_raw_write_unlock_irqrestore), LOCK(_raw_write_unlock_bh),
+    // PREEMPT_RT's sleeping spinlock_t/rwlock_t; absent elsewhere.
+    LOCK(rt_spin_lock), LOCK(rt_spin_trylock), LOCK(rt_spin_unlock),
+    LOCK(rt_read_lock), LOCK(rt_read_trylock), LOCK(rt_read_unlock),
+    LOCK(rt_write_lock), LOCK(rt_write_trylock), LOCK(rt_write_unlock),
     LOCK(down_read), LOCK(down_read_killable), LOCK(down_read_interruptible),
     LOCK(down_read_trylock), LOCK(down_write), LOCK(down_write_killable),
     LOCK(down_write_trylock), LOCK(up_read), LOCK(up_write),
 #undef LOCK
     {"sched_switch", "sched_switch", G::locks, false, true, false, false},
-    {"lock_acquire", "lock_acquire", G::lockdep, false, false, true, true},
+    // lockdep's own tracepoint (CONFIG_LOCKDEP + tracepoints); lockdep.c has no ftrace nops,
+    // so a kprobe is the fallback.
+    {"lock_acquire", "lock_acquire", G::lockdep, false, true, true, true},
 };
 }  // namespace
 

@@ -12,6 +12,8 @@
 #include <unistd.h>
 
 #include <algorithm>
+#include <atomic>
+#include <chrono>
 #include <cerrno>
 #include <cstdarg>
 #include <cstdio>
@@ -19,7 +21,10 @@
 #include <fstream>
 #include <sstream>
 #include <string>
+#include <thread>
+#include <optional>
 #include <unordered_map>
+#include <unordered_set>
 
 #include <fmt/format.h>
 
@@ -37,8 +42,14 @@ bool g_verbose = false;
 std::string g_last_libbpf_warning;  // quoted in load errors when not verbose
 
 int libbpf_log(enum libbpf_print_level level, const char* format, va_list args) {
-  char buf[1024];
-  vsnprintf(buf, sizeof(buf), format, args);
+  // Whole, however long: a verifier log is most useful at its end.
+  va_list copy;
+  va_copy(copy, args);
+  int len = vsnprintf(nullptr, 0, format, copy);
+  va_end(copy);
+  std::string text(len > 0 ? size_t(len) : 0, '\0');
+  if (len > 0) vsnprintf(text.data(), text.size() + 1, format, args);
+  const char* buf = text.c_str();
   if (level == LIBBPF_WARN) {
     g_last_libbpf_warning = buf;
     while (!g_last_libbpf_warning.empty() && g_last_libbpf_warning.back() == '\n')
@@ -62,6 +73,58 @@ bool btf_struct_has_member(const btf* b, const char* st, const char* member) {
   for (int i = 0; i < btf_vlen(t); i++, m++)
     if (std::strcmp(btf__name_by_offset(b, m->name_off), member) == 0) return true;
   return false;
+}
+
+// Which of `wanted` the kernel can ftrace (its available_filter_functions): fentry attaches only
+// there. Functions built without -pg (lockdep's lock_acquire, say) are in BTF but are not. Empty
+// optional when tracefs cannot be read: BTF alone decides then.
+std::optional<std::unordered_set<std::string>> ftrace_locations(
+    const std::unordered_set<std::string>& wanted) {
+  for (const char* path : {"/sys/kernel/tracing/available_filter_functions",
+                           "/sys/kernel/debug/tracing/available_filter_functions"}) {
+    std::ifstream in(path);
+    if (!in) continue;
+    std::unordered_set<std::string> found;
+    std::string line;
+    while (std::getline(in, line)) {
+      std::string name = line.substr(0, line.find(' '));
+      if (wanted.count(name)) found.insert(std::move(name));
+    }
+    if (!found.empty()) return found;
+  }
+  return std::nullopt;
+}
+
+// Lock state for every task alive now, before the lock probes attach (see it_task_states). A
+// pass that could not create some (allocator cache empty) is repeated once it has refilled.
+void precreate_task_states(modrace_bpf* skel) {
+  for (int pass = 0; pass < 100; pass++) {
+    skel->bss->precreate_failed = 0;
+    bpf_link* link = bpf_program__attach_iter(skel->progs.it_task_states, nullptr);
+    if (!link) return;
+    int fd = bpf_iter_create(bpf_link__fd(link));
+    if (fd >= 0) {
+      char buf[256];
+      while (read(fd, buf, sizeof(buf)) > 0) {
+      }
+      close(fd);
+    }
+    bpf_link__destroy(link);
+    if (fd < 0 || skel->bss->precreate_failed == 0) {
+      if (g_verbose && pass)
+        std::fprintf(stderr, "modrace: task lock states created in %d passes\n", pass + 1);
+      return;
+    }
+    usleep(20 * 1000);
+  }
+  if (g_verbose)
+    std::fprintf(stderr, "modrace: %u tasks still without lock state after 100 passes\n",
+                 skel->bss->precreate_failed);
+}
+
+// Seconds since `start`, for the start-up stage timings shown with -v.
+double seconds_since(std::chrono::steady_clock::time_point start) {
+  return std::chrono::duration<double>(std::chrono::steady_clock::now() - start).count();
 }
 
 std::string errno_text(int err) { return std::strerror(err < 0 ? -err : err); }
@@ -181,7 +244,16 @@ struct Tracer::Impl {
     if (skel && skel->bss) skel->bss->tracing_stopped = 1;
     if (!links.empty()) usleep(50 * 1000);
     if (rb) ring_buffer__free(rb);
-    for (auto* l : links) bpf_link__destroy(l);
+    // Each kprobe link's close waits for an RCU grace period of its own (unregister_kprobe):
+    // one after the other, ~50 of them took 45 s on 6.12-rt under TCG. Closed from several
+    // threads, the waits overlap.
+    std::atomic<size_t> next{0};
+    std::vector<std::thread> closers;
+    for (size_t i = 0; i < std::min<size_t>(links.size(), 16); i++)
+      closers.emplace_back([&] {
+        for (size_t k; (k = next++) < links.size();) bpf_link__destroy(links[k]);
+      });
+    for (auto& th : closers) th.join();
     if (skel) modrace_bpf__destroy(skel);
   }
 
@@ -254,6 +326,7 @@ std::unique_ptr<Tracer> Tracer::open(const TracerOptions& opts) {
     throw Error("BPF is not available: cannot load a kprobe program (CONFIG_BPF_SYSCALL, "
                 "lockdown, or a seccomp filter)");
 
+  const auto t_start = std::chrono::steady_clock::now();
   std::unique_ptr<Tracer> t(new Tracer());
   t->ksyms_ = std::make_unique<Kallsyms>(Kallsyms::read());
   if (t->ksyms_->addresses_hidden())
@@ -288,6 +361,24 @@ std::unique_ptr<Tracer> Tracer::open(const TracerOptions& opts) {
     throw Error("--ringbuf-size: must be a power of two of at least 4096 bytes");
 
   t->preempt_ = detect_preempt_model();
+  std::unordered_set<std::string> fentry_wanted;
+  for (const auto& p : attach_points())
+    if (p.has_fentry) fentry_wanted.insert(p.function);
+  const auto ftraceable = ftrace_locations(fentry_wanted);
+  // An fentry program runs preemptible (migrate_disable only): under preempt=full/lazy/RT another
+  // task's lock operation on that CPU meanwhile is skipped as a recursion, and its lock is lost.
+  // A kprobe program runs with preemption off, so only interrupts can nest in it, and lock
+  // tracking ignores those anyway. Slower, but nothing lost.
+  const bool lock_kprobes_all = !t->preempt_.task_cannot_preempt_probes();
+  const std::string lock_kprobe_why =
+      fmt::format("preempt={}: fentry programs are preemptible, lock events would be lost",
+                  t->preempt_.model);
+  auto lock_kprobes = [&](const AttachPoint& p) {
+    return lock_kprobes_all && p.group == ProbeGroup::locks;
+  };
+  auto fentry_ok = [&](const AttachPoint& p) {
+    return btf_has_func(vmlinux, p.function) && (!ftraceable || ftraceable->count(p.function));
+  };
   // The in-kernel symbol walk needs bpf_loop (5.17); without it, /proc/kallsyms after the load.
   bool walk_ok = libbpf_probe_bpf_helper(BPF_PROG_TYPE_KPROBE, BPF_FUNC_loop, nullptr) > 0;
   std::string walk_why = walk_ok ? "" : "no bpf_loop in this kernel";
@@ -334,18 +425,21 @@ std::unique_ptr<Tracer> Tracer::open(const TracerOptions& opts) {
                  "that are unloaded at once)";
       } else if (p.group == ProbeGroup::lifecycle && std::string(p.id) == "notify" && !notify_list) {
         st.why = "module_notify_list not in /proc/kallsyms (CONFIG_KALLSYMS_ALL): no LIVE/GOING";
-      } else if (p.tracepoint) {
-        if (btf__find_by_name_kind(vmlinux, (std::string("btf_trace_") + p.function).c_str(),
-                                   BTF_KIND_TYPEDEF) >= 0)
-          st.method = "tracepoint";
-        else
-          st.why = "no such tracepoint in the kernel's BTF";
-      } else if (p.has_fentry && !prefer_kprobe && btf_has_func(vmlinux, p.function)) {
+      } else if (p.tracepoint && btf__find_by_name_kind(
+                                     vmlinux, (std::string("btf_trace_") + p.function).c_str(),
+                                     BTF_KIND_TYPEDEF) >= 0) {
+        st.method = "tracepoint";
+      } else if (p.tracepoint && !p.has_fentry && !p.has_kprobe) {
+        st.why = "no such tracepoint in the kernel's BTF";
+      } else if (p.has_fentry && !prefer_kprobe && !lock_kprobes(p) && fentry_ok(p)) {
         st.method = "fentry";
       } else if (p.has_kprobe && t->ksyms_->has_text(p.function)) {
         st.method = "kprobe";
         if (p.has_fentry)
-          st.why = prefer_kprobe ? "fentry not usable on this kernel" : "not in BTF";
+          st.why = prefer_kprobe                           ? "fentry not usable on this kernel"
+                   : lock_kprobes(p)                    ? lock_kprobe_why
+                   : !btf_has_func(vmlinux, p.function) ? "not in BTF"
+                                                        : "not an ftrace location (no fentry)";
       } else {
         st.why = "no such function (inlined or not built in this kernel)";
       }
@@ -360,7 +454,33 @@ std::unique_ptr<Tracer> Tracer::open(const TracerOptions& opts) {
       probes.push_back(std::move(st));
     }
 
+    if (t->provider_ == LockProvider::probe)
+      bpf_program__set_autoload(skel->progs.it_task_states, true);
+
+    const auto t_load = std::chrono::steady_clock::now();
     int err = modrace_bpf__load(skel);
+    const auto t_loaded = std::chrono::steady_clock::now();
+    if (g_verbose)
+      std::fprintf(stderr, "modrace: start-up: %.2f s to choose attach points, %.2f s to load\n",
+                   std::chrono::duration<double>(t_load - t_start).count(),
+                   std::chrono::duration<double>(t_loaded - t_load).count());
+    if (g_verbose && !err) {
+      // Verification is most of the load time: which programs cost the most.
+      std::vector<std::pair<__u32, std::string>> cost;
+      bpf_program* pv;
+      bpf_object__for_each_program(pv, skel->obj) {
+        if (!bpf_program__autoload(pv)) continue;
+        bpf_prog_info info{};
+        __u32 len = sizeof(info);
+        if (bpf_obj_get_info_by_fd(bpf_program__fd(pv), &info, &len) == 0)
+          cost.emplace_back(info.verified_insns, bpf_program__name(pv));
+      }
+      std::sort(cost.rbegin(), cost.rend());
+      std::string top;
+      for (size_t i = 0; i < cost.size() && i < 8; i++)
+        top += fmt::format(" {}={}", cost[i].second, cost[i].first);
+      std::fprintf(stderr, "modrace: verified instructions, most costly:%s\n", top.c_str());
+    }
     if (err) {
       bool any_fentry = false;
       for (const auto& s : probes) any_fentry |= s.method == "fentry";
@@ -415,6 +535,10 @@ std::unique_ptr<Tracer> Tracer::open(const TracerOptions& opts) {
         if (!s.attached) s.why = "calibration probe did not fire";
       }
 
+    const auto t_states = std::chrono::steady_clock::now();
+    if (opts.attach && t->provider_ == LockProvider::probe) precreate_task_states(skel);
+    const auto t_attach = std::chrono::steady_clock::now();
+
     if (opts.attach) {
       // Reverse table order: each lock family's release probe is attached before its acquire
       // probes, or locks taken meanwhile (by this very process, attaching) would never be
@@ -447,6 +571,12 @@ std::unique_ptr<Tracer> Tracer::open(const TracerOptions& opts) {
         s.attached = true;
         impl->links.insert(impl->links.end(), mine.begin(), mine.end());
       }
+      if (g_verbose)
+        std::fprintf(stderr, "modrace: start-up: %.2f s to calibrate, %.2f s to create task "
+                     "states, %.2f s to attach %zu programs\n",
+                     std::chrono::duration<double>(t_states - t_loaded).count(),
+                     std::chrono::duration<double>(t_attach - t_states).count(),
+                     seconds_since(t_attach), impl->links.size());
       for (const auto& s : probes)
         if (s.point->required && !s.attached)
           throw Error(fmt::format("cannot trace {}: {}", s.point->function,
@@ -512,20 +642,16 @@ std::vector<std::pair<std::string, uint64_t>> Tracer::recursion_misses() const {
 
 DropCounters Tracer::drops() const {
   DropCounters d;
-  int ncpu = libbpf_num_possible_cpus();
-  if (ncpu <= 0) return d;
-  std::vector<__u64> vals(ncpu);
-  for (__u32 cause = 0; cause < MR_DROP_CAUSE_MAX; cause++) {
-    if (bpf_map__lookup_elem(impl_->skel->maps.drops, &cause, sizeof(cause), vals.data(),
-                             vals.size() * sizeof(__u64), 0) != 0)
-      continue;
-    for (auto v : vals) d.by_cause[cause] += v;
-  }
+  // Read through the mmap-ed .bss, never by a map syscall (see drop_counts in modrace.bpf.c).
+  for (__u32 cause = 0; cause < MR_DROP_CAUSE_MAX; cause++)
+    d.by_cause[cause] += __atomic_load_n(&impl_->skel->bss->drop_counts[cause], __ATOMIC_RELAXED);
   // The kernel skips a program that would recurse on its CPU (our programs take locks of their
   // own, interrupts nest) and counts it per program. For a lock-primitive probe on a kernel whose
   // task context cannot preempt a BPF program, the skipped run was an interrupt (or BPF's own
-  // locking) nested in the probe, which lock tracking ignores anyway: informational. Under
-  // preempt=full/lazy/RT it may have been another task's lock operation: a loss.
+  // locking) nested in the probe, which lock tracking ignores anyway: informational. So for a
+  // kprobe program anywhere (it runs with preemption off). Only an fentry program under
+  // preempt=full/lazy/RT may have been skipped for another task's lock operation: a loss (the
+  // loader picks kprobes for the lock probes there, so this is the --locks probe fallback case).
   const bool harmless = preempt_.task_cannot_preempt_probes();
   for (size_t i = 0; i < impl_->attached_progs.size(); i++) {
     bpf_prog_info info{};
@@ -533,8 +659,13 @@ DropCounters Tracer::drops() const {
     if (bpf_obj_get_info_by_fd(bpf_program__fd(impl_->attached_progs[i]), &info, &len) != 0)
       continue;
     bool lock_probe = impl_->attached_groups[i] == ProbeGroup::locks;
-    d[lock_probe && harmless ? DropCause::lock_recursion_irq : DropCause::lock_recursion] +=
-        info.recursion_misses;
+    // kprobe programs run with preemption off: only an interrupt (or our own helpers' locks)
+    // can have nested. Also skipped: kprobe runs on a CPU where some process's BPF syscall has
+    // raised bpf_prog_active and was preempted (preemptible kernels); modrace makes no such
+    // syscall while recording, another BPF user on the machine could (docs/tracer.md).
+    bool kprobe = std::strncmp(bpf_program__name(impl_->attached_progs[i]), "k", 1) == 0;
+    d[lock_probe && (harmless || kprobe) ? DropCause::lock_recursion_irq
+                                         : DropCause::lock_recursion] += info.recursion_misses;
   }
   return d;
 }
