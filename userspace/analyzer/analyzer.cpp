@@ -1092,6 +1092,9 @@ void Analyzer::Impl::judge_going_gets(Instance& inst, const std::vector<UnloadLo
     if (created) {
       describe_get(f, sig, site, profile);
       f.loss_sensitive = true;
+      // Both details rest on the held-lock set: a lost release leaves a stale lock in it (dated
+      // before the unload), a lost acquire hides the lock that made the get legitimate.
+      f.lock_sensitive = true;
       f.detail = detail;
     }
     f.count += g.count;
