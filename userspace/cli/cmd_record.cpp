@@ -28,6 +28,7 @@ namespace {
 
 struct RecordOpts {
   std::string output = "modrace.trace";
+  std::string done_file;
   TracingOptions tracing;
 };
 
@@ -150,6 +151,9 @@ int run_record(const RecordOpts& ro) {
     if (waitpid(child, &st, 0) == child)
       child_status = WIFEXITED(st) ? WEXITSTATUS(st) : 128 + WTERMSIG(st);
   }
+  // The trace is complete; detaching the probes (when `tracer` goes) can take a while: each
+  // kprobe's removal waits for an RCU grace period, ~36 s for 65 of them on 6.12-rt under TCG.
+  touch_ready_file(ro.done_file);
   return child > 0 ? child_status : kExitOk;
 }
 
@@ -161,6 +165,8 @@ void add_record_command(CLI::App& app) {
   auto o = std::make_shared<RecordOpts>();
   sub->add_option("-o,--output", o->output, "Trace file")->capture_default_str();
   add_tracing_options(sub, o->tracing);
+  sub->add_option("--done-file", o->done_file,
+                  "Create this file once the trace is complete, before the probes are detached");
   sub->footer("Exit status: COMMAND's when one was given, else 0; 2 when recording cannot start.");
   sub->callback([o] { set_exit_status(run_record(*o)); });
 }

@@ -241,6 +241,7 @@ struct Tracer::Impl {
     // Quiet the lock probes before detaching them (detaching patches the lock functions they
     // are attached to), and give runs in flight a moment to finish. The lock links come first
     // in `links` (attached first).
+    const auto t_detach = std::chrono::steady_clock::now();
     if (skel && skel->bss) skel->bss->tracing_stopped = 1;
     if (!links.empty()) usleep(50 * 1000);
     if (rb) ring_buffer__free(rb);
@@ -254,6 +255,9 @@ struct Tracer::Impl {
         for (size_t k; (k = next++) < links.size();) bpf_link__destroy(links[k]);
       });
     for (auto& th : closers) th.join();
+    if (g_verbose && !links.empty())
+      std::fprintf(stderr, "modrace: detached %zu programs in %.2f s\n", links.size(),
+                   seconds_since(t_detach));
     if (skel) modrace_bpf__destroy(skel);
   }
 
