@@ -374,6 +374,40 @@ TEST(RefLeak, BusyWithNoAttributedReferenceIsNotALeak) {
   EXPECT_TRUE(t.analyze().findings.empty());
 }
 
+// seed-stress: an open in progress holds its reference for a moment; the rmmod that fails busy
+// meanwhile is the kernel doing its job, and the reference is given back.
+TEST(RefLeak, ReferenceGivenBackAfterTheBusyUnloadIsNotALeak) {
+  Seed s;
+  s.t.as(101).try_get(s.drv, s.open_ip, EventBuilder::locks({s.t.mutex("seed_lock")}));
+  s.t.as(200).failed_unload(s.drv);
+  s.t.as(101).put(s.drv, s.close_ip);
+  s.t.as(200).unload(s.drv, {s.t.mutex("seed_lock")});
+  Report r = s.t.analyze();
+  EXPECT_TRUE(findings_of(r, Rule::ref_leak).empty());
+  EXPECT_TRUE(r.outstanding.empty());
+}
+
+// Of two references seen by the busy unload, one is given back: one leaked.
+TEST(RefLeak, OnlyWhatIsNeverGivenBackCounts) {
+  Seed s;
+  s.t.as(101).try_get(s.drv, s.open_ip, EventBuilder::locks({s.t.mutex("seed_lock")}));
+  s.t.as(102).try_get(s.drv, s.open_ip, EventBuilder::locks({s.t.mutex("seed_lock")}));
+  s.t.as(200).failed_unload(s.drv);
+  s.t.as(101).put(s.drv, s.close_ip);
+  auto f = findings_of(s.t.analyze(), Rule::ref_leak);
+  ASSERT_EQ(f.size(), 1u);
+  EXPECT_EQ(f[0]->count, 1u);
+}
+
+// rmmod -f after the busy failure takes the module away with the reference still held.
+TEST(RefLeak, ForcedUnloadAfterABusyOneStillBlamesTheLeak) {
+  Seed s;
+  s.t.as(101).try_get(s.drv, s.open_ip, EventBuilder::locks({s.t.mutex("seed_lock")}));
+  s.t.as(200).failed_unload(s.drv);
+  s.t.as(200).unload(s.drv, {s.t.mutex("seed_lock")}, EventBuilder::kOTrunc);
+  EXPECT_EQ(findings_of(s.t.analyze(), Rule::ref_leak).size(), 1u);
+}
+
 TEST(Outstanding, ReferencesHeldAtTheEndAreInfo) {
   Seed s;
   s.t.as(100).try_get(s.drv, s.open_ip, EventBuilder::locks({s.t.mutex("seed_lock")}));

@@ -210,10 +210,14 @@ struct Instance {
   bool forced = false;
   bool unloaded = false;    // a completed unload was observed
   bool busy_failed = false;
+  std::string busy_errno;  // of the last failed-busy unload
   bool initial_ref = false;  // the loader's initial reference, dropped by do_init_module
   uint32_t core_refs = 0;    // loader references taken on behalf of dependent modules
   uint64_t user_refs = 0;    // attributed references (site_refs summed)
   std::unordered_map<uint32_t, uint64_t> site_refs;
+  // References outstanding at failed-busy unloads, by site (the most seen at any of them): the
+  // ref-leak candidates, judged when the module goes or the trace ends (see judge_leaks).
+  std::unordered_map<uint32_t, uint64_t> busy_refs;
   std::unordered_map<uint32_t, Holder> holders;  // tid -> references it took
   uint64_t idle_holders = 0;                     // entries whose sites are empty
   std::vector<UnloadLockRec> attempt_locks;      // of the delete_module in progress
@@ -368,6 +372,7 @@ class Analyzer::Impl {
   FindingAcc& put_finding(Rule rule, Instance& inst, const Event& ev, const RefcountOp& r,
                           const Caller& c);
   void drop_instance_refs(Instance& inst);
+  void judge_leaks(Instance& inst);
 
   // -- report --
   bool lossy(const EventSource& src) const;
@@ -787,13 +792,24 @@ void Analyzer::Impl::on_delete_module(const Event& ev, const DeleteModule& d) {
   inst->going_gets.clear();
   if (d.ret != -kEBUSY && d.ret != -kEWOULDBLOCK) return;
   inst->busy_failed = true;
-  // ref-leak: every attributed reference outstanding now, by the site that took it.
-  for (auto& [site, n] : inst->site_refs) {
+  inst->busy_errno = d.ret == -kEBUSY ? "-EBUSY" : "-EWOULDBLOCK";
+  // ref-leak candidates: every attributed reference outstanding now, by the site that took it.
+  // Not findings yet: an open in progress holds its reference for a moment and a busy rmmod is
+  // then the kernel doing its job. What is still held when the module goes or the trace ends
+  // was never given back (judge_leaks).
+  for (auto& [site, n] : inst->site_refs) inst->busy_refs[site] = std::max(inst->busy_refs[site], n);
+}
+
+void Analyzer::Impl::judge_leaks(Instance& inst) {
+  for (auto& [site, n_busy] : inst.busy_refs) {
+    auto it = inst.site_refs.find(site);
+    if (it == inst.site_refs.end()) continue;  // all given back since: not a leak
     auto& f = site_finding(Rule::ref_leak, site, nullptr);
-    f.count = std::max(f.count, n);
+    f.count = std::max(f.count, std::min(n_busy, it->second));
     f.loss_sensitive = true;
-    f.detail = d.ret == -kEBUSY ? "-EBUSY" : "-EWOULDBLOCK";
+    f.detail = inst.busy_errno;
   }
+  inst.busy_refs.clear();
 }
 
 void Analyzer::Impl::on_driver_unregister(const Event& ev, const DriverOp& d) {
@@ -1010,7 +1026,9 @@ void Analyzer::Impl::commit_unload(Instance& inst) {
 }
 
 void Analyzer::Impl::drop_instance_refs(Instance& inst) {
-  // After a completed (possibly forced) unload the references are gone with the module.
+  // After a completed (possibly forced) unload the references are gone with the module; those
+  // a failed unload saw and nobody gave back since were leaked.
+  judge_leaks(inst);
   inst.site_refs.clear();
   inst.holders.clear();
   inst.idle_holders = 0;
@@ -1324,6 +1342,7 @@ Report Analyzer::Impl::finish(const EventSource& src) {
   // Close what the trace left open.
   for (auto& [ptr, inst] : by_ptr_)
     if (inst->freed && !inst->unloaded) commit_unload(*inst);
+  for (auto& [ptr, inst] : by_ptr_) judge_leaks(*inst);
   for (auto& [ptr, inst] : by_ptr_) {
     for (auto& [sig, n] : inst->pending) {
       auto p = name_profile_.find(inst->name_id);
