@@ -4,7 +4,17 @@ set -euo pipefail
 VM="$SRC/vm-images/modrace-vm"
 export MODRACE_BIN=${MODRACE_BIN:-$BUILD/modrace}
 TEST_NAME=$(basename "$0" .test.sh)
-WORK="$BUILD/vm-tests/$TEST_NAME"
+# The kernel flavour the test boots (vm-images/modrace-vm --kernel-flavor); the matrix tests set it.
+FLAVOR=${MODRACE_TEST_FLAVOR:-debian-6.1}
+# The development kernel is built once per machine (~36 min cold): its tests wait for that build.
+case "$FLAVOR" in dev-*)
+	if ! (. "$SRC/vm-images/lib/image.sh" && [ -f "$(dev_kernel_dir "$FLAVOR" 2>/dev/null)/built" ]); then
+		echo "SKIP: the $FLAVOR kernel is not built on this machine; build it once (about 36 min):"
+		echo "  tests/install-deps --dev-kernel && vm-images/modrace-vm --kernel-flavor $FLAVOR --build-image"
+		exit 77
+	fi ;;
+esac
+if [ "$FLAVOR" = debian-6.1 ]; then WORK="$BUILD/vm-tests/$TEST_NAME"; else WORK="$BUILD/vm-tests/$FLAVOR/$TEST_NAME"; fi
 rm -rf "$WORK"; mkdir -p "$WORK"
 failures=0
 
@@ -18,7 +28,7 @@ expect_status() {
 run_vm() {
 	local out=$1; shift
 	vm_status=0
-	"$VM" --quiet --out "$out" "$@" > "$out.stdout" 2> "$out.stderr" || vm_status=$?
+	"$VM" --quiet --kernel-flavor "$FLAVOR" --out "$out" "$@" > "$out.stdout" 2> "$out.stderr" || vm_status=$?
 }
 finish() {
 	if [ "$failures" -gt 0 ]; then echo "$TEST_NAME: $failures check(s) failed"; exit 1; fi

@@ -9,7 +9,7 @@ CHECK="$SRC/tests/vm/seed_check_report.py"
 # seed_build: seed_core.ko, seed_drv.ko and seedctl into $KMOD, or fail the test right away.
 seed_build() {
 	local kdir
-	kdir=$("$VM" --print-kdir) || { fail "modrace-vm --print-kdir failed"; finish; }
+	kdir=$("$VM" --kernel-flavor "$FLAVOR" --print-kdir) || { fail "modrace-vm --print-kdir failed"; finish; }
 	if make -C "$SRC/tests/kmod" KDIR="$kdir" OUT="$KMOD" > "$WORK/kmod-build.log" 2>&1; then
 		pass "tests/kmod built against $kdir"
 	else

@@ -26,7 +26,8 @@ seed_open_unload() {
 seed_race() {
 	name=$1 variant=$2
 	DELAY_US=${DELAY_US:-2000} LIMIT=${LIMIT:-60} OPENERS=${OPENERS:-2}
-	insmod "$M/seed_core.ko" variant="$variant" race_delay_us="$DELAY_US" || exit 1
+	# shellcheck disable=SC2086 # SEED_CORE_ARGS: extra module parameters, word-split on purpose
+	insmod "$M/seed_core.ko" variant="$variant" race_delay_us="$DELAY_US" ${SEED_CORE_ARGS:-} || exit 1
 	insmod "$M/seed_drv.ko" || exit 1
 	stop=/tmp/$name.stop
 	rm -f "$stop"
@@ -42,6 +43,14 @@ seed_race() {
 	while :; do
 		hits=$(cat /sys/module/seed_core/parameters/going_gets)
 		[ "$hits" -ge 1 ] && break
+		# Without srcu_guard the late get touches freed memory: KASAN's report ends the run.
+		# The task that hit it was killed by the oops that follows, possibly holding locks: no
+		# clean-up is attempted, the openers are left where they are.
+		if [ -n "${STOP_ON_KASAN:-}" ] && dmesg | grep -q "BUG: KASAN"; then
+			touch "$stop"
+			echo "$name: KASAN after $(($(date +%s) - start))s, $cycles unload cycles"
+			exit 0
+		fi
 		[ $(($(date +%s) - start)) -ge "$LIMIT" ] && break
 		# Busy (an opener holds a reference right now) is expected; just try again.
 		if rmmod seed_drv 2>/dev/null; then
