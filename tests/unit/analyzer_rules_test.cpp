@@ -300,6 +300,18 @@ TEST(SelfPut, OwnPutDroppingTheLastReferenceIsAnError) {
   EXPECT_NE(f[0]->message.find("dropped the last reference"), std::string::npos);
 }
 
+// seed-selfput, once: seed_core's init text is freed when it goes LIVE, and seed_drv's text
+// was then loaded into that very memory. The release is seed_drv's own code, not seed_core's.
+TEST(SelfPut, TextInAnotherModulesFreedInitIsStillOwnText) {
+  EventBuilder t;
+  const uint64_t reused = EventBuilder::kModuleBase + 0x800000;
+  t.load_at("seed_core", 0, reused);
+  auto drv = t.load_at("seed_drv", reused, 0);
+  t.as(100).try_get(drv, t.fn("seed_open"), EventBuilder::locks({t.mutex("seed_lock")}), true, 2);
+  t.put(drv, t.mod_fn(drv, "seed_drv_release", 0x40), EventBuilder::locks(), 1);
+  EXPECT_EQ(findings_of(t.analyze(), Rule::self_put).size(), 1u);
+}
+
 TEST(SelfPut, OwnPutWithAnotherOwnReferenceLeftIsFine) {
   EventBuilder t;
   auto drv = t.load("seed_drv");

@@ -126,6 +126,26 @@ class EventBuilder {
     if (!preexisting && init) finish_init(m);
     return m;
   }
+  // A module (loaded, LIVE) with its text at `text` and init text at `init_text` (0x1000 each;
+  // text 0: the usual place, init_text 0: none), for address-reuse cases.
+  Mod load_at(const std::string& name, uint64_t text, uint64_t init_text) {
+    Mod m;
+    m.name = name;
+    m.ptr = kModuleBase + shift_ + 0x100000 * (++mods_);
+    m.text = text ? text : m.ptr + 0x10000;
+    m.size = 0x1000;
+    ModuleLoad l;
+    l.module = m.ptr;
+    l.name = name;
+    l.core_text_start = m.text;
+    l.core_text_size = m.size;
+    l.init_text_start = init_text;
+    l.init_text_size = init_text ? 0x1000 : 0;
+    emit(EventKind::module_load, l);
+    syms_.add_module_range(name, m.text, m.size);
+    finish_init(m);
+    return m;
+  }
   void finish_init(const Mod& m) {
     state(m, ModuleState::live);
     put(m, fn("do_init_module", 0x90), locks(), 1);

@@ -373,6 +373,7 @@ class Analyzer::Impl {
                           const Caller& c);
   void drop_instance_refs(Instance& inst);
   void judge_leaks(Instance& inst);
+  void forget_init_text(Instance& inst);
 
   // -- report --
   bool lossy(const EventSource& src) const;
@@ -712,6 +713,15 @@ void Analyzer::Impl::on_load(const Event& ev, const ModuleLoad& l) {
     pending_deps_.erase(it);
   }
   modules_seen_++;
+  // Another module's init text where this one's text now lies was freed (do_init_module frees
+  // it once the module is LIVE): without the LIVE transition in the trace, this is how we learn.
+  auto overlaps = [](uint64_t a, uint64_t an, uint64_t b, uint64_t bn) {
+    return an && bn && a < b + bn && b < a + an;
+  };
+  for (auto& [ptr, other] : by_ptr_)
+    if (overlaps(other->init_start, other->init_size, inst->core_start, inst->core_size) ||
+        overlaps(other->init_start, other->init_size, inst->init_start, inst->init_size))
+      forget_init_text(*other);
   auto it = by_ptr_.find(l.module);
   if (it != by_ptr_.end()) {
     // Pointer reuse: the old instance is gone for good. Its verdicts were taken at its unload;
@@ -741,9 +751,20 @@ void Analyzer::Impl::on_load(const Event& ev, const ModuleLoad& l) {
 void Analyzer::Impl::on_state(const ModuleStateChange& s) {
   Instance& inst = instance_for(s.module);
   inst.state = s.state;
+  if (s.state == ModuleState::live) forget_init_text(inst);
   if (s.state == ModuleState::live && inst.initial_ref && inst.exact()) {
     // Nothing to do: do_init_module drops the initial reference right after going LIVE.
   }
+}
+
+// The kernel frees a module's init text once it is LIVE, and the next module loaded may get
+// that memory for its own text: an ip there must not be taken for the first module's code
+// (seed-selfput's release was once blamed on seed_core, whose init seed_drv's text reused).
+void Analyzer::Impl::forget_init_text(Instance& inst) {
+  if (!inst.init_size) return;
+  inst.init_start = inst.init_size = 0;
+  ranges_dirty_ = true;
+  ranges_gen_++;
 }
 
 void Analyzer::Impl::on_free(const ModuleFree& f) {
