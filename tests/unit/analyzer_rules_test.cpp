@@ -406,7 +406,8 @@ TEST(RefLeak, OnlyWhatIsNeverGivenBackCounts) {
   s.t.as(102).try_get(s.drv, s.open_ip, EventBuilder::locks({s.t.mutex("seed_lock")}));
   s.t.as(200).failed_unload(s.drv);
   s.t.as(101).put(s.drv, s.close_ip);
-  auto f = findings_of(s.t.analyze(), Rule::ref_leak);
+  Report r = s.t.analyze();
+  auto f = findings_of(r, Rule::ref_leak);
   ASSERT_EQ(f.size(), 1u);
   EXPECT_EQ(f[0]->count, 1u);
 }
