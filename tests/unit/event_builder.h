@@ -110,39 +110,16 @@ class EventBuilder {
   // Emits module_load; a fresh (not preexisting) module then has do_init_module drop the
   // initial reference and goes LIVE, unless `init` is false (stays COMING).
   Mod load(const std::string& name, uint64_t ptr = 0, bool preexisting = false, bool init = true) {
-    Mod m;
-    m.name = name;
-    m.ptr = ptr ? ptr : kModuleBase + shift_ + 0x100000 * (++mods_);
-    m.text = m.ptr + 0x10000;
-    m.size = 0x4000;
-    ModuleLoad l;
-    l.module = m.ptr;
-    l.name = name;
-    l.core_text_start = m.text;
-    l.core_text_size = m.size;
-    l.preexisting = preexisting;
-    emit(EventKind::module_load, l);
-    syms_.add_module_range(name, m.text, m.size);
+    Mod m = place(name, ptr, 0, 0x4000);
+    emit_load(m, 0, preexisting);
     if (!preexisting && init) finish_init(m);
     return m;
   }
   // A module (loaded, LIVE) with its text at `text` and init text at `init_text` (0x1000 each;
   // text 0: the usual place, init_text 0: none), for address-reuse cases.
   Mod load_at(const std::string& name, uint64_t text, uint64_t init_text) {
-    Mod m;
-    m.name = name;
-    m.ptr = kModuleBase + shift_ + 0x100000 * (++mods_);
-    m.text = text ? text : m.ptr + 0x10000;
-    m.size = 0x1000;
-    ModuleLoad l;
-    l.module = m.ptr;
-    l.name = name;
-    l.core_text_start = m.text;
-    l.core_text_size = m.size;
-    l.init_text_start = init_text;
-    l.init_text_size = init_text ? 0x1000 : 0;
-    emit(EventKind::module_load, l);
-    syms_.add_module_range(name, m.text, m.size);
+    Mod m = place(name, 0, text, 0x1000);
+    emit_load(m, init_text, false);
     finish_init(m);
     return m;
   }
@@ -241,6 +218,26 @@ class EventBuilder {
   }
 
  private:
+  Mod place(const std::string& name, uint64_t ptr, uint64_t text, uint64_t size) {
+    Mod m;
+    m.name = name;
+    m.ptr = ptr ? ptr : kModuleBase + shift_ + 0x100000 * (++mods_);
+    m.text = text ? text : m.ptr + 0x10000;
+    m.size = size;
+    return m;
+  }
+  void emit_load(const Mod& m, uint64_t init_text, bool preexisting) {
+    ModuleLoad l;
+    l.module = m.ptr;
+    l.name = m.name;
+    l.core_text_start = m.text;
+    l.core_text_size = m.size;
+    l.init_text_start = init_text;
+    l.init_text_size = init_text ? 0x1000 : 0;
+    l.preexisting = preexisting;
+    emit(EventKind::module_load, l);
+    syms_.add_module_range(m.name, m.text, m.size);
+  }
   template <typename T>
   void emit(EventKind k, T payload, uint64_t ts = 0) {
     Event ev;
