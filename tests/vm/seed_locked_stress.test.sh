@@ -11,6 +11,6 @@ seed_run seed-locked-stress 150
 seed_expect_status 0
 seed_no_splats
 seed_log_has "seed-locked-stress: HIT"
-grep -h "GOING get" "$OUT/scenario.log" || true
+grep -hE "_gets after" "$OUT/scenario.log" || true
 seed_report --site seed_get_driver_locked@seed_core:protected:seed_driver_lock
 finish

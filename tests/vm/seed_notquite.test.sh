@@ -11,7 +11,7 @@ seed_run seed-notquite 150
 seed_expect_status 1
 seed_no_splats
 seed_log_has "seed-notquite: HIT"
-grep -h "GOING get" "$OUT/scenario.log" || true
+grep -hE "_gets after" "$OUT/scenario.log" || true
 seed_report \
 	--expect get-while-going:seed_drv:seed_get_driver_notquite@seed_core:seed_driver_lock \
 	--site "seed_get_driver_notquite@seed_core:!protected"

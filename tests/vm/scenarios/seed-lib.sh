@@ -26,6 +26,9 @@ seed_open_unload() {
 seed_race() {
 	name=$1 variant=$2
 	DELAY_US=${DELAY_US:-2000} LIMIT=${LIMIT:-60} OPENERS=${OPENERS:-2}
+	# What counts as the window hit: seed_core's counter (going_gets: a get on a GOING module;
+	# stale_gets: variant 2's get on a driver already unregistered).
+	HIT_COUNTER=${HIT_COUNTER:-going_gets}
 	# shellcheck disable=SC2086 # SEED_CORE_ARGS: extra module parameters, word-split on purpose
 	insmod "$M/seed_core.ko" variant="$variant" race_delay_us="$DELAY_US" ${SEED_CORE_ARGS:-} || exit 1
 	insmod "$M/seed_drv.ko" || exit 1
@@ -41,7 +44,7 @@ seed_race() {
 	start=$(date +%s)
 	cycles=0 busy=0 hits=0
 	while :; do
-		hits=$(cat /sys/module/seed_core/parameters/going_gets)
+		hits=$(cat /sys/module/seed_core/parameters/"$HIT_COUNTER")
 		[ "$hits" -ge 1 ] && break
 		# Without srcu_guard the late get touches freed memory: KASAN's report ends the run.
 		# The task that hit it was killed by the oops that follows, possibly holding locks: no
@@ -63,7 +66,7 @@ seed_race() {
 	elapsed=$(($(date +%s) - start))
 	touch "$stop"
 	for p in $pids; do wait "$p"; done
-	echo "$name: variant $variant delay ${DELAY_US}us: $hits GOING get(s) after ${elapsed}s," \
+	echo "$name: variant $variant delay ${DELAY_US}us: $hits $HIT_COUNTER after ${elapsed}s," \
 		"$cycles unload cycles, $busy busy rmmods," \
 		"coming_gets $(cat /sys/module/seed_core/parameters/coming_gets)"
 	tries=0
