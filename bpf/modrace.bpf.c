@@ -983,13 +983,15 @@ static __always_inline int ref_exit(struct pt_regs *regs, __u32 kind, int succes
 	if (!e)
 		return 0;
 	__builtin_memset(e, 0, sizeof(*e));
+	/* The raw counter: MODULE_REF_BASE (1) is a live module with no users, 0 one that
+	 * try_stop_module has claimed; -1 stays free to mean "unknown". Read before the timestamp
+	 * is taken, so that whatever the value shows (a delete_module that claimed the base, say)
+	 * is ordered before this event: under emulation a vCPU can stall between the two. */
+	if (bpf_probe_read_kernel(&cnt, sizeof(cnt), &mod->refcnt.counter))
+		cnt = -1;
 	fill_header(regs, &e->hdr, kind, sizeof(*e), 1);
 	e->module = p->obj;
 	e->caller_ip = p->caller_ip;
-	/* The raw counter: MODULE_REF_BASE (1) is a live module with no users, 0 one that
-	 * try_stop_module has claimed; -1 stays free to mean "unknown". */
-	if (bpf_probe_read_kernel(&cnt, sizeof(cnt), &mod->refcnt.counter))
-		cnt = -1;
 	e->refcount = cnt;
 	e->success = success;
 	__builtin_memcpy(&e->locks, &p->ctx, sizeof(e->locks));
