@@ -184,6 +184,14 @@ struct {
 
 __u64 unload_seq = 0;
 
+/* Lockdep class keys whose name was emitted (MR_REC_LOCK_CLASS), lockdep provider only. */
+struct {
+	__uint(type, BPF_MAP_TYPE_HASH);
+	__uint(max_entries, 8192);
+	__type(key, __u64);
+	__type(value, __u8);
+} lock_classes SEC(".maps");
+
 /* Set by userspace before it detaches: the lock probes stop doing work first, so detaching (which
  * patches the lock functions they sit on) does not race with their bookkeeping. */
 __u32 tracing_stopped = 0;
@@ -208,6 +216,7 @@ struct module___new {
 /* Lockdep kernels. */
 struct lockdep_map___ld {
 	void *key;
+	const char *name;
 } __attribute__((preserve_access_index));
 
 struct held_lock___ld {
@@ -359,6 +368,37 @@ static __always_inline void submit(void *e)
 	busy_drop(b);
 }
 
+/* Emits a lockdep class's name the first time its key is seen (lockdep provider). */
+static __noinline int note_lock_class(__u64 key, __u64 lock)
+{
+	struct lockdep_map___ld *map = (void *)lock;
+	struct mr_rec_lock_class *e;
+	const char *name;
+	__u8 one = 1;
+	__u32 *b;
+	long err;
+
+	if (!key || !lock || bpf_map_lookup_elem(&lock_classes, &key))
+		return 0;
+	b = busy_raise();
+	err = bpf_map_update_elem(&lock_classes, &key, &one, BPF_NOEXIST);
+	busy_drop(b);
+	if (err)
+		return 0; /* emitted meanwhile, or the table is full (the lock keeps its address) */
+	e = reserve(sizeof(*e));
+	if (!e)
+		return 0;
+	fill_header(0, &e->hdr, MR_REC_LOCK_CLASS, sizeof(*e), 0);
+	e->key = key;
+	e->lock = lock;
+	e->name[0] = 0;
+	name = BPF_CORE_READ(map, name);
+	if (name)
+		bpf_probe_read_kernel_str(e->name, sizeof(e->name), name);
+	submit(e);
+	return 0;
+}
+
 /* The held-lock snapshot of the current (traced) code. */
 static __always_inline void capture_ctx(struct mr_lock_ctx *c, __u32 probe_ctx, int irqs_off)
 {
@@ -407,6 +447,7 @@ static __always_inline void capture_ctx(struct mr_lock_ctx *c, __u32 probe_ctx, 
 			c->locks[i].class_key = (__u64)BPF_CORE_READ(inst, key);
 			c->locks[i].kind = MR_LOCK_LOCKDEP;
 			c->nr_locks = i + 1;
+			note_lock_class(c->locks[i].class_key, (__u64)inst);
 		}
 		return;
 	}
@@ -1387,9 +1428,14 @@ int BPF_PROG(tp_sched_switch, bool preempt, struct task_struct *prev)
 
 static __always_inline int on_lock_acquire(void *ctx, struct lockdep_map___ld *lock, unsigned long ip)
 {
-	if (in_irq_context(raw_preempt_count()))
+	__u32 tid = (__u32)bpf_get_current_pid_tgid();
+	__u64 key;
+
+	if (in_irq_context(raw_preempt_count()) || !bpf_map_lookup_elem(&unloading, &tid))
 		return 0;
-	unload_note(ctx, (__u64)lock, ip, MR_LOCK_LOCKDEP, (__u64)BPF_CORE_READ(lock, key));
+	key = (__u64)BPF_CORE_READ(lock, key);
+	unload_note(ctx, (__u64)lock, ip, MR_LOCK_LOCKDEP, key);
+	note_lock_class(key, (__u64)lock);
 	return 0;
 }
 

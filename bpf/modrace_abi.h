@@ -17,7 +17,7 @@
 #ifndef MODRACE_ABI_H
 #define MODRACE_ABI_H
 
-#define MR_ABI_VERSION 4
+#define MR_ABI_VERSION 5
 
 #define MR_COMM_LEN 16
 #define MR_MODULE_NAME_LEN 56 /* MODULE_NAME_LEN on 64-bit kernels */
@@ -42,6 +42,7 @@ enum mr_event_kind {
 	MR_EV_KIND_MAX = 12,
 	/* Records that are not events of the model (no EventKind): kinds from 64 up. */
 	MR_REC_MODULE_SYMBOL = 64, /* struct mr_rec_module_symbol: one symbol of a loading module */
+	MR_REC_LOCK_CLASS = 65,	   /* struct mr_rec_lock_class: a lockdep class's name */
 };
 
 enum mr_phase {
@@ -214,6 +215,18 @@ struct mr_rec_module_symbol {
 	__u64 addr;   /* st_value */
 	__u8 type;    /* kallsyms type letter from mod->kallsyms->typetab: t T d D b B r R */
 	__u8 pad[7];
+	char name[MR_SYMBOL_NAME_LEN];
+};
+
+/*
+ * A lockdep lock class's name (lockdep_map.name: "&disk->open_mutex", "misc_mtx"), emitted once
+ * per class key, the first time a lock of that class shows up in a held-lock snapshot or in an
+ * unload's lockset (lockdep provider only). It may follow the event that first carried the lock.
+ */
+struct mr_rec_lock_class {
+	struct mr_event_header hdr;
+	__u64 key;  /* struct lock_class_key * (held-lock class_key) */
+	__u64 lock; /* the struct lockdep_map * it was first seen on */
 	char name[MR_SYMBOL_NAME_LEN];
 };
 

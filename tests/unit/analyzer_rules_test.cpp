@@ -70,6 +70,40 @@ TEST(UnprotectedGet, MutexSharedWithUnregisterProtects) {
   EXPECT_EQ(site->locks_held, std::vector<std::string>{"misc_mtx"});
 }
 
+// On a lockdep kernel the held locks come from current->held_locks: a lock is its lockdep_map
+// and is named by its lockdep class, in findings, fixes and site verdicts alike.
+TEST(UnprotectedGet, LockdepLocksAreNamedByTheirClass) {
+  Seed s;
+  auto dev_lock = s.t.lockdep("seed_devs", "&dev->open_mutex");
+  auto drv_lock = s.t.lockdep("seed_lock", "seed_lock");
+  s.t.as(100, "cat").try_get(s.drv, s.open_ip, EventBuilder::lockdep_locks({dev_lock}));
+  s.t.put(s.drv, s.close_ip);
+  s.t.as(200, "rmmod").unload(s.drv, {drv_lock});
+  Report r = s.t.analyze();
+  auto f = findings_of(r, Rule::unprotected_get);
+  ASSERT_EQ(f.size(), 1u);
+  ASSERT_EQ(f[0]->locks_held.size(), 1u);
+  EXPECT_EQ(f[0]->locks_held[0].name, "&dev->open_mutex");
+  bool named = false;
+  for (const auto& l : f[0]->unload_locks) named |= l.name == "seed_lock";
+  EXPECT_TRUE(named);
+  EXPECT_NE(f[0]->fix.find("take seed_lock around the lookup"), std::string::npos) << f[0]->fix;
+}
+
+TEST(UnprotectedGet, LockdepLockSharedWithUnregisterProtects) {
+  Seed s;
+  auto mtx = s.t.lockdep("misc_mtx", "misc_mtx");
+  s.t.as(100, "cat").try_get(s.drv, s.open_ip, EventBuilder::lockdep_locks({mtx}));
+  s.t.put(s.drv, s.close_ip);
+  s.t.as(200, "rmmod").unload(s.drv, {mtx});
+  Report r = s.t.analyze();
+  EXPECT_TRUE(r.findings.empty());
+  auto* site = site_of(r, "seed_drv", "seed_open");
+  ASSERT_NE(site, nullptr);
+  EXPECT_EQ(site->verdict, SiteVerdict::protected_);
+  EXPECT_EQ(site->protected_by, "misc_mtx");
+}
+
 TEST(UnprotectedGet, RwsemReadAgainstWriteProtects) {
   Seed s;
   s.t.as(100).try_get(s.drv, s.open_ip, EventBuilder::locks({s.t.rwsem_read("crypto_alg_sem")}));
@@ -251,7 +285,9 @@ TEST(UnprotectedGet, EstablishedWhenTheModuleUnloads) {
   while (src.next(ev)) {
     a.consume(ev, src);
     auto f = a.take_new_findings(src);
-    if (++n <= before) EXPECT_TRUE(f.empty());
+    if (++n <= before) {
+      EXPECT_TRUE(f.empty());
+    }
     early.insert(early.end(), f.begin(), f.end());
   }
   ASSERT_EQ(early.size(), 1u);

@@ -81,6 +81,19 @@ class EventBuilder {
   HeldLock rwsem_read(const std::string& name) { return {data(name), 0, LockKind::rwsem_read}; }
   HeldLock rwsem_write(const std::string& name) { return {data(name), 0, LockKind::rwsem_write}; }
   static HeldLock dynamic_lock(uint64_t addr, LockKind k = LockKind::mutex) { return {addr, 0, k}; }
+  // A lock as lockdep's held_locks shows it: its lockdep_map (inside the static object `object`,
+  // as a mutex's dep_map is) and its class, named `class_name` (a kLockClassSymbolType symbol).
+  HeldLock lockdep(const std::string& object, const std::string& class_name) {
+    HeldLock l{data(object) + 0x30, 0, LockKind::lockdep};
+    l.class_key = data("__key." + class_name);
+    syms_.add({l.class_key, kLockClassSymbolType, class_name, ""});
+    return l;
+  }
+  static LockContext lockdep_locks(std::initializer_list<HeldLock> held = {}) {
+    LockContext lc = locks(held);
+    lc.provider = LockProvider::lockdep;
+    return lc;
+  }
   static LockContext locks(std::initializer_list<HeldLock> held = {}) {
     LockContext lc;
     lc.provider = LockProvider::probe;
@@ -146,7 +159,7 @@ class EventBuilder {
   // time it was first taken: `ts` (from now()) gives that time, 0 means "now".
   void unload_lock(const HeldLock& l, uint64_t ip = 0, uint64_t ts = 0) {
     emit(EventKind::unload_lock,
-         UnloadLock{l.addr, ip ? ip : fn("__do_sys_delete_module", 0x40), l.kind, 0}, ts);
+         UnloadLock{l.addr, ip ? ip : fn("__do_sys_delete_module", 0x40), l.kind, l.class_key}, ts);
   }
   // Advances the clock: the time at which something not emitted yet happens.
   uint64_t now() { return ts_ += 1000; }

@@ -3,6 +3,7 @@
 
 #include <cstdio>
 
+#include "trace/event_format.h"
 #include "trace/trace_file.h"
 #include "trace_test_util.h"
 
@@ -96,6 +97,28 @@ TEST(TraceRoundTrip, SymbolsResolveAndModuleRangesApply) {
   EXPECT_EQ(src->symbols().format(0xffffffffc0000110ull), "seed_release+0x10 [seed_core]");
   EXPECT_EQ(src->symbols().format(0xffffffffc0000300ull), "0xffffffffc0000300");
   EXPECT_EQ(src->symbols().name_data(0xffffffff82000000ull).value_or(""), "misc_mtx");
+}
+
+// Lockdep class names travel with the symbols but never name addresses: a class key sits on a
+// `__key.N` object, which must keep resolving as before.
+TEST(TraceRoundTrip, LockClassNamesKeptApartFromSymbols) {
+  TempFile f("classes");
+  const uint64_t key = 0xffffffff82000000ull;  // misc_mtx's address in sample_symbols
+  {
+    auto w = TraceWriter::create(f.path(), test::sample_meta());
+    auto syms = test::sample_symbols();
+    syms.push_back({key, kLockClassSymbolType, "&disk->open_mutex", ""});
+    w->add_symbols(syms);
+    w->close();
+  }
+  auto src = open_trace(f.path());
+  Event ev;
+  EXPECT_FALSE(src->next(ev));
+  EXPECT_EQ(src->symbols().lock_class(key).value_or(""), "&disk->open_mutex");
+  EXPECT_FALSE(src->symbols().lock_class(key + 8).has_value());
+  EXPECT_EQ(src->symbols().name_data(key).value_or(""), "misc_mtx");
+  EXPECT_EQ(src->symbols().lock_class_count(), 1u);
+  EXPECT_EQ(format_lock_addr(key + 0x40, src->symbols(), key), "&disk->open_mutex");
 }
 
 TEST(TraceRoundTrip, LastDropsWinAndKilledWriterKeepsRecentDrops) {

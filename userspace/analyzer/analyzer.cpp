@@ -159,6 +159,7 @@ struct UnloadLockRec {
   uint64_t addr = 0;
   uint64_t ip = 0;
   LockKind kind = LockKind::mutex;
+  uint64_t class_key = 0;  // lockdep provider
   std::string via;  // "delete_module", the module function that took it, or "driver_unregister(<name>)"
   uint64_t ts = 0;  // when the unload certainly held it (the recorder keeps one per lock)
   // Taken by module code on the unload path (the exit -> xxx_unregister), not by the loader or
@@ -381,7 +382,8 @@ class Analyzer::Impl {
   std::string site_text(uint64_t ip, int64_t caller_mod, uint64_t off, bool in_init,
                         const SymbolTable& syms, std::string* function) const;
   Frame frame(uint64_t addr, const SymbolTable& syms) const;
-  LockDesc lock_desc(uint64_t addr, LockKind kind, uint64_t ip, const SymbolTable& syms) const;
+  LockDesc lock_desc(uint64_t addr, LockKind kind, uint64_t class_key, uint64_t ip,
+                     const SymbolTable& syms) const;
   Finding build_finding(const FindingAcc& a, const EventSource& src) const;
   std::string fix_for(const Finding& f, const FindingAcc& a) const;
 
@@ -676,7 +678,7 @@ void Analyzer::Impl::consume(const Event& ev, const EventSource& src) {
     case EventKind::unload_lock:
       if (Instance* inst = unloading_instance(ev.tid)) {
         const auto& u = std::get<UnloadLock>(ev.data);
-        UnloadLockRec rec{u.lock, u.ip, u.kind, "delete_module", ev.ts_ns};
+        UnloadLockRec rec{u.lock, u.ip, u.kind, u.class_key, "delete_module", ev.ts_ns};
         // The innermost frame in module text says which module code took it (seed_drv's exit
         // calling seed_core's unregister function).
         for (uint64_t pc : src.stacks().frames(ev.stack))
@@ -839,7 +841,7 @@ void Analyzer::Impl::on_driver_unregister(const Event& ev, const DriverOp& d) {
   if (d.phase != Phase::enter) return;
   for (const auto& l : d.locks.held())
     add_unique(inst.driver_locks,
-               {l.addr, l.acquire_ip, l.kind, fmt::format("driver_unregister({})", d.name),
+               {l.addr, l.acquire_ip, l.kind, l.class_key, fmt::format("driver_unregister({})", d.name),
                 ev.ts_ns, /*module_code=*/true});
   if (Instance* u = unloading_instance(ev.tid); u == &inst) inst.exit_began = true;
 }
@@ -1181,17 +1183,21 @@ Frame Analyzer::Impl::frame(uint64_t addr, const SymbolTable& syms) const {
   return f;
 }
 
-LockDesc Analyzer::Impl::lock_desc(uint64_t addr, LockKind kind, uint64_t ip,
+LockDesc Analyzer::Impl::lock_desc(uint64_t addr, LockKind kind, uint64_t class_key, uint64_t ip,
                                    const SymbolTable& syms) const {
   LockDesc d;
   d.addr = addr;
   d.kind = kind;
-  if (auto n = syms.name_data(addr)) {
-    d.name = *n;
-    d.is_static = true;
-  } else {
+  auto data = syms.name_data(addr);
+  d.is_static = data.has_value();
+  // On lockdep kernels a lock is named by its class, as lockdep's own reports do
+  // ("misc_mtx", "&disk->open_mutex"); `addr` is then its lockdep_map, inside the lock.
+  if (auto cls = class_key ? syms.lock_class(class_key) : std::nullopt)
+    d.name = *cls;
+  else if (data)
+    d.name = *data;
+  else
     d.name = fmt::format("0x{:x}", addr);
-  }
   if (ip) d.acquired_at = syms.format(ip);
   return d;
 }
@@ -1263,10 +1269,10 @@ Finding Analyzer::Impl::build_finding(const FindingAcc& a, const EventSource& sr
   f.count = a.count;
   for (uint64_t pc : src.stacks().frames(a.stack)) f.stack.push_back(frame(pc, syms));
   if (a.stack == 0) f.stack.push_back(frame(a.caller_ip, syms));
-  for (const auto& l : a.locks.held()) f.locks_held.push_back(lock_desc(l.addr, l.kind, l.acquire_ip, syms));
+  for (const auto& l : a.locks.held()) f.locks_held.push_back(lock_desc(l.addr, l.kind, l.class_key, l.acquire_ip, syms));
   f.lock_context = lock_context_text(a.locks);
   for (const auto& u : a.unload_locks) {
-    auto d = lock_desc(u.addr, u.kind, u.ip, syms);
+    auto d = lock_desc(u.addr, u.kind, u.class_key, u.ip, syms);
     d.via = u.via;
     d.ts = u.ts;
     d.module_code = u.module_code;
@@ -1480,9 +1486,10 @@ Report Analyzer::Impl::finish(const EventSource& src) {
     g.core += s.core;
     g.self += s.self;
     if (s.has_protecting && g.protecting.empty())
-      g.protecting = lock_desc(s.protecting.addr, s.protecting.kind, 0, syms).name;
+      g.protecting =
+          lock_desc(s.protecting.addr, s.protecting.kind, s.protecting.class_key, 0, syms).name;
     for (const auto& l : s.locks_seen) {
-      auto name = lock_desc(l.addr, l.kind, 0, syms).name;
+      auto name = lock_desc(l.addr, l.kind, l.class_key, 0, syms).name;
       if (std::find(g.r.locks_held.begin(), g.r.locks_held.end(), name) == g.r.locks_held.end())
         g.r.locks_held.push_back(name);
     }

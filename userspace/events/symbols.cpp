@@ -7,7 +7,19 @@
 
 namespace modrace {
 
-void SymbolTable::add(KernelSymbol sym) { syms_.push_back(std::move(sym)); }
+void SymbolTable::add(KernelSymbol sym) {
+  if (sym.type == kLockClassSymbolType) {
+    lock_classes_[sym.addr] = std::move(sym.name);
+    return;
+  }
+  syms_.push_back(std::move(sym));
+}
+
+std::optional<std::string> SymbolTable::lock_class(uint64_t key) const {
+  auto it = lock_classes_.find(key);
+  if (it == lock_classes_.end()) return std::nullopt;
+  return it->second;
+}
 
 void SymbolTable::add_module_range(std::string module, uint64_t start, uint64_t size) {
   ranges_.push_back({std::move(module), start, size});

@@ -8,13 +8,19 @@
 #include <optional>
 #include <string>
 #include <string_view>
+#include <unordered_map>
 #include <vector>
 
 namespace modrace {
 
+// The type letter of a lockdep lock class's name (kallsyms never uses it): `addr` is the class key
+// (struct lock_class_key *), `name` lockdep's name for the class ("&disk->open_mutex"). Stored in
+// the trace with the symbols; SymbolTable keeps them apart from the address-ordered ones.
+inline constexpr char kLockClassSymbolType = 'L';
+
 struct KernelSymbol {
   uint64_t addr = 0;
-  char type = 't';       // nm-style type letter from kallsyms
+  char type = 't';       // nm-style type letter from kallsyms, or kLockClassSymbolType
   std::string name;
   std::string module;    // empty for vmlinux
   friend bool operator==(const KernelSymbol&, const KernelSymbol&) = default;
@@ -47,6 +53,9 @@ class SymbolTable {
   // The name of the object at exactly addr or containing it, for lock addresses: "misc_mtx",
   // "file_systems_lock+0x8"; nullopt when it is not inside any known data symbol.
   std::optional<std::string> name_data(uint64_t addr) const;
+  // Lockdep's name of the lock class with this key, nullopt when the trace never named it.
+  std::optional<std::string> lock_class(uint64_t key) const;
+  size_t lock_class_count() const { return lock_classes_.size(); }
 
  private:
   struct Range {
@@ -56,6 +65,7 @@ class SymbolTable {
   const Range* module_range(uint64_t addr) const;
   std::vector<KernelSymbol> syms_;
   std::vector<Range> ranges_;
+  std::unordered_map<uint64_t, std::string> lock_classes_;
 };
 
 }  // namespace modrace

@@ -259,6 +259,14 @@ struct Tracer::Impl {
       self->on_symbol(data, size);
       return 0;
     }
+    if (is_lock_class_record(data, size)) {
+      KernelSymbol cls;
+      if (decode_lock_class(data, size, cls))
+        self->symbol_batch.push_back(std::move(cls));
+      else
+        self->owner->malformed_++;
+      return 0;
+    }
     // Symbols first: the events after them may point into that module.
     self->flush_symbols();
     Event ev;

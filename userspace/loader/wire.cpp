@@ -15,7 +15,7 @@ namespace modrace::loader {
 
 // The C++ model mirrors the ABI's limits and enum values; a change on one side must be made on
 // the other (and MR_ABI_VERSION bumped).
-static_assert(MR_ABI_VERSION == 4);
+static_assert(MR_ABI_VERSION == 5);
 static_assert(kMaxHeldLocks == MR_MAX_HELD_LOCKS);
 static_assert(kMaxStackDepth == MR_MAX_STACK_DEPTH);
 static_assert(kCommLen == MR_COMM_LEN);
@@ -43,6 +43,8 @@ static_assert(sizeof(mr_rec_module_symbol) == 240 + 24 + MR_SYMBOL_NAME_LEN);
 static_assert(offsetof(mr_rec_module_symbol, addr) == 248);
 static_assert(offsetof(mr_rec_module_symbol, type) == 256);
 static_assert(offsetof(mr_rec_module_symbol, name) == 264);
+static_assert(sizeof(mr_rec_lock_class) == 240 + 16 + MR_SYMBOL_NAME_LEN);
+static_assert(offsetof(mr_rec_lock_class, name) == 256);
 
 namespace {
 
@@ -195,6 +197,21 @@ bool decode_record(const void* data, size_t size, StackTable& stacks, Event& ev,
 bool is_symbol_record(const void* data, size_t size) {
   const auto* h = as<mr_event_header>(data, size);
   return h && h->kind == MR_REC_MODULE_SYMBOL;
+}
+
+bool is_lock_class_record(const void* data, size_t size) {
+  const auto* h = as<mr_event_header>(data, size);
+  return h && h->kind == MR_REC_LOCK_CLASS;
+}
+
+bool decode_lock_class(const void* data, size_t size, KernelSymbol& sym) {
+  const auto* r = as<mr_rec_lock_class>(data, size);
+  if (!r || r->hdr.kind != MR_REC_LOCK_CLASS || r->hdr.size > size || !r->key) return false;
+  sym = KernelSymbol{};
+  sym.addr = r->key;
+  sym.type = kLockClassSymbolType;
+  sym.name = fixed_string(r->name, MR_SYMBOL_NAME_LEN);
+  return !sym.name.empty();
 }
 
 bool decode_symbol(const void* data, size_t size, uint64_t& module, KernelSymbol& sym) {

@@ -27,4 +27,9 @@ bool is_symbol_record(const void* data, size_t size);
 // (the name comes from that pointer's module_load event). False when malformed.
 bool decode_symbol(const void* data, size_t size, uint64_t& module, KernelSymbol& sym);
 
+// True when the record names a lockdep class (MR_REC_LOCK_CLASS).
+bool is_lock_class_record(const void* data, size_t size);
+// Converts it into a symbol of type kLockClassSymbolType (addr = class key). False when malformed.
+bool decode_lock_class(const void* data, size_t size, KernelSymbol& sym);
+
 }  // namespace modrace::loader

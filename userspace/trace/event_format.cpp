@@ -16,7 +16,9 @@ std::string format_module(uint64_t module, const ModuleTracker& modules) {
   return fmt::format("{}({})", name, hex(module));
 }
 
-std::string format_lock_addr(uint64_t addr, const SymbolTable& symbols) {
+std::string format_lock_addr(uint64_t addr, const SymbolTable& symbols, uint64_t class_key) {
+  if (class_key)
+    if (auto cls = symbols.lock_class(class_key)) return *cls;
   if (auto n = symbols.name_data(addr)) return *n;
   return hex(addr);
 }
@@ -27,7 +29,7 @@ std::string format_lock_context(const LockContext& lc, const EventFormatContext&
   for (const auto& l : lc.held()) {
     if (!first) s += ", ";
     first = false;
-    s += fmt::format("{}:{}", format_lock_addr(l.addr, ctx.symbols), to_string(l.kind));
+    s += fmt::format("{}:{}", format_lock_addr(l.addr, ctx.symbols, l.class_key), to_string(l.kind));
     // fentry-tracked locks carry no acquisition ip (0): print none rather than a bogus symbol.
     if (l.acquire_ip) s += "@" + ctx.symbols.format(l.acquire_ip);
   }
@@ -74,7 +76,7 @@ std::string format_payload(const Event& ev, const EventFormatContext& ctx) {
           return s + " " + format_lock_context(p.locks, ctx);
         } else if constexpr (std::is_same_v<T, UnloadLock>) {
           // fentry-tracked locks carry no acquisition ip: the stack shows where instead.
-          std::string s = fmt::format("lock={}:{}", format_lock_addr(p.lock, ctx.symbols),
+          std::string s = fmt::format("lock={}:{}", format_lock_addr(p.lock, ctx.symbols, p.class_key),
                                       to_string(p.kind));
           if (p.ip) s += " at=" + ctx.frames.format(p.ip);
           return s;
@@ -101,7 +103,7 @@ nlohmann::json lock_context_json(const LockContext& lc, const EventFormatContext
   nlohmann::json locks = nlohmann::json::array();
   for (const auto& l : lc.held())
     locks.push_back({{"addr", jaddr(l.addr)},
-                     {"name", format_lock_addr(l.addr, ctx.symbols)},
+                     {"name", format_lock_addr(l.addr, ctx.symbols, l.class_key)},
                      {"kind", to_string(l.kind)},
                      {"acquire_ip", jaddr(l.acquire_ip)},
                      {"acquired_at", ctx.frames.format(l.acquire_ip)},
@@ -160,7 +162,7 @@ nlohmann::json event_to_json(const Event& ev, const EventFormatContext& ctx) {
           j["locks"] = lock_context_json(p.locks, ctx);
         } else if constexpr (std::is_same_v<T, UnloadLock>) {
           j["lock"] = jaddr(p.lock);
-          j["lock_name"] = format_lock_addr(p.lock, ctx.symbols);
+          j["lock_name"] = format_lock_addr(p.lock, ctx.symbols, p.class_key);
           j["lock_kind"] = to_string(p.kind);
           j["ip"] = jaddr(p.ip);
           if (p.ip) j["at"] = ctx.frames.format(p.ip);
