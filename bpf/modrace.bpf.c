@@ -27,6 +27,22 @@ char LICENSE[] SEC("license") = "GPL";
 #define MR_MAX_FILTERS 16
 #define MR_TASK_LOCKS 16	/* held locks tracked per task */
 #define LOCK_IDX_MASK (MR_TASK_LOCKS - 1) /* MR_TASK_LOCKS is a power of two */
+#define MR_TRY_DEPTH 4	/* nested pending trylock calls per task (power of two) */
+
+/*
+ * Lock families, kept in task_lock.flags above LOCK_FAM_SHIFT: a release only pops a lock of its
+ * own family. On PREEMPT_RT a mutex, an rt_mutex and a spinlock_t all begin with the raw
+ * wait_lock of their rt_mutex_base, so `&mutex == &mutex->rtmutex.wait_lock`: without the
+ * family, the raw_spin_unlock of the wait_lock could pop the mutex itself (whose contended
+ * acquisition then vanishes from the held set).
+ */
+#define LOCK_FAM_SHIFT 8
+#define LOCK_FAM_MUTEX 1
+#define LOCK_FAM_SPIN 2
+#define LOCK_FAM_RWLOCK 3
+#define LOCK_FAM_RWSEM 4
+#define LOCK_FAM_RT 8 /* PREEMPT_RT's sleeping spinlock_t / rwlock_t */
+#define LOCK_FLAGS_OUT 0xff /* the flags userspace sees (MR_HELD_*) */
 _Static_assert((MR_TASK_LOCKS & LOCK_IDX_MASK) == 0, "MR_TASK_LOCKS must be a power of two");
 #define MR_UNLOAD_LOCKS 16384	/* distinct locks remembered across concurrent unloads (rmmod
 				   loop alone takes ~600: per-object dentry and xarray locks) */
@@ -107,7 +123,11 @@ struct pending_op {
 struct task_state {
 	__u32 nr;
 	__u32 pad;
-	__u64 trylock_addr; /* kprobe flavour: the lock of a pending trylock/killable call */
+	/* kprobe flavour: locks of pending trylock/killable calls, innermost last. They nest: on
+	 * PREEMPT_RT a blocking mutex_lock_killable runs rt_mutex code that trylocks wait_locks. */
+	__u32 try_depth;
+	__u32 pad2;
+	__u64 try_addr[MR_TRY_DEPTH];
 	struct task_lock locks[MR_TASK_LOCKS];
 	struct pending_op ref; /* try_module_get / __module_get / module_put */
 	struct pending_op drv; /* driver_register / driver_unregister (kprobe flavour) */
@@ -465,7 +485,7 @@ static __always_inline void capture_ctx(struct mr_lock_ctx *c, __u32 probe_ctx, 
 		c->locks[i].addr = s->locks[i].addr;
 		c->locks[i].acquire_ip = s->locks[i].ip;
 		c->locks[i].kind = s->locks[i].kind;
-		c->locks[i].flags = s->locks[i].flags;
+		c->locks[i].flags = s->locks[i].flags & LOCK_FLAGS_OUT;
 		if (s->locks[i].flags & MR_HELD_IRQ)
 			c->irqs_disabled = 1;
 		c->nr_locks = i + 1;
@@ -1185,12 +1205,26 @@ static __always_inline int nested(void)
 	return !b || *b == busy_token() || tracing_stopped;
 }
 
+static __always_inline __u32 lock_family(__u32 kind, __u32 flags)
+{
+	__u32 rt = (flags & MR_HELD_RT) ? LOCK_FAM_RT : 0;
+
+	switch (kind) {
+	case MR_LOCK_MUTEX: return LOCK_FAM_MUTEX;
+	case MR_LOCK_SPINLOCK: return LOCK_FAM_SPIN | rt;
+	case MR_LOCK_RWLOCK_READ:
+	case MR_LOCK_RWLOCK_WRITE: return LOCK_FAM_RWLOCK | rt;
+	default: return LOCK_FAM_RWSEM;
+	}
+}
+
 static __always_inline void lock_push(void *ctx, __u64 addr, __u64 ip, __u32 kind, __u32 flags,
 				      int create)
 {
 	struct task_state *s;
 	__u32 n;
 
+	flags |= lock_family(kind, flags) << LOCK_FAM_SHIFT; /* constants at every call site */
 	if (nested() || in_irq_context(raw_preempt_count()))
 		return;
 	s = task_state(create);
@@ -1211,7 +1245,7 @@ static __always_inline void lock_push(void *ctx, __u64 addr, __u64 ip, __u32 kin
 	unload_note(ctx, addr, ip, kind, 0);
 }
 
-static __always_inline void lock_pop(__u64 addr)
+static __always_inline void lock_pop(__u64 addr, __u32 family)
 {
 	struct task_state *s;
 	__u32 i, j, k, n, found = MR_TASK_LOCKS;
@@ -1225,7 +1259,7 @@ static __always_inline void lock_pop(__u64 addr)
 	if (n > MR_TASK_LOCKS)
 		n = MR_TASK_LOCKS;
 	/*
-	 * The innermost holder of this address is the one released: search from the top and stop
+	 * The innermost holder of this lock is the one released: search from the top and stop
 	 * at the first match. (A forward scan remembering the last match leaves a different value
 	 * in `found` on every path, which the verifier cannot prune: 110k instructions per release
 	 * program, most of the start-up time under emulation.)
@@ -1234,7 +1268,7 @@ static __always_inline void lock_pop(__u64 addr)
 		if (k >= n)
 			break;
 		i = (n - 1 - k) & LOCK_IDX_MASK; /* < n already: the mask is for the verifier */
-		if (s->locks[i].addr == addr) {
+		if (s->locks[i].addr == addr && (s->locks[i].flags >> LOCK_FAM_SHIFT) == family) {
 			found = i;
 			break;
 		}
@@ -1275,6 +1309,44 @@ int it_task_states(struct bpf_iter__task *ctx)
 	return 0;
 }
 
+/* kprobe flavour of a trylock/killable call: the lock is remembered at entry and pushed by the
+ * return probe on success. Interrupts are ignored (they must not touch the task's pending
+ * calls); a return probe the kernel missed (kretprobe instances exhausted) leaves a stale entry,
+ * dropped when the stack is full. */
+static __always_inline void try_enter(__u64 lock)
+{
+	struct task_state *s;
+	__u32 d;
+
+	if (nested() || in_irq_context(raw_preempt_count()))
+		return;
+	s = task_state(1);
+	if (!s)
+		return;
+	d = s->try_depth;
+	if (d >= MR_TRY_DEPTH) {
+		count_drop(MR_DROP_LOCK_TABLE);
+		d = 0;
+	}
+	s->try_addr[d & (MR_TRY_DEPTH - 1)] = lock;
+	s->try_depth = d + 1;
+}
+
+static __always_inline __u64 try_exit(void)
+{
+	struct task_state *s;
+	__u32 d;
+
+	if (nested() || in_irq_context(raw_preempt_count()))
+		return 0;
+	s = task_state(0);
+	if (!s || s->try_depth == 0)
+		return 0;
+	d = s->try_depth - 1;
+	s->try_depth = d;
+	return d < MR_TRY_DEPTH ? s->try_addr[d & (MR_TRY_DEPTH - 1)] : 0;
+}
+
 /* Acquire that cannot fail: pushed at entry. `create` is 0 for the irqsave programs. */
 #define LOCK_ACQ(fn, kind, flags, create)                                                         \
 	SEC("fentry/" #fn)                                                                        \
@@ -1302,39 +1374,30 @@ int it_task_states(struct bpf_iter__task *ctx)
 	SEC("kprobe/" #fn)                                                                        \
 	int BPF_KPROBE(kp_##fn, void *lock)                                                       \
 	{                                                                                         \
-		struct task_state *s;                                                             \
-		if (nested())                                                                     \
-			return 0;                                                                 \
-		s = task_state(1);                                                                \
-		if (s)                                                                            \
-			s->trylock_addr = (__u64)lock;                                            \
+		try_enter((__u64)lock);                                                           \
 		return 0;                                                                         \
 	}                                                                                         \
 	SEC("kretprobe/" #fn)                                                                     \
 	int BPF_KRETPROBE(kr_##fn, int ret)                                                       \
 	{                                                                                         \
-		struct task_state *s;                                                             \
-		if (nested())                                                                     \
-			return 0;                                                                 \
-		s = task_state(0);                                                                \
-		if (s && ret == ok && s->trylock_addr)                                            \
-			lock_push(ctx, s->trylock_addr, 0, kind, flags, 0);                       \
-		if (s)                                                                            \
-			s->trylock_addr = 0;                                                      \
+		__u64 lock = try_exit();                                                          \
+		if (lock && ret == ok)                                                            \
+			lock_push(ctx, lock, 0, kind, flags, 0);                                  \
 		return 0;                                                                         \
 	}
 
-#define LOCK_REL(fn)                                                                              \
+/* Release of a lock of `family` (LOCK_FAM_*). */
+#define LOCK_REL(fn, family)                                                                      \
 	SEC("fentry/" #fn)                                                                        \
 	int BPF_PROG(fe_##fn, void *lock)                                                         \
 	{                                                                                         \
-		lock_pop((__u64)lock);                                                            \
+		lock_pop((__u64)lock, family);                                                    \
 		return 0;                                                                         \
 	}                                                                                         \
 	SEC("kprobe/" #fn)                                                                        \
 	int BPF_KPROBE(kp_##fn, void *lock)                                                       \
 	{                                                                                         \
-		lock_pop((__u64)lock);                                                            \
+		lock_pop((__u64)lock, family);                                                    \
 		return 0;                                                                         \
 	}
 
@@ -1342,46 +1405,46 @@ LOCK_ACQ(mutex_lock, MR_LOCK_MUTEX, 0, 1)
 LOCK_TRY(mutex_lock_interruptible, MR_LOCK_MUTEX, 0, 0)
 LOCK_TRY(mutex_lock_killable, MR_LOCK_MUTEX, 0, 0)
 LOCK_TRY(mutex_trylock, MR_LOCK_MUTEX, 1, 0)
-LOCK_REL(mutex_unlock)
+LOCK_REL(mutex_unlock, LOCK_FAM_MUTEX)
 
 LOCK_ACQ(_raw_spin_lock, MR_LOCK_SPINLOCK, 0, 1)
 LOCK_ACQ(_raw_spin_lock_irq, MR_LOCK_SPINLOCK, MR_HELD_IRQ, 1)
 LOCK_ACQ(_raw_spin_lock_irqsave, MR_LOCK_SPINLOCK, MR_HELD_IRQ, 0)
 LOCK_ACQ(_raw_spin_lock_bh, MR_LOCK_SPINLOCK, MR_HELD_BH, 1)
 LOCK_TRY(_raw_spin_trylock, MR_LOCK_SPINLOCK, 1, 0)
-LOCK_REL(_raw_spin_unlock)
-LOCK_REL(_raw_spin_unlock_irq)
-LOCK_REL(_raw_spin_unlock_irqrestore)
-LOCK_REL(_raw_spin_unlock_bh)
+LOCK_REL(_raw_spin_unlock, LOCK_FAM_SPIN)
+LOCK_REL(_raw_spin_unlock_irq, LOCK_FAM_SPIN)
+LOCK_REL(_raw_spin_unlock_irqrestore, LOCK_FAM_SPIN)
+LOCK_REL(_raw_spin_unlock_bh, LOCK_FAM_SPIN)
 
 LOCK_ACQ(_raw_read_lock, MR_LOCK_RWLOCK_READ, 0, 1)
 LOCK_ACQ(_raw_read_lock_irq, MR_LOCK_RWLOCK_READ, MR_HELD_IRQ, 1)
 LOCK_ACQ(_raw_read_lock_irqsave, MR_LOCK_RWLOCK_READ, MR_HELD_IRQ, 0)
 LOCK_ACQ(_raw_read_lock_bh, MR_LOCK_RWLOCK_READ, MR_HELD_BH, 1)
-LOCK_REL(_raw_read_unlock)
-LOCK_REL(_raw_read_unlock_irq)
-LOCK_REL(_raw_read_unlock_irqrestore)
-LOCK_REL(_raw_read_unlock_bh)
+LOCK_REL(_raw_read_unlock, LOCK_FAM_RWLOCK)
+LOCK_REL(_raw_read_unlock_irq, LOCK_FAM_RWLOCK)
+LOCK_REL(_raw_read_unlock_irqrestore, LOCK_FAM_RWLOCK)
+LOCK_REL(_raw_read_unlock_bh, LOCK_FAM_RWLOCK)
 LOCK_ACQ(_raw_write_lock, MR_LOCK_RWLOCK_WRITE, 0, 1)
 LOCK_ACQ(_raw_write_lock_irq, MR_LOCK_RWLOCK_WRITE, MR_HELD_IRQ, 1)
 LOCK_ACQ(_raw_write_lock_irqsave, MR_LOCK_RWLOCK_WRITE, MR_HELD_IRQ, 0)
 LOCK_ACQ(_raw_write_lock_bh, MR_LOCK_RWLOCK_WRITE, MR_HELD_BH, 1)
-LOCK_REL(_raw_write_unlock)
-LOCK_REL(_raw_write_unlock_irq)
-LOCK_REL(_raw_write_unlock_irqrestore)
-LOCK_REL(_raw_write_unlock_bh)
+LOCK_REL(_raw_write_unlock, LOCK_FAM_RWLOCK)
+LOCK_REL(_raw_write_unlock_irq, LOCK_FAM_RWLOCK)
+LOCK_REL(_raw_write_unlock_irqrestore, LOCK_FAM_RWLOCK)
+LOCK_REL(_raw_write_unlock_bh, LOCK_FAM_RWLOCK)
 
 /* PREEMPT_RT: spinlock_t and rwlock_t are rt_mutex based and sleep (kernel/locking/spinlock_rt.c);
  * the _irq/_irqsave/_bh variants all end in these. Absent on other kernels (not attached). */
 LOCK_ACQ(rt_spin_lock, MR_LOCK_SPINLOCK, MR_HELD_RT, 1)
 LOCK_TRY(rt_spin_trylock, MR_LOCK_SPINLOCK, 1, MR_HELD_RT)
-LOCK_REL(rt_spin_unlock)
+LOCK_REL(rt_spin_unlock, LOCK_FAM_SPIN | LOCK_FAM_RT)
 LOCK_ACQ(rt_read_lock, MR_LOCK_RWLOCK_READ, MR_HELD_RT, 1)
 LOCK_TRY(rt_read_trylock, MR_LOCK_RWLOCK_READ, 1, MR_HELD_RT)
-LOCK_REL(rt_read_unlock)
+LOCK_REL(rt_read_unlock, LOCK_FAM_RWLOCK | LOCK_FAM_RT)
 LOCK_ACQ(rt_write_lock, MR_LOCK_RWLOCK_WRITE, MR_HELD_RT, 1)
 LOCK_TRY(rt_write_trylock, MR_LOCK_RWLOCK_WRITE, 1, MR_HELD_RT)
-LOCK_REL(rt_write_unlock)
+LOCK_REL(rt_write_unlock, LOCK_FAM_RWLOCK | LOCK_FAM_RT)
 
 LOCK_ACQ(down_read, MR_LOCK_RWSEM_READ, 0, 1)
 LOCK_TRY(down_read_killable, MR_LOCK_RWSEM_READ, 0, 0)
@@ -1390,8 +1453,8 @@ LOCK_TRY(down_read_trylock, MR_LOCK_RWSEM_READ, 1, 0)
 LOCK_ACQ(down_write, MR_LOCK_RWSEM_WRITE, 0, 1)
 LOCK_TRY(down_write_killable, MR_LOCK_RWSEM_WRITE, 0, 0)
 LOCK_TRY(down_write_trylock, MR_LOCK_RWSEM_WRITE, 1, 0)
-LOCK_REL(up_read)
-LOCK_REL(up_write)
+LOCK_REL(up_read, LOCK_FAM_RWSEM)
+LOCK_REL(up_write, LOCK_FAM_RWSEM)
 
 /* A task cannot sleep holding a spinlock or rwlock; the one it holds at a switch (rq->lock) is
  * released by the next task. Forget them so they do not linger in the switched-out task. */

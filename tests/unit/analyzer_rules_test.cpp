@@ -511,6 +511,30 @@ TEST(GetWhileGoing, RefusedGetBeforeTheUnregisterIsTheKernelDoingItsJob) {
   EXPECT_EQ(site_of(r, "seed_drv", "seed_open")->verdict, SiteVerdict::protected_);
 }
 
+// PREEMPT_RT: a mutex begins with its rt_mutex's raw wait_lock. The unload, blocked on seed_lock
+// while the opener holds it, takes and drops that wait_lock (a spinlock at seed_lock's address)
+// before the opener's refused get; it owns the mutex itself only later. Not the same lock.
+TEST(GetWhileGoing, WaitLockAtTheMutexAddressIsNotTheMutex) {
+  Seed s;
+  s.t.as(200).delete_enter(s.drv);
+  uint64_t mm = s.t.now();
+  HeldLock wait_lock = s.t.mutex("seed_lock");
+  wait_lock.kind = LockKind::spinlock;
+  uint64_t wl = s.t.now();  // rt_mutex_slowlock: the unload queues up on seed_lock
+  s.t.as(100).try_get(s.drv, s.open_ip, EventBuilder::locks({s.t.mutex("seed_lock")}), false);
+  uint64_t sl = s.t.now();
+  s.t.as(200).driver_unregister(s.drv, EventBuilder::locks({s.t.mutex("seed_lock")}));
+  s.t.state(s.drv, ModuleState::going);
+  s.t.free(s.drv);
+  s.t.unload_lock(s.t.mutex("module_mutex"), 0, mm);
+  s.t.unload_lock(wait_lock, 0, wl);
+  s.t.unload_lock(s.t.mutex("seed_lock"), 0, sl);
+  s.t.delete_exit(s.drv, 0);
+  Report r = s.t.analyze();
+  EXPECT_TRUE(r.findings.empty()) << (r.findings.empty() ? "" : r.findings[0].message);
+  EXPECT_EQ(site_of(r, "seed_drv", "seed_open")->verdict, SiteVerdict::protected_);
+}
+
 // seed-notquite: the lookup happened before seed_lock; by the time the opener gets the lock the
 // unregister has been through it. The held-lock set looks perfect, the get is still too late.
 TEST(GetWhileGoing, RefusedGetAfterTheUnregisterPassedItsLockIsAnError) {

@@ -135,6 +135,23 @@ bool exclusive(LockKind k) {
   return k != LockKind::rwlock_read && k != LockKind::rwsem_read;
 }
 
+// One lock seen twice: the same address and the same family of primitive (read and write sides
+// of an rwlock or rwsem are one lock). The family matters on PREEMPT_RT, where a mutex, an
+// rt_mutex and a spinlock_t begin with their rt_mutex_base's raw wait_lock: an unload blocked on
+// a mutex takes that wait_lock, at the mutex's own address, long before it owns the mutex.
+int lock_family(LockKind k) {
+  switch (k) {
+    case LockKind::rwlock_read:
+    case LockKind::rwlock_write: return 3;
+    case LockKind::rwsem_read:
+    case LockKind::rwsem_write: return 4;
+    default: return static_cast<int>(k);
+  }
+}
+bool same_lock(uint64_t a, LockKind ka, uint64_t b, LockKind kb) {
+  return a == b && lock_family(ka) == lock_family(kb);
+}
+
 // Functions of the module loader whose refcount operations are the core's own bookkeeping.
 enum class CoreFn : uint8_t { none, init_drop, dep_get, dep_put, other };
 
@@ -179,7 +196,7 @@ const HeldLock* shared_lock(const LockContext& lc, const std::vector<UnloadLockR
                             const UnloadLockRec** in_profile = nullptr) {
   for (const auto& h : lc.held())
     for (const auto& u : profile)
-      if (h.addr == u.addr && (exclusive(h.kind) || exclusive(u.kind))) {
+      if (same_lock(h.addr, h.kind, u.addr, u.kind) && (exclusive(h.kind) || exclusive(u.kind))) {
         if (in_profile) *in_profile = &u;
         return &h;
       }
