@@ -57,6 +57,10 @@ _Static_assert((MR_TASK_LOCKS & LOCK_IDX_MASK) == 0, "MR_TASK_LOCKS must be a po
 const volatile __u32 cfg_lock_provider = MR_LOCKS_PROBE;
 const volatile __u32 cfg_nr_filters = 0; /* module names in module_filter */
 const volatile __u64 cfg_module_notify_list = 0; /* &module_notify_list, 0 unknown */
+/* lockdep kernels: rcu_lock_map, rcu_bh_lock_map, rcu_sched_lock_map (0 unknown). RCU read sides
+ * are lockdep "locks", but modrace reports them as the RCU depth; BPF's own program runner
+ * holds rcu_read_lock too, so they are left out of the held set and the unload lockset. */
+const volatile __u64 cfg_rcu_maps[3] = {};
 
 /* ---- calibration (bss): the loader sets calib_tid, makes getppid(), reads calib_*, then
  *      writes base_* which every lock context subtracts ---- */
@@ -243,6 +247,7 @@ struct held_lock___ld {
 	__u64 prev_chain_key;
 	unsigned long acquire_ip;
 	struct lockdep_map___ld *instance;
+	unsigned int read : 2; /* 0 exclusive, 1 shared, 2 shared recursive */
 } __attribute__((preserve_access_index));
 
 struct task_struct___ld {
@@ -388,6 +393,11 @@ static __always_inline void submit(void *e)
 	busy_drop(b);
 }
 
+static __always_inline int is_rcu_map(__u64 lock)
+{
+	return lock && (lock == cfg_rcu_maps[0] || lock == cfg_rcu_maps[1] || lock == cfg_rcu_maps[2]);
+}
+
 /* Emits a lockdep class's name the first time its key is seen (lockdep provider). */
 static __noinline int note_lock_class(__u64 key, __u64 lock)
 {
@@ -461,12 +471,19 @@ static __always_inline void capture_ctx(struct mr_lock_ctx *c, __u32 probe_ctx, 
 
 			if ((int)i >= depth)
 				break;
-			bpf_probe_read_kernel(&c->locks[i].acquire_ip, 8, hl + o_ip);
+			c->nr_locks = i + 1;
 			bpf_probe_read_kernel(&inst, 8, hl + o_inst);
+			if (is_rcu_map((__u64)inst))
+				continue; /* an empty slot: userspace skips it */
+			bpf_probe_read_kernel(&c->locks[i].acquire_ip, 8, hl + o_ip);
 			c->locks[i].addr = (__u64)inst;
 			c->locks[i].class_key = (__u64)BPF_CORE_READ(inst, key);
-			c->locks[i].kind = MR_LOCK_LOCKDEP;
-			c->nr_locks = i + 1;
+			{
+				struct held_lock___ld *h = hl;
+
+				c->locks[i].kind = BPF_CORE_READ_BITFIELD_PROBED(h, read)
+							   ? MR_LOCK_LOCKDEP_READ : MR_LOCK_LOCKDEP;
+			}
 			note_lock_class(c->locks[i].class_key, (__u64)inst);
 		}
 		return;
@@ -1489,15 +1506,18 @@ int BPF_PROG(tp_sched_switch, bool preempt, struct task_struct *prev)
 
 /* ---- lockdep kernels: the unload lockset from lock_acquire ---- */
 
-static __always_inline int on_lock_acquire(void *ctx, struct lockdep_map___ld *lock, unsigned long ip)
+static __always_inline int on_lock_acquire(void *ctx, struct lockdep_map___ld *lock, int read,
+					   unsigned long ip)
 {
 	__u32 tid = (__u32)bpf_get_current_pid_tgid();
 	__u64 key;
 
-	if (in_irq_context(raw_preempt_count()) || !bpf_map_lookup_elem(&unloading, &tid))
+	/* nested(): locks our own programs take (the unload lockset's map updates and deletes). */
+	if (nested() || is_rcu_map((__u64)lock) || in_irq_context(raw_preempt_count()) ||
+	    !bpf_map_lookup_elem(&unloading, &tid))
 		return 0;
 	key = (__u64)BPF_CORE_READ(lock, key);
-	unload_note(ctx, (__u64)lock, ip, MR_LOCK_LOCKDEP, key);
+	unload_note(ctx, (__u64)lock, ip, read ? MR_LOCK_LOCKDEP_READ : MR_LOCK_LOCKDEP, key);
 	note_lock_class(key, (__u64)lock);
 	return 0;
 }
@@ -1506,14 +1526,14 @@ SEC("tp_btf/lock_acquire")
 int BPF_PROG(tp_lock_acquire, struct lockdep_map___ld *lock, unsigned int subclass, int trylock,
 	     int read, int check, void *next_lock, unsigned long ip)
 {
-	return on_lock_acquire(ctx, lock, ip);
+	return on_lock_acquire(ctx, lock, read, ip);
 }
 
 SEC("fentry/lock_acquire")
 int BPF_PROG(fe_lock_acquire, struct lockdep_map___ld *lock, unsigned int subclass, int trylock,
 	     int read, int check, void *nest_lock, unsigned long ip)
 {
-	return on_lock_acquire(ctx, lock, ip);
+	return on_lock_acquire(ctx, lock, read, ip);
 }
 
 SEC("kprobe/lock_acquire")
@@ -1521,5 +1541,5 @@ int BPF_KPROBE(kp_lock_acquire, struct lockdep_map___ld *lock, unsigned int subc
 	       int read, int check)
 {
 	/* The 7th argument is on the stack; the lock's own acquire ip is not needed here. */
-	return on_lock_acquire(ctx, lock, 0);
+	return on_lock_acquire(ctx, lock, read, 0);
 }

@@ -66,6 +66,7 @@ enum mr_lock_kind {
 	MR_LOCK_RWSEM_READ = 5,
 	MR_LOCK_RWSEM_WRITE = 6,
 	MR_LOCK_LOCKDEP = 7, /* from lockdep's held_locks: kind unknown, class_key set */
+	MR_LOCK_LOCKDEP_READ = 8, /* the same, held for reading (lockdep's read != 0: shared) */
 };
 
 /* Program types whose own preempt/RCU footprint is calibrated away (index of the baselines). */

@@ -104,6 +104,20 @@ TEST(UnprotectedGet, LockdepLockSharedWithUnregisterProtects) {
   EXPECT_EQ(site->protected_by, "misc_mtx");
 }
 
+// srcu_read_lock is a lockdep read acquisition, in the opener and in the unload's SRCU grace
+// period alike: two readers, no exclusion (seed-notquite's srcu guard on the lockdep kernel).
+TEST(UnprotectedGet, LockdepReadersDoNotExcludeEachOther) {
+  Seed s;
+  auto srcu = s.t.lockdep("seed_lookup_srcu", "*(sspp++)");
+  srcu.kind = LockKind::lockdep_read;
+  s.t.as(100, "cat").try_get(s.drv, s.open_ip, EventBuilder::lockdep_locks({srcu}));
+  s.t.put(s.drv, s.close_ip);
+  s.t.as(200, "rmmod").unload(s.drv, {srcu});
+  Report r = s.t.analyze();
+  EXPECT_EQ(findings_of(r, Rule::unprotected_get).size(), 1u);
+  EXPECT_NE(site_of(r, "seed_drv", "seed_open")->verdict, SiteVerdict::protected_);
+}
+
 TEST(UnprotectedGet, RwsemReadAgainstWriteProtects) {
   Seed s;
   s.t.as(100).try_get(s.drv, s.open_ip, EventBuilder::locks({s.t.rwsem_read("crypto_alg_sem")}));

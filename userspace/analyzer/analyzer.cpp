@@ -129,10 +129,10 @@ uint64_t mix64(uint64_t x) {  // splitmix64 finaliser
   return x ^ (x >> 31);
 }
 
-// Two holders of one lock exclude each other unless both only read it. Lockdep snapshots do
-// not say read or write: counted as exclusive (documented in docs/protocol.md).
+// Two holders of one lock exclude each other unless both only read it (lockdep says which: its
+// `read`, e.g. srcu_read_lock on both the opener's and the unload's side excludes nothing).
 bool exclusive(LockKind k) {
-  return k != LockKind::rwlock_read && k != LockKind::rwsem_read;
+  return k != LockKind::rwlock_read && k != LockKind::rwsem_read && k != LockKind::lockdep_read;
 }
 
 // One lock seen twice: the same address and the same family of primitive (read and write sides
@@ -145,6 +145,8 @@ int lock_family(LockKind k) {
     case LockKind::rwlock_write: return 3;
     case LockKind::rwsem_read:
     case LockKind::rwsem_write: return 4;
+    case LockKind::lockdep:
+    case LockKind::lockdep_read: return 7;
     default: return static_cast<int>(k);
   }
 }

@@ -46,6 +46,7 @@ std::string_view to_string(LockKind k) {
     case LockKind::rwsem_read: return "rwsem-read";
     case LockKind::rwsem_write: return "rwsem-write";
     case LockKind::lockdep: return "lockdep";
+    case LockKind::lockdep_read: return "lockdep-read";
   }
   return "unknown";
 }

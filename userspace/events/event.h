@@ -47,7 +47,8 @@ enum class LockKind : uint8_t {
   rwlock_write = 4,
   rwsem_read = 5,
   rwsem_write = 6,
-  lockdep = 7,
+  lockdep = 7,       // from lockdep's held_locks: the primitive is unknown, held exclusively
+  lockdep_read = 8,  // the same, held for reading (read_lock, down_read, srcu_read_lock...)
 };
 
 enum class LockProvider : uint8_t { off = 0, probe = 1, lockdep = 2 };

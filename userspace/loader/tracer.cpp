@@ -408,6 +408,11 @@ std::unique_ptr<Tracer> Tracer::open(const TracerOptions& opts) {
     skel->rodata->cfg_lock_provider = static_cast<__u32>(t->provider_);
     skel->rodata->cfg_nr_filters = static_cast<__u32>(opts.modules.size());
     skel->rodata->cfg_module_notify_list = notify_list.value_or(0);
+    {
+      int i = 0;
+      for (const char* m : {"rcu_lock_map", "rcu_bh_lock_map", "rcu_sched_lock_map"})
+        skel->rodata->cfg_rcu_maps[i++] = t->ksyms_->address(m).value_or(0);
+    }
     bpf_map__set_max_entries(skel->maps.events, static_cast<__u32>(rb_size));
 
     // Every program starts disabled; each attach point enables the flavour it chose.
@@ -667,9 +672,16 @@ DropCounters Tracer::drops() const {
     // can have nested. Also skipped: kprobe runs on a CPU where some process's BPF syscall has
     // raised bpf_prog_active and was preempted (preemptible kernels); modrace makes no such
     // syscall while recording, another BPF user on the machine could (docs/tracer.md).
-    bool kprobe = std::strncmp(bpf_program__name(impl_->attached_progs[i]), "k", 1) == 0;
-    d[lock_probe && (harmless || kprobe) ? DropCause::lock_recursion_irq
-                                         : DropCause::lock_recursion] += info.recursion_misses;
+    // The same holds for lockdep's lock_acquire tracepoint program (raw tracepoints run with
+    // preemption off): there every run nests once, on the rcu_read_lock of its own runner.
+    const char* name = bpf_program__name(impl_->attached_progs[i]);
+    bool kprobe = std::strncmp(name, "k", 1) == 0;
+    bool tracepoint = std::strncmp(name, "tp_", 3) == 0;
+    bool lockdep_probe = impl_->attached_groups[i] == ProbeGroup::lockdep;
+    bool informational = (lock_probe && (harmless || kprobe)) ||
+                         (lockdep_probe && (harmless || kprobe || tracepoint));
+    d[informational ? DropCause::lock_recursion_irq : DropCause::lock_recursion] +=
+        info.recursion_misses;
   }
   return d;
 }

@@ -23,6 +23,7 @@ static_assert(kEventKindMax == MR_EV_KIND_MAX);
 static_assert(kDropCauseMax == MR_DROP_CAUSE_MAX);
 static_assert(static_cast<int>(EventKind::unload_rcu_sync) == MR_EV_UNLOAD_RCU_SYNC);
 static_assert(static_cast<int>(LockKind::lockdep) == MR_LOCK_LOCKDEP);
+static_assert(static_cast<int>(LockKind::lockdep_read) == MR_LOCK_LOCKDEP_READ);
 static_assert(static_cast<int>(LockProvider::lockdep) == MR_LOCKS_LOCKDEP);
 static_assert(static_cast<int>(DropCause::lock_recursion) == MR_DROP_LOCK_RECURSION);
 static_assert(static_cast<int>(DropCause::lock_recursion_irq) == MR_DROP_LOCK_RECURSION_IRQ);
@@ -61,10 +62,11 @@ LockContext decode_locks(const mr_lock_ctx& c) {
   int n = std::min<int>(c.nr_locks, MR_MAX_HELD_LOCKS);
   for (int i = 0; i < n; i++) {
     const auto& h = c.locks[i];
+    if (!h.addr) continue;  // a slot the tracer left empty (lockdep: an RCU read-side map)
     HeldLock hl;
     hl.addr = h.addr;
     hl.acquire_ip = h.acquire_ip;
-    hl.kind = (h.kind >= MR_LOCK_MUTEX && h.kind <= MR_LOCK_LOCKDEP) ? static_cast<LockKind>(h.kind)
+    hl.kind = (h.kind >= MR_LOCK_MUTEX && h.kind <= MR_LOCK_LOCKDEP_READ) ? static_cast<LockKind>(h.kind)
                                                                      : LockKind::mutex;
     hl.class_key = h.class_key;
     l.push(hl);
@@ -177,7 +179,7 @@ bool decode_record(const void* data, size_t size, StackTable& stacks, Event& ev,
       UnloadLock u;
       u.lock = r->lock;
       u.ip = r->ip;
-      u.kind = (r->lock_kind >= MR_LOCK_MUTEX && r->lock_kind <= MR_LOCK_LOCKDEP)
+      u.kind = (r->lock_kind >= MR_LOCK_MUTEX && r->lock_kind <= MR_LOCK_LOCKDEP_READ)
                    ? static_cast<LockKind>(r->lock_kind)
                    : LockKind::mutex;
       u.class_key = r->class_key;
