@@ -1543,3 +1543,32 @@ int BPF_KPROBE(kp_lock_acquire, struct lockdep_map___ld *lock, unsigned int subc
 	/* The 7th argument is on the stack; the lock's own acquire ip is not needed here. */
 	return on_lock_acquire(ctx, lock, read, 0);
 }
+
+/* The first release by an unloading task restamps its lock (see unload_released): lockdep's
+ * lock_acquire fires before a contended lock is obtained, as the lock probes do. */
+static __always_inline int on_lock_release(struct lockdep_map___ld *lock)
+{
+	if (nested() || is_rcu_map((__u64)lock) || in_irq_context(raw_preempt_count()))
+		return 0;
+	unload_released((__u64)lock, MR_LOCK_LOCKDEP);
+	unload_released((__u64)lock, MR_LOCK_LOCKDEP_READ);
+	return 0;
+}
+
+SEC("tp_btf/lock_release")
+int BPF_PROG(tp_lock_release, struct lockdep_map___ld *lock, unsigned long ip)
+{
+	return on_lock_release(lock);
+}
+
+SEC("fentry/lock_release")
+int BPF_PROG(fe_lock_release, struct lockdep_map___ld *lock, unsigned long ip)
+{
+	return on_lock_release(lock);
+}
+
+SEC("kprobe/lock_release")
+int BPF_KPROBE(kp_lock_release, struct lockdep_map___ld *lock)
+{
+	return on_lock_release(lock);
+}

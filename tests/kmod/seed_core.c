@@ -109,9 +109,9 @@ static DEFINE_MUTEX(seed_big_lock);
 
 /*
  * Test scaffolding, not part of any pattern under test. In variants 1 and 2 a racing rmmod can
- * unload seed_drv between the lookup and the get: the seed_driver object and the struct module
- * that drv->owner points to both live in seed_drv's memory, so without help the get is a real
- * use-after-free (a guest oops before any trace is written). With srcu_guard (the default) the
+ * unload seed_drv between the lookup and the get: the seed_driver object (seed_drv's allocation,
+ * freed by its exit) and the struct module that drv->owner points to both belong to seed_drv, so
+ * without help the get is a real use-after-free (KASAN reports the read of the freed object). With srcu_guard (the default) the
  * unlocked lookups run in an SRCU read-side section and seed_unregister_driver() waits for them
  * with synchronize_srcu() before seed_drv's exit returns, so its memory stays valid and a late
  * try_module_get just sees MODULE_STATE_GOING and fails. modrace does not model SRCU; what it
@@ -132,7 +132,7 @@ static struct seed_driver *seed_find(const char *want)
 	return NULL;
 }
 
-/* The window the stress scenario aims at: between reading the owner and taking the reference. */
+/* The window the stress scenario aims at: between the lookup and taking the reference. */
 static void seed_race_delay(bool atomic)
 {
 	unsigned int us = READ_ONCE(race_delay_us);
@@ -188,8 +188,9 @@ static noinline struct seed_driver *seed_get_driver_unlocked(const char *want)
 		drv = ERR_PTR(-ENODEV);
 		goto out;
 	}
-	owner = READ_ONCE(drv->owner);
+	/* The window: the object was found, the unload may unlink and free it meanwhile. */
 	seed_race_delay(false);
+	owner = READ_ONCE(drv->owner);
 	if (!seed_try_get(owner))
 		drv = ERR_PTR(-ENODEV);
 out:

@@ -6,10 +6,10 @@ export MODRACE_BIN=${MODRACE_BIN:-$BUILD/modrace}
 TEST_NAME=$(basename "$0" .test.sh)
 # The kernel flavour the test boots (vm-images/modrace-vm --kernel-flavor); the matrix tests set it.
 FLAVOR=${MODRACE_TEST_FLAVOR:-debian-6.1}
-# The development kernel is built once per machine (~36 min cold): its tests wait for that build.
+# The development kernel is built once per machine (30-45 min cold on 2 cores): its tests wait for that build.
 case "$FLAVOR" in dev-*)
 	if ! (. "$SRC/vm-images/lib/image.sh" && [ -f "$(dev_kernel_dir "$FLAVOR" 2>/dev/null)/built" ]); then
-		echo "SKIP: the $FLAVOR kernel is not built on this machine; build it once (about 36 min):"
+		echo "SKIP: the $FLAVOR kernel is not built on this machine; build it once (30-45 min on 2 cores):"
 		echo "  tests/install-deps --dev-kernel && vm-images/modrace-vm --kernel-flavor $FLAVOR --build-image"
 		exit 77
 	fi ;;

@@ -7,12 +7,17 @@
 SRC=$1 BUILD=$2
 . "$SRC/tests/vm/seed_common.sh"
 seed_build
-seed_run seed-stress 150
+# The bound: 150 s; the development kernel (lockdep and KASAN, under emulation) runs everything
+# about 3 times slower, its first boot alone takes ~60 s.
+bound=150
+case "$FLAVOR" in dev-*) bound=400 ;; esac
+seed_run seed-stress "$bound"
 seed_expect_status 1
 seed_no_splats
 seed_log_has "seed-stress: HIT"
 grep -hE "_gets after" "$OUT/scenario.log" || true
-[ "$RUN_SECONDS" -lt 150 ] && pass "stress run took ${RUN_SECONDS}s (< 150 s)" || fail "stress run took ${RUN_SECONDS}s"
+[ "$RUN_SECONDS" -lt "$bound" ] && pass "stress run took ${RUN_SECONDS}s (< $bound s)" \
+	|| fail "stress run took ${RUN_SECONDS}s (bound $bound s)"
 seed_report \
 	--expect unprotected-get:seed_drv:seed_get_driver_unlocked@seed_core \
 	--expect get-while-going:seed_drv:seed_get_driver_unlocked@seed_core

@@ -49,6 +49,7 @@ const std::vector<AttachPoint> kPoints = {
     // lockdep's own tracepoint (CONFIG_LOCKDEP + tracepoints); lockdep.c has no ftrace nops,
     // so a kprobe is the fallback.
     {"lock_acquire", "lock_acquire", G::lockdep, false, true, true, true},
+    {"lock_release", "lock_release", G::lockdep, false, true, true, true},
 };
 }  // namespace
 

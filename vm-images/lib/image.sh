@@ -211,7 +211,7 @@ dev_kernel_build() {
 	for tool in flex bison bc pahole; do
 		command -v $tool >/dev/null || die "$tool is needed to build the $1 kernel (tests/install-deps --dev-kernel)"
 	done
-	log "building the $1 kernel in $kb (about 15-25 min on 2 cores; cached afterwards)"
+	log "building the $1 kernel in $kb (30-45 min on 2 cores; cached afterwards)"
 	rm -rf "$(dirname "$kb")/$1"-*
 	mkdir -p "$kb"
 	start=$(date +%s)
