@@ -173,6 +173,42 @@ TEST(Instances, ReloadedModuleIsJudgedAgainstItsEarlierUnload) {
   EXPECT_NE(f[0]->message.find("earlier unload"), std::string::npos);
 }
 
+// The stock scenario on a slow kernel, cut short in its second round: loop reloaded, a disk of
+// the new load opened under its own open_mutex (an object of this load, not a static), never
+// unloaded. The first load's unload took *its* disks' open_mutex, at other addresses: no verdict.
+TEST(Instances, ReloadedModuleHoldingALockOfThisLoadIsUnverified) {
+  EventBuilder t;
+  auto a = t.load("loop");
+  const uint64_t old_disk_mutex = 0xffff888004a10000, new_disk_mutex = 0xffff888004b20000;
+  t.as(200).unload(a, {EventBuilder::dynamic_lock(old_disk_mutex)});
+  auto a2 = t.load("loop");
+  t.as(100).try_get(a2, t.fn("blkdev_get_by_dev", 0x153),
+                    EventBuilder::locks({EventBuilder::dynamic_lock(new_disk_mutex)}));
+  t.put(a2, t.fn("blkdev_put"));
+  Report r = t.analyze();
+  EXPECT_TRUE(findings_of(r, Rule::unprotected_get).empty());
+  auto* site = site_of(r, "loop", "blkdev_get_by_dev");
+  ASSERT_NE(site, nullptr);
+  EXPECT_EQ(site->verdict, SiteVerdict::unverified);
+  EXPECT_NE(site->reason.find("0xffff888004b20000 is in an object of this load"), std::string::npos)
+      << site->reason;
+}
+
+// A static lock is at the same address in every load: the earlier unload shows it does not
+// take it, so the reloaded module's get is still a finding.
+TEST(Instances, ReloadedModuleHoldingOnlyStaticLocksIsStillJudged) {
+  EventBuilder t;
+  auto a = t.load("seed_drv");
+  t.as(200).unload(a, {t.mutex("seed_lock")});
+  auto a2 = t.load("seed_drv");
+  t.as(100).try_get(a2, t.fn("seed_open"), EventBuilder::locks({t.mutex("misc_mtx")}));
+  t.put(a2, t.fn("seed_release"));
+  Report r = t.analyze();
+  auto f = findings_of(r, Rule::unprotected_get);
+  ASSERT_EQ(f.size(), 1u);
+  EXPECT_NE(f[0]->message.find("earlier unload"), std::string::npos);
+}
+
 TEST(Ids, StableAcrossKaslrAndRuns) {
   auto scenario = [](uint64_t shift) {
     EventBuilder t(shift);

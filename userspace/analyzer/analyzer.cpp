@@ -263,9 +263,10 @@ struct Site {
   bool caller_in_init = false;
   uint64_t count = 0;
   uint64_t by_ref = 0, prot_lock = 0, prot_rcu = 0, unprotected = 0, no_unload = 0,
-           lock_incomplete = 0, core = 0, self = 0, fallback = 0;
+           lock_incomplete = 0, core = 0, self = 0, cross_instance = 0;
   HeldLock protecting{};
   bool has_protecting = false;
+  HeldLock own_lock{};  // the first lock that kept a cross_instance get from a verdict
   std::vector<HeldLock> locks_seen;  // union over its sigs, capped
   // First occurrence.
   StackId stack = 0;
@@ -384,8 +385,11 @@ class Analyzer::Impl {
                    const Event& ev);
   int64_t release_ref(Instance& inst, uint32_t tid);
   void commit_unload(Instance& inst);
+  // `earlier`: the profile is an earlier instance's unload (this one was never seen unloaded);
+  // its symbols tell which held locks stay at one address across loads.
   void judge(uint32_t sig, uint64_t count, const std::vector<UnloadLockRec>& profile,
-             bool fallback);
+             const SymbolTable* earlier = nullptr);
+  void judge_orphans(const SymbolTable& syms);
   void judge_going_gets(Instance& inst, const std::vector<UnloadLockRec>& profile);
   FindingAcc& finding(Rule rule, uint32_t name_id, uint64_t caller_ip, bool* created);
   FindingAcc& site_finding(Rule rule, uint32_t site_idx, const Event* ev);
@@ -417,6 +421,9 @@ class Analyzer::Impl {
   std::vector<Instance*> current_by_name_;  // name id -> the live (or last) instance
   // name id -> lock set of the latest completed unload, for instances never unloaded
   std::unordered_map<uint32_t, std::vector<UnloadLockRec>> name_profile_;
+  // Gets of instances that went away without an observed unload (sig, count): judged at the end
+  // against the module's last unload, when the symbols of every load are known.
+  std::vector<std::pair<uint32_t, uint64_t>> orphan_gets_;
 
   std::unordered_map<uint64_t, std::unique_ptr<Instance>> by_ptr_;
   // Direct-mapped caches for the two lookups every refcount event does.
@@ -746,16 +753,10 @@ void Analyzer::Impl::on_load(const Event& ev, const ModuleLoad& l) {
   auto it = by_ptr_.find(l.module);
   if (it != by_ptr_.end()) {
     // Pointer reuse: the old instance is gone for good. Its verdicts were taken at its unload;
-    // what is still pending is judged against the module's last unload or left unverified.
+    // what is still pending is judged at the end against the module's last unload.
     Instance& old = *it->second;
     if (old.freed && !old.unloaded) commit_unload(old);
-    for (auto& [sig, n] : old.pending) {
-      auto p = name_profile_.find(old.name_id);
-      if (p != name_profile_.end())
-        judge(sig, n, p->second, true);
-      else
-        sites_[sigs_[sig].site].no_unload += n;
-    }
+    orphan_gets_.insert(orphan_gets_.end(), old.pending.begin(), old.pending.end());
     if (current_by_name_[old.name_id] == &old) current_by_name_[old.name_id] = nullptr;
     for (auto u = unloaders_.begin(); u != unloaders_.end();)
       u = (u->second.ptr == old.ptr && u->second.seq == old.seq) ? unloaders_.erase(u) : ++u;
@@ -939,7 +940,7 @@ void Analyzer::Impl::on_get(const Event& ev, const RefcountOp& r, Instance& inst
     s->by_ref++;
   } else if (inst.unloaded) {
     // Its unload already completed (a get on a freed pointer): judge right away.
-    judge(sig, 1, inst.attempt_locks, false);  // == its unload path
+    judge(sig, 1, inst.attempt_locks);  // == its unload path
   } else {
     inst.pending[sig]++;
   }
@@ -1060,7 +1061,7 @@ void Analyzer::Impl::commit_unload(Instance& inst) {
   std::vector<UnloadLockRec> profile = inst.attempt_locks;
   for (const auto& l : inst.driver_locks) add_unique(profile, l);
   inst.attempt_locks = profile;  // kept as this instance's unload path
-  for (auto& [sig, n] : inst.pending) judge(sig, n, profile, false);
+  for (auto& [sig, n] : inst.pending) judge(sig, n, profile);
   inst.pending.clear();
   judge_going_gets(inst, profile);
   name_profile_[inst.name_id] = std::move(profile);
@@ -1095,11 +1096,18 @@ void describe_get(FindingAcc& f, const Sig& sig, const Site& site,
   f.unload_locks = profile;
 }
 
+// Whether a lock is at the same address in every instance of module `mod`: a static of vmlinux or
+// of another module. Locks in the module's own data, or in objects allocated for this load (a
+// disk's open_mutex), move with each load.
+bool same_in_every_load(const HeldLock& l, const std::string& mod, const SymbolTable& syms) {
+  const KernelSymbol* sym = syms.data_symbol(l.addr);
+  return sym && sym->module != mod;
+}
+
 void Analyzer::Impl::judge(uint32_t sig_idx, uint64_t count,
-                           const std::vector<UnloadLockRec>& profile, bool fallback) {
+                           const std::vector<UnloadLockRec>& profile, const SymbolTable* earlier) {
   const Sig& sig = sigs_[sig_idx];
   Site& site = sites_[sig.site];
-  if (fallback) site.fallback += count;
   // A shared lock is named first (the more useful verdict: read_lock(file_systems_lock) both
   // disables preemption and excludes unregister_filesystem's write_lock).
   if (const HeldLock* l = shared_lock(sig.locks, profile)) {
@@ -1117,6 +1125,15 @@ void Analyzer::Impl::judge(uint32_t sig_idx, uint64_t count,
     site.lock_incomplete += count;
     return;
   }
+  // Against an earlier load's unload, a lock of this load's own cannot have been in that path at
+  // this address: whether the unload takes it is unknown, not "no".
+  if (earlier)
+    for (const auto& h : sig.locks.held())
+      if (!same_in_every_load(h, names_[site.name_id], *earlier)) {
+        if (!site.cross_instance) site.own_lock = h;
+        site.cross_instance += count;
+        return;
+      }
   site.unprotected += count;
   bool created = false;
   auto& f = finding(Rule::unprotected_get, site.name_id, site.caller_ip, &created);
@@ -1124,9 +1141,23 @@ void Analyzer::Impl::judge(uint32_t sig_idx, uint64_t count,
     describe_get(f, sig, site, profile);
     f.loss_sensitive = true;
     f.lock_sensitive = true;
-    if (fallback) f.detail = "judged against an earlier unload of the module";
+    if (earlier) f.detail = "judged against an earlier unload of the module";
   }
   f.count += count;
+}
+
+// Gets on instances never seen unloaded: judged against the module's last unload (another load of
+// it), or unverified when it was never unloaded at all.
+void Analyzer::Impl::judge_orphans(const SymbolTable& syms) {
+  for (auto [sig, n] : orphan_gets_) {
+    Site& site = sites_[sigs_[sig].site];
+    auto p = name_profile_.find(site.name_id);
+    if (p != name_profile_.end())
+      judge(sig, n, p->second, &syms);
+    else
+      site.no_unload += n;
+  }
+  orphan_gets_.clear();
 }
 
 void Analyzer::Impl::judge_going_gets(Instance& inst, const std::vector<UnloadLockRec>& profile) {
@@ -1390,15 +1421,10 @@ Report Analyzer::Impl::finish(const EventSource& src) {
     if (inst->freed && !inst->unloaded) commit_unload(*inst);
   for (auto& [ptr, inst] : by_ptr_) judge_leaks(*inst);
   for (auto& [ptr, inst] : by_ptr_) {
-    for (auto& [sig, n] : inst->pending) {
-      auto p = name_profile_.find(inst->name_id);
-      if (p != name_profile_.end())
-        judge(sig, n, p->second, true);
-      else
-        sites_[sigs_[sig].site].no_unload += n;
-    }
+    orphan_gets_.insert(orphan_gets_.end(), inst->pending.begin(), inst->pending.end());
     inst->pending.clear();
   }
+  judge_orphans(src.symbols());
 
   Report rep;
   const TraceMeta& meta = src.meta();
@@ -1472,8 +1498,8 @@ Report Analyzer::Impl::finish(const EventSource& src) {
   struct Agg {
     SiteReport r;
     uint64_t by_ref = 0, prot_lock = 0, prot_rcu = 0, unprotected = 0, no_unload = 0,
-             lock_incomplete = 0, core = 0, self = 0;
-    std::string protecting;
+             lock_incomplete = 0, core = 0, self = 0, cross_instance = 0;
+    std::string protecting, own_lock;
     std::string finding;
     int finding_rank = 0;
   };
@@ -1501,9 +1527,12 @@ Report Analyzer::Impl::finish(const EventSource& src) {
     g.prot_rcu += s.prot_rcu;
     g.unprotected += s.unprotected;
     g.no_unload += s.no_unload;
+    g.cross_instance += s.cross_instance;
     g.lock_incomplete += s.lock_incomplete;
     g.core += s.core;
     g.self += s.self;
+    if (s.cross_instance && g.own_lock.empty())
+      g.own_lock = lock_desc(s.own_lock.addr, s.own_lock.kind, s.own_lock.class_key, 0, syms).name;
     if (s.has_protecting && g.protecting.empty())
       g.protecting =
           lock_desc(s.protecting.addr, s.protecting.kind, s.protecting.class_key, 0, syms).name;
@@ -1522,7 +1551,7 @@ Report Analyzer::Impl::finish(const EventSource& src) {
     if (!g.finding.empty()) {
       r.verdict = SiteVerdict::finding;
       r.finding_id = g.finding;
-    } else if (g.unprotected || g.lock_incomplete || g.no_unload) {
+    } else if (g.unprotected || g.lock_incomplete || g.cross_instance || g.no_unload) {
       r.verdict = SiteVerdict::unverified;
       if (g.unprotected)
         r.reason = "no lock shared with the unload path, but events or lock information were "
@@ -1530,6 +1559,12 @@ Report Analyzer::Impl::finish(const EventSource& src) {
       else if (g.lock_incomplete)
         r.reason = "lock information incomplete at the get (truncated snapshot, interrupt "
                    "context or lock tracking off) and the captured locks do not protect it";
+      else if (g.cross_instance)
+        r.reason = fmt::format(
+            "this load of the module was never unloaded in the trace, and {} is in an object of "
+            "this load (not a static), so an earlier load's unload cannot show whether it takes "
+            "that lock",
+            g.own_lock);
       else
         r.reason = "the module was never unloaded in the trace: no unload path to compare with";
     } else if (g.prot_lock) {

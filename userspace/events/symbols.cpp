@@ -95,14 +95,19 @@ std::optional<uint64_t> SymbolTable::lookup(std::string_view name) const {
   return std::nullopt;
 }
 
-std::optional<std::string> SymbolTable::name_data(uint64_t addr) const {
+const KernelSymbol* SymbolTable::data_symbol(uint64_t addr) const {
   auto r = resolve(addr);
-  if (!r.symbol) return std::nullopt;
+  if (!r.symbol || r.offset > 4096) return nullptr;
   char t = static_cast<char>(r.symbol->type | 0x20);  // lower-case
-  if (t != 'd' && t != 'b' && t != 'r') return std::nullopt;
-  if (r.offset > 4096) return std::nullopt;
-  if (r.offset == 0) return r.symbol->name;
-  return fmt::format("{}+0x{:x}", r.symbol->name, r.offset);
+  if (t != 'd' && t != 'b' && t != 'r') return nullptr;
+  return r.symbol;
+}
+
+std::optional<std::string> SymbolTable::name_data(uint64_t addr) const {
+  const KernelSymbol* sym = data_symbol(addr);
+  if (!sym) return std::nullopt;
+  if (addr == sym->addr) return sym->name;
+  return fmt::format("{}+0x{:x}", sym->name, addr - sym->addr);
 }
 
 }  // namespace modrace

@@ -53,6 +53,8 @@ class SymbolTable {
   // The name of the object at exactly addr or containing it, for lock addresses: "misc_mtx",
   // "file_systems_lock+0x8"; nullopt when it is not inside any known data symbol.
   std::optional<std::string> name_data(uint64_t addr) const;
+  // The data symbol (d, b or r) at or containing addr, as name_data() finds it; nullptr otherwise.
+  const KernelSymbol* data_symbol(uint64_t addr) const;
   // Lockdep's name of the lock class with this key, nullopt when the trace never named it.
   std::optional<std::string> lock_class(uint64_t key) const;
   size_t lock_class_count() const { return lock_classes_.size(); }
