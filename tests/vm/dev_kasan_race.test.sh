@@ -12,7 +12,7 @@ export MODRACE_TEST_FLAVOR
 seed_build
 OUT="$WORK/seed-kasan"
 start=$(date +%s)
-run_vm "$OUT" --scenario "$SRC/tests/vm/scenarios/seed-kasan.sh" --timeout 240 --allow-splats \
+run_vm "$OUT" --scenario "$SRC/tests/vm/scenarios/seed-kasan.sh" --timeout "$(scaled 240)" --allow-splats \
 	--module "$KMOD/seed_core.ko" --module "$KMOD/seed_drv.ko" --file "$KMOD/seedctl" \
 	--file "$SRC/tests/vm/scenarios/seed-lib.sh"
 echo "note: seed-kasan: modrace-vm exit $vm_status after $(($(date +%s) - start))s, output in $OUT"

@@ -19,9 +19,11 @@ seed_build() {
 }
 
 # seed_run SCENARIO [TIMEOUT]: runs tests/vm/scenarios/SCENARIO.sh under modrace record with the
-# seed modules and seedctl in $1. Sets OUT (the output directory) and vm_status.
+# seed modules and seedctl in $1, within TIMEOUT seconds (scaled for the flavour). Sets OUT (the
+# output directory) and vm_status.
 seed_run() {
-	local scenario=$1 timeout=${2:-180} start
+	local scenario=$1 timeout start
+	timeout=$(scaled "${2:-180}")
 	OUT="$WORK/$scenario"
 	start=$(date +%s)
 	run_vm "$OUT" --scenario "$SRC/tests/vm/scenarios/$scenario.sh" --timeout "$timeout" \

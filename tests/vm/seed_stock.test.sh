@@ -9,7 +9,7 @@ SRC=$1 BUILD=$2
 . "$SRC/tests/vm/seed_common.sh"
 OUT="$WORK/stock"
 start=$(date +%s)
-run_vm "$OUT" --scenario "$SRC/tests/vm/scenarios/stock.sh" --timeout 240
+run_vm "$OUT" --scenario "$SRC/tests/vm/scenarios/stock.sh" --timeout "$(scaled 240)"
 echo "note: stock: modrace-vm exit $vm_status after $(($(date +%s) - start))s, output in $OUT"
 seed_expect_status 0
 seed_no_splats

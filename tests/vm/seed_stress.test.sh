@@ -7,11 +7,9 @@
 SRC=$1 BUILD=$2
 . "$SRC/tests/vm/seed_common.sh"
 seed_build
-# The bound: 150 s; the development kernel (lockdep and KASAN, under emulation) runs everything
-# about 3 times slower, its first boot alone takes ~60 s.
-bound=150
-case "$FLAVOR" in dev-*) bound=400 ;; esac
-seed_run seed-stress "$bound"
+# The bound: 150 s, scaled for slow flavours (the development kernel).
+bound=$(scaled 150)
+seed_run seed-stress 150
 seed_expect_status 1
 seed_no_splats
 seed_log_has "seed-stress: HIT"
