@@ -81,6 +81,36 @@ if [ -x "$OUT/bpftrace/bpftrace" ]; then
 	fi
 	kill -INT $bt_pid; wait $bt_pid
 	tail -5 /tmp/bt.out
+	# The same probes as modrace's: a kretprobe too on each function (modrace takes the result
+	# and the counter there), both counting.
+	rm -f /tmp/bt.out
+	$BT -e 'BEGIN { printf("bpftrace-ready\n"); }
+		kprobe:try_module_get, kprobe:__module_get, kprobe:module_put { @in[probe] = count(); }
+		kretprobe:try_module_get, kretprobe:__module_get, kretprobe:module_put { @out[probe] = count(); }' \
+		> /tmp/bt.out 2>&1 &
+	bt_pid=$!
+	if wait_for grep -q bpftrace-ready /tmp/bt.out; then
+		best_of3 refcount_bpftrace_kretprobe refcount "$N_REF"
+	else
+		echo "bench: error bpftrace (kretprobes) did not start"; cat /tmp/bt.out
+	fi
+	kill -INT $bt_pid; wait $bt_pid
+	tail -7 /tmp/bt.out
+	# And taking what modrace's record carries beyond that: the kernel stack (24 frames, as
+	# modrace captures) at the return, counted per distinct stack.
+	rm -f /tmp/bt.out
+	$BT -e 'BEGIN { printf("bpftrace-ready\n"); }
+		kprobe:try_module_get, kprobe:__module_get, kprobe:module_put { @in[probe] = count(); }
+		kretprobe:try_module_get, kretprobe:__module_get, kretprobe:module_put { @out[kstack(24)] = count(); }' \
+		> /tmp/bt.out 2>&1 &
+	bt_pid=$!
+	if wait_for grep -q bpftrace-ready /tmp/bt.out; then
+		best_of3 refcount_bpftrace_kstack refcount "$N_REF"
+	else
+		echo "bench: error bpftrace (kstack) did not start"; cat /tmp/bt.out
+	fi
+	kill -INT $bt_pid; wait $bt_pid
+	tail -3 /tmp/bt.out
 else
 	echo "bench: error no bpftrace bundle in $OUT/bpftrace"
 fi
@@ -121,5 +151,26 @@ done
 for p in $pids; do wait $p; done
 echo "bench: rate_allcpu pairs=$(( 2000000 * $(nproc) )) cs=$(( $(now_cs) - t0 ))"
 record_stop rate_allcpu
+
+# 6. the edge: paced refcount writers on every CPU, offered rates rising until events are lost.
+# Each step is its own recording (its drops are its own), ~5 s of offered load.
+R=/sys/module/modrace_bench/parameters/rate
+ncpu=$(nproc)
+for eps in 20000 40000 60000 80000 100000 140000 180000; do
+	per_cpu=$((eps / 2 / ncpu))  # pairs per second per writer
+	n=$((per_cpu * 5))
+	echo "$per_cpu" > $R
+	record_start "sweep_$eps"
+	pids=""
+	t0=$(now_cs)
+	for c in $(seq 0 $((ncpu - 1))); do
+		taskset $((1 << c)) sh -c "echo $n > $B/refcount" &
+		pids="$pids $!"
+	done
+	for p in $pids; do wait $p; done
+	echo "bench: sweep offered_eps=$eps pairs=$((n * ncpu)) cs=$(( $(now_cs) - t0 ))"
+	record_stop "sweep_$eps"
+done
+echo 0 > $R
 rmmod modrace_bench
 echo "bench: done"

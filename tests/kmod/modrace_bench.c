@@ -6,8 +6,11 @@
  * on this module; writing N to .../locks runs N mutex and N spinlock acquire/release pairs.
  * Reading either file gives the last run: "pairs=N ns=T ns_per_pair=X". The timing is taken in
  * the kernel around the loop only, so probe overhead is all that separates traced from untraced.
+ * The module parameter `rate` (pairs per second, writable; 0 = flat out) paces the refcount
+ * loop: the throughput sweep offers the tracer known event rates with it.
  */
 #include <linux/debugfs.h>
+#include <linux/delay.h>
 #include <linux/fs.h>
 #include <linux/kernel.h>
 #include <linux/ktime.h>
@@ -26,16 +29,38 @@ struct bench_result {
 };
 static struct bench_result refcount_result, locks_result;
 
+static unsigned int rate;
+module_param(rate, uint, 0644);
+MODULE_PARM_DESC(rate, "refcount pairs per second per writer, 0 = flat out");
+
+/*
+ * Every 256 pairs: ahead of the schedule that `rate` sets, sleep until it catches up (the
+ * sleep also leaves the CPU to the tracer's consumer, as a real workload would); behind it, go on.
+ */
+static void bench_pace(u64 start, u64 done)
+{
+	u64 due, now;
+
+	if (!rate)
+		return;
+	due = start + div64_u64(done * NSEC_PER_SEC, rate);
+	now = ktime_get_ns();
+	if (due > now + 20 * NSEC_PER_USEC)
+		usleep_range(div64_u64(due - now, NSEC_PER_USEC), div64_u64(due - now, NSEC_PER_USEC) + 50);
+}
+
 /* noinline: keeps the caller ip of every get/put at one distinct site. */
 static noinline void bench_refcount(u64 n)
 {
-	u64 i;
+	u64 i, start = ktime_get_ns();
 
 	for (i = 0; i < n; i++) {
 		if (try_module_get(THIS_MODULE))
 			module_put(THIS_MODULE);
-		if ((i & 1023) == 1023)
+		if ((i & 255) == 255) {
+			bench_pace(start, i + 1);
 			cond_resched();
+		}
 	}
 }
 
