@@ -27,10 +27,11 @@ seed_race() {
 	name=$1 variant=$2
 	# Debian's kernels hit the window within the first few unload cycles (under 1 s each).
 	# A lockdep kernel (the development kernel: lockdep and KASAN, under emulation) needs 20-30 s
-	# per cycle: 240 s gives it about ten tries.
-	limit=60
-	[ -e /proc/lockdep ] && limit=240
-	DELAY_US=${DELAY_US:-2000} LIMIT=${LIMIT:-$limit} OPENERS=${OPENERS:-2}
+	# per cycle and an open takes ~100 ms there, so a 2 ms window is rarely hit (notquite: 1 to
+	# 3 cycles and more): 240 s for about ten tries, and a 10 ms window.
+	limit=60 delay=2000
+	[ -e /proc/lockdep ] && limit=240 delay=10000
+	DELAY_US=${DELAY_US:-$delay} LIMIT=${LIMIT:-$limit} OPENERS=${OPENERS:-2}
 	# What counts as the window hit: seed_core's counter (going_gets: a get on a GOING module;
 	# stale_gets: variant 2's get on a driver already unregistered).
 	HIT_COUNTER=${HIT_COUNTER:-going_gets}
