@@ -1238,16 +1238,10 @@ LockDesc Analyzer::Impl::lock_desc(uint64_t addr, LockKind kind, uint64_t class_
   LockDesc d;
   d.addr = addr;
   d.kind = kind;
-  auto data = syms.name_data(addr);
-  d.is_static = data.has_value();
+  d.is_static = syms.data_symbol(addr) != nullptr;
   // On lockdep kernels a lock is named by its class, as lockdep's own reports do
   // ("misc_mtx", "&disk->open_mutex"); `addr` is then its lockdep_map, inside the lock.
-  if (auto cls = class_key ? syms.lock_class(class_key) : std::nullopt)
-    d.name = *cls;
-  else if (data)
-    d.name = *data;
-  else
-    d.name = fmt::format("0x{:x}", addr);
+  d.name = syms.lock_name(addr, class_key);
   if (ip) d.acquired_at = syms.format(ip);
   return d;
 }

@@ -103,6 +103,13 @@ const KernelSymbol* SymbolTable::data_symbol(uint64_t addr) const {
   return r.symbol;
 }
 
+std::string SymbolTable::lock_name(uint64_t addr, uint64_t class_key) const {
+  if (class_key)
+    if (auto cls = lock_class(class_key)) return *cls;
+  if (auto n = name_data(addr)) return *n;
+  return fmt::format("0x{:x}", addr);
+}
+
 std::optional<std::string> SymbolTable::name_data(uint64_t addr) const {
   const KernelSymbol* sym = data_symbol(addr);
   if (!sym) return std::nullopt;

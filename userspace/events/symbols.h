@@ -57,6 +57,9 @@ class SymbolTable {
   const KernelSymbol* data_symbol(uint64_t addr) const;
   // Lockdep's name of the lock class with this key, nullopt when the trace never named it.
   std::optional<std::string> lock_class(uint64_t key) const;
+  // How reports name a lock: its lockdep class (class_key, lockdep kernels), else the data
+  // object it is in (name_data), else its address "0x...".
+  std::string lock_name(uint64_t addr, uint64_t class_key = 0) const;
   size_t lock_class_count() const { return lock_classes_.size(); }
 
  private:

@@ -17,10 +17,7 @@ std::string format_module(uint64_t module, const ModuleTracker& modules) {
 }
 
 std::string format_lock_addr(uint64_t addr, const SymbolTable& symbols, uint64_t class_key) {
-  if (class_key)
-    if (auto cls = symbols.lock_class(class_key)) return *cls;
-  if (auto n = symbols.name_data(addr)) return *n;
-  return hex(addr);
+  return symbols.lock_name(addr, class_key);
 }
 
 std::string format_lock_context(const LockContext& lc, const EventFormatContext& ctx) {
