@@ -61,6 +61,9 @@ const volatile __u64 cfg_module_notify_list = 0; /* &module_notify_list, 0 unkno
  * are lockdep "locks", but modrace reports them as the RCU depth; BPF's own program runner
  * holds rcu_read_lock too, so they are left out of the held set and the unload lockset. */
 const volatile __u64 cfg_rcu_maps[3] = {};
+/* Refcount records wake the reader only once this many bytes wait in the ring (0: every record);
+ * the reader also drains the ring at every poll timeout (Tracer::poll). See submit_batched(). */
+const volatile __u64 cfg_wakeup_bytes = 0;
 
 /* ---- calibration (bss): the loader sets calib_tid, makes getppid(), reads calib_*, then
  *      writes base_* which every lock context subtracts ---- */
@@ -390,6 +393,24 @@ static __always_inline void submit(void *e)
 	__u32 *b = busy_raise();
 
 	bpf_ringbuf_submit(e, 0);
+	busy_drop(b);
+}
+
+/*
+ * For the high-rate records (refcount operations): a wakeup per record is an irq_work, a
+ * reader wakeup and a context switch, a large share of the per-event cost when the reader keeps
+ * up. They wake it only when a batch (cfg_wakeup_bytes) is waiting; the reader drains the ring at
+ * every poll timeout anyway. Lifecycle records keep waking it at once (submit()).
+ */
+static __always_inline void submit_batched(void *e)
+{
+	__u32 *b = busy_raise();
+	__u64 flags = 0;
+
+	if (cfg_wakeup_bytes)
+		flags = bpf_ringbuf_query(&events, BPF_RB_AVAIL_DATA) >= cfg_wakeup_bytes ?
+				BPF_RB_FORCE_WAKEUP : BPF_RB_NO_WAKEUP;
+	bpf_ringbuf_submit(e, flags);
 	busy_drop(b);
 }
 
@@ -966,10 +987,16 @@ static __always_inline void unload_note(void *ctx, __u64 addr, __u64 ip, __u32 k
  * path holds would otherwise look as if it had taken the lock before that open path's get (a
  * false get-while-going). By its first release the unload certainly held it.
  */
-static __always_inline void unload_released(__u64 addr, __u32 kind)
+static __always_inline struct unload_task *current_unload(void)
 {
 	__u32 tid = (__u32)bpf_get_current_pid_tgid();
-	struct unload_task *ut = bpf_map_lookup_elem(&unloading, &tid);
+
+	return bpf_map_lookup_elem(&unloading, &tid);
+}
+
+/* `ut`: the calling task's unload (current_unload()), looked up once per release. */
+static __always_inline void unload_released(struct unload_task *ut, __u64 addr, __u32 kind)
+{
 	struct unload_lock_key key = {};
 	struct unload_lock_rec *r;
 
@@ -1073,7 +1100,7 @@ static __always_inline int ref_exit(struct pt_regs *regs, __u32 kind, int succes
 	e->refcount = cnt;
 	e->success = success;
 	__builtin_memcpy(&e->locks, &p->ctx, sizeof(e->locks));
-	submit(e);
+	submit_batched(e);
 	return 0;
 }
 
@@ -1292,7 +1319,7 @@ static __always_inline void lock_pop(__u64 addr, __u32 family)
 	}
 	if (found >= MR_TASK_LOCKS)
 		return; /* taken before recording started, or by another task */
-	unload_released(addr, s->locks[found & LOCK_IDX_MASK].kind);
+	unload_released(current_unload(), addr, s->locks[found & LOCK_IDX_MASK].kind);
 	/* Close the gap: the entries above it move down one. No branch on `found` itself. */
 	for (k = 0; k + 1 < MR_TASK_LOCKS; k++) {
 		j = found + k;
@@ -1548,10 +1575,17 @@ int BPF_KPROBE(kp_lock_acquire, struct lockdep_map___ld *lock, unsigned int subc
  * lock_acquire fires before a contended lock is obtained, as the lock probes do. */
 static __always_inline int on_lock_release(struct lockdep_map___ld *lock)
 {
+	struct unload_task *ut;
+
 	if (nested() || is_rcu_map((__u64)lock) || in_irq_context(raw_preempt_count()))
 		return 0;
-	unload_released((__u64)lock, MR_LOCK_LOCKDEP);
-	unload_released((__u64)lock, MR_LOCK_LOCKDEP_READ);
+	/* Runs on every lock release in the kernel: one lookup, and none past it for the tasks
+	 * that are not unloading (all but one). */
+	ut = current_unload();
+	if (!ut)
+		return 0;
+	unload_released(ut, (__u64)lock, MR_LOCK_LOCKDEP);
+	unload_released(ut, (__u64)lock, MR_LOCK_LOCKDEP_READ);
 	return 0;
 }
 

@@ -414,6 +414,8 @@ std::unique_ptr<Tracer> Tracer::open(const TracerOptions& opts) {
         skel->rodata->cfg_rcu_maps[i++] = t->ksyms_->address(m).value_or(0);
     }
     bpf_map__set_max_entries(skel->maps.events, static_cast<__u32>(rb_size));
+    // Refcount records wake the reader per eighth of the ring (submit_batched in the program).
+    skel->rodata->cfg_wakeup_bytes = rb_size / 8;
 
     // Every program starts disabled; each attach point enables the flavour it chose.
     bpf_program* prog;
@@ -627,6 +629,12 @@ int Tracer::poll(int timeout_ms, const std::function<void(Event&)>& fn) {
   impl_->current_fn = &fn;
   impl_->handled = 0;
   int err = ring_buffer__poll(impl_->rb, timeout_ms);
+  // Records submitted without a wakeup (submit_batched) are read here, at the latest when the
+  // timeout expires.
+  if (err >= 0 || err == -EINTR) {
+    int c = ring_buffer__consume(impl_->rb);
+    if (c < 0 && err >= 0) err = c;
+  }
   impl_->flush_symbols();
   impl_->current_fn = nullptr;
   if (err == -EINTR) return impl_->handled ? impl_->handled : -1;
