@@ -77,53 +77,37 @@ best_of3 locks_modrace locks "$N_LOCK"
 record_stop modrace_locks_probe
 
 # 3. bpftrace, the same probes counting into a map
-if [ -x "$OUT/bpftrace/bpftrace" ]; then
-	BT="$OUT/bpftrace/lib/ld-linux-x86-64.so.2 --library-path $OUT/bpftrace/lib $OUT/bpftrace/bpftrace"
+# bpftrace_run NAME SCRIPT: bpftrace running SCRIPT (which prints bpftrace-ready from BEGIN) while
+# the refcount trigger runs; prints its start-up time and the trigger's best of three as NAME.
+bpftrace_run() {
 	rm -f /tmp/bt.out
 	t0=$(now_cs)
-	$BT -e 'BEGIN { printf("bpftrace-ready\n"); }
-		kprobe:try_module_get { @get[probe] = count(); }
-		kprobe:__module_get { @get[probe] = count(); }
-		kprobe:module_put { @put[probe] = count(); }' > /tmp/bt.out 2>&1 &
+	$BT -e "$2" > /tmp/bt.out 2>&1 &
 	bt_pid=$!
 	if wait_for grep -q bpftrace-ready /tmp/bt.out; then
-		echo "bench: startup_bpftrace cs=$(( $(now_cs) - t0 ))"
-		best_of3 refcount_bpftrace refcount "$N_REF"
+		echo "bench: startup_$1 cs=$(( $(now_cs) - t0 ))"
+		best_of3 "refcount_$1" refcount "$N_REF"
 	else
-		echo "bench: error bpftrace did not start"; cat /tmp/bt.out
-	fi
-	kill -INT $bt_pid; wait $bt_pid
-	tail -5 /tmp/bt.out
-	# The same probes as modrace's: a kretprobe too on each function (modrace takes the result
-	# and the counter there), both counting.
-	rm -f /tmp/bt.out
-	$BT -e 'BEGIN { printf("bpftrace-ready\n"); }
-		kprobe:try_module_get, kprobe:__module_get, kprobe:module_put { @in[probe] = count(); }
-		kretprobe:try_module_get, kretprobe:__module_get, kretprobe:module_put { @out[probe] = count(); }' \
-		> /tmp/bt.out 2>&1 &
-	bt_pid=$!
-	if wait_for grep -q bpftrace-ready /tmp/bt.out; then
-		best_of3 refcount_bpftrace_kretprobe refcount "$N_REF"
-	else
-		echo "bench: error bpftrace (kretprobes) did not start"; cat /tmp/bt.out
+		echo "bench: error $1 did not start"; cat /tmp/bt.out
 	fi
 	kill -INT $bt_pid; wait $bt_pid
 	tail -7 /tmp/bt.out
-	# And taking what modrace's record carries beyond that: the kernel stack (24 frames, as
-	# modrace captures) at the return, counted per distinct stack.
-	rm -f /tmp/bt.out
-	$BT -e 'BEGIN { printf("bpftrace-ready\n"); }
-		kprobe:try_module_get, kprobe:__module_get, kprobe:module_put { @in[probe] = count(); }
-		kretprobe:try_module_get, kretprobe:__module_get, kretprobe:module_put { @out[kstack(24)] = count(); }' \
-		> /tmp/bt.out 2>&1 &
-	bt_pid=$!
-	if wait_for grep -q bpftrace-ready /tmp/bt.out; then
-		best_of3 refcount_bpftrace_kstack refcount "$N_REF"
-	else
-		echo "bench: error bpftrace (kstack) did not start"; cat /tmp/bt.out
-	fi
-	kill -INT $bt_pid; wait $bt_pid
-	tail -3 /tmp/bt.out
+}
+if [ -x "$OUT/bpftrace/bpftrace" ]; then
+	BT="$OUT/bpftrace/lib/ld-linux-x86-64.so.2 --library-path $OUT/bpftrace/lib $OUT/bpftrace/bpftrace"
+	ready='BEGIN { printf("bpftrace-ready\n"); }'
+	entries='kprobe:try_module_get, kprobe:__module_get, kprobe:module_put'
+	returns='kretprobe:try_module_get, kretprobe:__module_get, kretprobe:module_put'
+	# The three functions' entries counting into a map.
+	bpftrace_run bpftrace "$ready $entries { @in[probe] = count(); }"
+	# modrace's actual probes: a kretprobe too on each (modrace reads the result and the counter
+	# at the return).
+	bpftrace_run bpftrace_kretprobe "$ready $entries { @in[probe] = count(); }
+		$returns { @out[probe] = count(); }"
+	# And what modrace's record carries beyond that: the kernel stack (24 frames, as modrace
+	# captures) at the return, counted per distinct stack.
+	bpftrace_run bpftrace_kstack "$ready $entries { @in[probe] = count(); }
+		$returns { @out[kstack(24)] = count(); }"
 else
 	echo "bench: error no bpftrace bundle in $OUT/bpftrace"
 fi
