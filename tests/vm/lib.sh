@@ -15,7 +15,7 @@ case "$FLAVOR" in dev-*)
 	fi ;;
 esac
 # How much slower a guest of this flavour runs everything: the development kernel (lockdep and
-# KASAN, under emulation) takes ~20-30 s per module load/unload cycle, Debian's ~2 s. Time bounds
+# KASAN, under emulation) takes ~20-30 s per module load/unload cycle, Debian's under 1 s. Time bounds
 # given to scenarios are multiplied by it (scaled SECONDS).
 SLOW=1
 case "$FLAVOR" in dev-*) SLOW=3 ;; esac
