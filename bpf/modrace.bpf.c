@@ -388,30 +388,34 @@ static __always_inline void *reserve(__u64 size)
 	return e;
 }
 
-static __always_inline void submit(void *e)
+static __always_inline void submit_flags(void *e, __u64 flags)
 {
 	__u32 *b = busy_raise();
 
-	bpf_ringbuf_submit(e, 0);
+	bpf_ringbuf_submit(e, flags);
 	busy_drop(b);
+}
+
+/* Lifecycle and other low-rate records: the reader is woken at once. */
+static __always_inline void submit(void *e)
+{
+	submit_flags(e, 0);
 }
 
 /*
  * For the high-rate records (refcount operations): a wakeup per record is an irq_work, a
  * reader wakeup and a context switch, a large share of the per-event cost when the reader keeps
  * up. They wake it only when a batch (cfg_wakeup_bytes) is waiting; the reader drains the ring at
- * every poll timeout anyway. Lifecycle records keep waking it at once (submit()).
+ * every poll timeout anyway.
  */
 static __always_inline void submit_batched(void *e)
 {
-	__u32 *b = busy_raise();
 	__u64 flags = 0;
 
 	if (cfg_wakeup_bytes)
 		flags = bpf_ringbuf_query(&events, BPF_RB_AVAIL_DATA) >= cfg_wakeup_bytes ?
 				BPF_RB_FORCE_WAKEUP : BPF_RB_NO_WAKEUP;
-	bpf_ringbuf_submit(e, flags);
-	busy_drop(b);
+	submit_flags(e, flags);
 }
 
 static __always_inline int is_rcu_map(__u64 lock)
