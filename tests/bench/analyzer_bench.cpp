@@ -20,9 +20,7 @@
 
 #include "analyzer/analyzer.h"
 #include "synth/synth.h"
-#ifdef MODRACE_BENCH_HAVE_TRACE
 #include "trace/trace_file.h"
-#endif
 
 using namespace modrace;
 
@@ -70,7 +68,6 @@ int main(int argc, char** argv) {
   }
 
   if (!file.empty()) {
-#ifdef MODRACE_BENCH_HAVE_TRACE
     auto t0 = std::chrono::steady_clock::now();
     auto src = open_trace(file);
     Report r = analyze(*src);
@@ -80,10 +77,6 @@ int main(int argc, char** argv) {
     print_report(r);
     std::printf("peak RSS: %.1f MiB\n", peak_rss_kib() / 1024.0);
     return 0;
-#else
-    std::fprintf(stderr, "analyzer_bench: built without the trace library\n");
-    return 2;
-#endif
   }
 
   SynthOptions so;

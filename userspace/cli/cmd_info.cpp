@@ -29,7 +29,7 @@ std::string wall_clock(uint64_t realtime_ns) {
 std::string seconds(uint64_t ns) { return fmt::format("{}.{:06}", ns / 1000000000, ns / 1000 % 1000000); }
 
 void run_info(const std::string& file) {
-  auto src = open_trace_file(file);
+  auto src = open_trace(file);
   const TraceMeta& m = src->meta();
   std::array<uint64_t, kEventKindMax> counts{};
   ModuleTracker modules;

@@ -27,13 +27,6 @@ class EventSource {
   virtual const SymbolTable& symbols() const = 0;
 };
 
-// Consumes events; the recorder's file writer and the live analyzer are sinks.
-class EventSink {
- public:
-  virtual ~EventSink() = default;
-  virtual void write(const Event& ev, const StackTable& stacks) = 0;
-};
-
 // A source over a vector, for tests.
 class VectorSource final : public EventSource {
  public:

@@ -16,17 +16,13 @@ std::string format_module(uint64_t module, const ModuleTracker& modules) {
   return fmt::format("{}({})", name, hex(module));
 }
 
-std::string format_lock_addr(uint64_t addr, const SymbolTable& symbols, uint64_t class_key) {
-  return symbols.lock_name(addr, class_key);
-}
-
 std::string format_lock_context(const LockContext& lc, const EventFormatContext& ctx) {
   std::string s = "locks=[";
   bool first = true;
   for (const auto& l : lc.held()) {
     if (!first) s += ", ";
     first = false;
-    s += fmt::format("{}:{}", format_lock_addr(l.addr, ctx.symbols, l.class_key), to_string(l.kind));
+    s += fmt::format("{}:{}", ctx.symbols.lock_name(l.addr, l.class_key), to_string(l.kind));
     // fentry-tracked locks carry no acquisition ip (0): print none rather than a bogus symbol.
     if (l.acquire_ip) s += "@" + ctx.symbols.format(l.acquire_ip);
   }
@@ -67,13 +63,13 @@ std::string format_payload(const Event& ev, const EventFormatContext& ctx) {
           // The driver object by name when symbols know it (e.g. serio_raw_drv+0x70), which also
           // shows that a short-lived module's symbols were captured.
           std::string s = fmt::format("{} driver={} bus={} drv={} owner={}", to_string(p.phase),
-                                      p.name, p.bus, format_lock_addr(p.driver, ctx.symbols),
+                                      p.name, p.bus, ctx.symbols.lock_name(p.driver),
                                       format_module(p.owner, ctx.modules));
           if (p.phase == Phase::exit) s += fmt::format(" ret={}", p.ret);
           return s + " " + format_lock_context(p.locks, ctx);
         } else if constexpr (std::is_same_v<T, UnloadLock>) {
           // fentry-tracked locks carry no acquisition ip: the stack shows where instead.
-          std::string s = fmt::format("lock={}:{}", format_lock_addr(p.lock, ctx.symbols, p.class_key),
+          std::string s = fmt::format("lock={}:{}", ctx.symbols.lock_name(p.lock, p.class_key),
                                       to_string(p.kind));
           if (p.ip) s += " at=" + ctx.frames.format(p.ip);
           return s;
@@ -100,7 +96,7 @@ nlohmann::json lock_context_json(const LockContext& lc, const EventFormatContext
   nlohmann::json locks = nlohmann::json::array();
   for (const auto& l : lc.held())
     locks.push_back({{"addr", jaddr(l.addr)},
-                     {"name", format_lock_addr(l.addr, ctx.symbols, l.class_key)},
+                     {"name", ctx.symbols.lock_name(l.addr, l.class_key)},
                      {"kind", to_string(l.kind)},
                      {"acquire_ip", jaddr(l.acquire_ip)},
                      {"acquired_at", ctx.frames.format(l.acquire_ip)},
@@ -159,7 +155,7 @@ nlohmann::json event_to_json(const Event& ev, const EventFormatContext& ctx) {
           j["locks"] = lock_context_json(p.locks, ctx);
         } else if constexpr (std::is_same_v<T, UnloadLock>) {
           j["lock"] = jaddr(p.lock);
-          j["lock_name"] = format_lock_addr(p.lock, ctx.symbols, p.class_key);
+          j["lock_name"] = ctx.symbols.lock_name(p.lock, p.class_key);
           j["lock_kind"] = to_string(p.kind);
           j["ip"] = jaddr(p.ip);
           if (p.ip) j["at"] = ctx.frames.format(p.ip);

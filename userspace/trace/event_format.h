@@ -24,10 +24,6 @@ struct EventFormatContext {
 
 // "name(0xffff...)" or just the pointer when the module was never seen loading.
 std::string format_module(uint64_t module, const ModuleTracker& modules);
-// "misc_mtx" for a static lock, else the address.
-// A lock's name: its lockdep class when class_key names one, else the data symbol it lies in,
-// else its address.
-std::string format_lock_addr(uint64_t addr, const SymbolTable& symbols, uint64_t class_key = 0);
 // "locks=[misc_mtx:mutex@misc_open+0x20] rcu=1 preempt=0 irqs=off"
 std::string format_lock_context(const LockContext& lc, const EventFormatContext& ctx);
 // The payload fields of `ev` as "key=value ..." (no timestamp/task prefix).

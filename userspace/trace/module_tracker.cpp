@@ -10,18 +10,10 @@ void ModuleTracker::observe(const Event& ev) {
     m.name = l->name;
     m.core_text_start = l->core_text_start;
     m.core_text_size = l->core_text_size;
-    m.init_text_start = l->init_text_start;
-    m.init_text_size = l->init_text_size;
     m.preexisting = l->preexisting;
     m.load_ts_ns = ev.ts_ns;
-    m.state = l->preexisting ? ModuleState::live : ModuleState::coming;
     current_[l->module] = all_.size();
     all_.push_back(std::move(m));
-    return;
-  }
-  if (const auto* s = std::get_if<ModuleStateChange>(&ev.data)) {
-    auto it = current_.find(s->module);
-    if (it != current_.end()) all_[it->second].state = s->state;
     return;
   }
   if (const auto* f = std::get_if<ModuleFree>(&ev.data)) {
@@ -29,11 +21,6 @@ void ModuleTracker::observe(const Event& ev) {
     // user wants to see named.
     auto it = current_.find(f->module);
     if (it != current_.end()) all_[it->second].free_ts_ns = ev.ts_ns;
-    return;
-  }
-  if (const auto* r = std::get_if<RefcountOp>(&ev.data)) {
-    auto it = current_.find(r->module);
-    if (it != current_.end() && r->refcount >= 0) all_[it->second].last_refcount = r->refcount;
   }
 }
 

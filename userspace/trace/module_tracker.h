@@ -19,12 +19,9 @@ struct ModuleInstance {
   uint64_t module = 0;  // struct module *
   std::string name;
   uint64_t core_text_start = 0, core_text_size = 0;
-  uint64_t init_text_start = 0, init_text_size = 0;
   bool preexisting = false;
   uint64_t load_ts_ns = 0;
   std::optional<uint64_t> free_ts_ns;
-  ModuleState state = ModuleState::coming;
-  int32_t last_refcount = -1;
 };
 
 class ModuleTracker {

@@ -65,7 +65,7 @@ uint64_t export_perfetto(EventSource& src, std::ostream& out, const PerfettoOpti
   auto lock_span = [&](const Event& ev, uint64_t addr, bool begin) {
     ex.emit({{"ph", begin ? "b" : "e"},
              {"cat", "lock"},
-             {"name", format_lock_addr(addr, src.symbols())},
+             {"name", src.symbols().lock_name(addr)},
              {"id2", {{"local", fmt::format("0x{:x}", addr)}}},
              {"pid", ev.pid},
              {"tid", ev.tid},
@@ -120,7 +120,7 @@ uint64_t export_perfetto(EventSource& src, std::ostream& out, const PerfettoOpti
   // Close spans still open at the end so the UI draws them.
   for (auto& [tid, ts] : tasks)
     for (uint64_t a : ts.held)
-      ex.emit({{"ph", "e"}, {"cat", "lock"}, {"name", format_lock_addr(a, src.symbols())},
+      ex.emit({{"ph", "e"}, {"cat", "lock"}, {"name", src.symbols().lock_name(a)},
                {"id2", {{"local", fmt::format("0x{:x}", a)}}}, {"pid", ts.pid}, {"tid", tid},
                {"ts", to_us(last_ts)}});
 

@@ -15,14 +15,14 @@ namespace modrace {
 // Writes a trace file. Crash-consistent: everything before the last flush() (and every completed
 // chunk, which the writer closes on its own as it fills) is readable even if the process is then
 // killed or the machine loses power. Not thread-safe: one thread writes.
-class TraceWriter : public EventSink {
+class TraceWriter {
  public:
   // Creates/truncates `path` ("-" is not allowed). Throws modrace::Error on failure.
   static std::unique_ptr<TraceWriter> create(const std::string& path, const TraceMeta& meta);
-  ~TraceWriter() override = default;
+  virtual ~TraceWriter() = default;
 
   // Appends an event; its stack (if any) is looked up in `stacks` and written once per file.
-  void write(const Event& ev, const StackTable& stacks) override = 0;
+  virtual void write(const Event& ev, const StackTable& stacks) = 0;
   // Kernel symbols: the kallsyms snapshot at start, then each module's symbols when captured.
   virtual void add_symbols(std::span<const KernelSymbol> syms) = 0;
   // Text range of a module instance (also for modules loaded before recording started).
@@ -37,12 +37,7 @@ class TraceWriter : public EventSink {
   virtual uint64_t bytes_written() const = 0;
 };
 
-// Opens a trace file for streaming reading. Throws modrace::Error ("FILE: <what> at offset N")
-// on a bad header; a bad or truncated tail ends the stream and sets meta().truncated instead.
-// Memory stays bounded by the stack, symbol and per-chunk intern tables, not by trace length.
-std::unique_ptr<EventSource> open_trace(const std::string& path);
-
-// The same source with what only a file knows (for `modrace info`).
+// A trace file as an event source, with what only a file knows (for `modrace info`).
 class TraceReader : public EventSource {
  public:
   virtual uint16_t version_major() const = 0;
@@ -53,6 +48,9 @@ class TraceReader : public EventSource {
   // Event count the writer recorded in the end block (0 before it is read).
   virtual uint64_t end_event_count() const = 0;
 };
-std::unique_ptr<TraceReader> open_trace_file(const std::string& path);
+// Opens a trace file for streaming reading. Throws modrace::Error ("FILE: <what> at offset N")
+// on a bad header; a bad or truncated tail ends the stream and sets meta().truncated instead.
+// Memory stays bounded by the stack, symbol and per-chunk intern tables, not by trace length.
+std::unique_ptr<TraceReader> open_trace(const std::string& path);
 
 }  // namespace modrace

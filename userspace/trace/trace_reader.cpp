@@ -498,7 +498,7 @@ class FileTraceReader final : public TraceReader {
 
 }  // namespace
 
-std::unique_ptr<TraceReader> open_trace_file(const std::string& path) {
+std::unique_ptr<TraceReader> open_trace(const std::string& path) {
   int fd = ::open(path.c_str(), O_RDONLY | O_CLOEXEC);
   if (fd < 0) throw Error(fmt::format("{}: {}", path, std::strerror(errno)));
   struct stat st {};
@@ -510,7 +510,5 @@ std::unique_ptr<TraceReader> open_trace_file(const std::string& path) {
   r->open();
   return r;
 }
-
-std::unique_ptr<EventSource> open_trace(const std::string& path) { return open_trace_file(path); }
 
 }  // namespace modrace

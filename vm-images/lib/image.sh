@@ -1,7 +1,7 @@
 # SPDX-License-Identifier: GPL-2.0-only
 # Building and caching the test VM's base image: Debian's current linux-image-amd64 kernel, its
 # module tree (with modules.dep), and a busybox-static initramfs that can mount the host's shares.
-# Sourced by modrace-vm and build-image; everything is cached under $MODRACE_CACHE and rebuilt when
+# Sourced by modrace-vm (its --build-image flag builds only this); everything is cached under $MODRACE_CACHE and rebuilt when
 # an input (kernel package version, guest init, this file) changes.
 
 MODRACE_CACHE=${MODRACE_CACHE:-${XDG_CACHE_HOME:-$HOME/.cache}/modrace}
