@@ -44,13 +44,12 @@ seed_expect_status() {
 }
 
 # seed_no_splats: no kernel splat in the guest (none of the seed scenarios expects one). The
-# runner's exit status 10 already says so; this also names the splat.
+# runner's exit status 10 already says so; this also names the splat. splats.txt is the runner's
+# scan of console.log with its one list of splat patterns (vm-images/modrace-vm).
 seed_no_splats() {
+	[ -f "$OUT/console.log" ] || { fail "no console.log from the guest"; return; }
 	if [ -s "$OUT/splats.txt" ]; then
 		fail "guest splat: $(head -3 "$OUT/splats.txt")"
-	elif grep -qE 'WARNING:|BUG:|Oops|KASAN|refcount_t:|general protection fault|possible circular locking' \
-		"$OUT/console.log" 2>/dev/null; then
-		fail "guest splat in console.log: $(grep -m1 -E 'WARNING:|BUG:|Oops|KASAN|refcount_t:|general protection|circular locking' "$OUT/console.log")"
 	else
 		pass "no kernel splat in the guest"
 	fi
