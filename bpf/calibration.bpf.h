@@ -28,13 +28,13 @@ static __always_inline int calibrate(__u32 probe_ctx)
  * The loader calls getppid() (kprobe; no BTF for it, so no trampoline) and delete_module(NULL, 0)
  * (fentry; fails at once with EFAULT) with nothing held, before any other program is attached.
  */
-SEC("kprobe/__x64_sys_getppid")
+SEC("kprobe/" MR_SYSCALL(getppid))
 int BPF_KPROBE(kp_calib_kp)
 {
 	return calibrate(MR_CTX_KPROBE);
 }
 
-SEC("fentry/__x64_sys_delete_module")
+SEC("fentry/" MR_SYSCALL(delete_module))
 int BPF_PROG(fe_calib_fe)
 {
 	return calibrate(MR_CTX_FENTRY);

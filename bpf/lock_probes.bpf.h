@@ -86,11 +86,6 @@ static __always_inline void lock_pop(__u64 addr, __u32 family)
 	s->nr = n - 1;
 }
 
-static __always_inline __u64 lock_caller(struct pt_regs *regs)
-{
-	return kprobe_caller(regs);
-}
-
 /*
  * Every task alive at start-up gets its lock state before the lock probes attach (the loader runs
  * this iterator until none is missing). Created on demand instead, from inside the probes, a
@@ -156,7 +151,7 @@ static __always_inline __u64 try_exit(void)
 	SEC("kprobe/" #fn)                                                                        \
 	int BPF_KPROBE(kp_##fn, void *lock)                                                       \
 	{                                                                                         \
-		lock_push(ctx, (__u64)lock, lock_caller(ctx), kind, flags, create);               \
+		lock_push(ctx, (__u64)lock, kprobe_caller(ctx), kind, flags, create);             \
 		return 0;                                                                         \
 	}
 

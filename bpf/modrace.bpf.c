@@ -46,6 +46,7 @@
 #include <bpf/bpf_helpers.h>
 #include <bpf/bpf_tracing.h>
 #include <bpf/bpf_core_read.h>
+#include <asm-generic/errno-base.h>
 #include "modrace_abi.h"
 
 char LICENSE[] SEC("license") = "GPL";

@@ -162,31 +162,43 @@ static __always_inline int delete_exit(void *ctx, long ret)
 	return 0;
 }
 
-SEC("fentry/__x64_sys_delete_module")
+SEC("fentry/" MR_SYSCALL(delete_module))
 int BPF_PROG(fe_delete_module, struct pt_regs *regs)
 {
 	return delete_enter(ctx, regs);
 }
 
-SEC("fexit/__x64_sys_delete_module")
+SEC("fexit/" MR_SYSCALL(delete_module))
 int BPF_PROG(fx_delete_module, struct pt_regs *regs, long ret)
 {
 	return delete_exit(ctx, ret);
 }
 
-SEC("kprobe/__x64_sys_delete_module")
+SEC("kprobe/" MR_SYSCALL(delete_module))
 int BPF_KPROBE(kp_delete_module, struct pt_regs *regs)
 {
 	return delete_enter(ctx, regs);
 }
 
-SEC("kretprobe/__x64_sys_delete_module")
+SEC("kretprobe/" MR_SYSCALL(delete_module))
 int BPF_KRETPROBE(kr_delete_module, long ret)
 {
 	return delete_exit(ctx, ret);
 }
 
-/* Remembers a lock taken while the task is inside delete_module, once per lock and unload. */
+/* The calling task's unload, or NULL when it is not inside delete_module. */
+static __always_inline struct unload_task *current_unload(void)
+{
+	__u32 tid = (__u32)bpf_get_current_pid_tgid();
+
+	return bpf_map_lookup_elem(&unloading, &tid);
+}
+
+/*
+ * Remembers a lock taken while the task is inside delete_module, once per lock and unload.
+ * (The lookup is open-coded here, in delete_exit and in on_lock_acquire: current_unload() would
+ * move the tid's stack slot or the helper call and so change the 60-odd programs' code.)
+ */
 static __always_inline void unload_note(void *ctx, __u64 addr, __u64 ip, __u32 kind, __u64 class_key)
 {
 	__u32 tid = (__u32)bpf_get_current_pid_tgid();
@@ -218,7 +230,7 @@ static __always_inline void unload_note(void *ctx, __u64 addr, __u64 ip, __u32 k
 	*b = busy_token();
 	err = bpf_map_update_elem(&unload_locks, &key, r, BPF_NOEXIST);
 	busy_drop(b);
-	if (err && err != -17 /* -EEXIST: noted meanwhile */)
+	if (err && err != -EEXIST) /* EEXIST: noted meanwhile */
 		ut->lost++;
 }
 
@@ -227,15 +239,8 @@ static __always_inline void unload_note(void *ctx, __u64 addr, __u64 ip, __u32 k
  * at entry, before a contended lock is actually obtained: an unload blocked on a lock that an open
  * path holds would otherwise look as if it had taken the lock before that open path's get (a
  * false get-while-going). By its first release the unload certainly held it.
+ * `ut`: the calling task's unload (current_unload()), looked up once per release.
  */
-static __always_inline struct unload_task *current_unload(void)
-{
-	__u32 tid = (__u32)bpf_get_current_pid_tgid();
-
-	return bpf_map_lookup_elem(&unloading, &tid);
-}
-
-/* `ut`: the calling task's unload (current_unload()), looked up once per release. */
 static __always_inline void unload_released(struct unload_task *ut, __u64 addr, __u32 kind)
 {
 	struct unload_lock_key key = {};
@@ -255,10 +260,9 @@ static __always_inline void unload_released(struct unload_task *ut, __u64 addr, 
 
 static __always_inline int on_rcu_sync(void *ctx)
 {
-	__u32 tid = (__u32)bpf_get_current_pid_tgid();
 	struct mr_ev_unload_rcu_sync *e;
 
-	if (!bpf_map_lookup_elem(&unloading, &tid))
+	if (!current_unload())
 		return 0;
 	e = reserve(sizeof(*e));
 	if (!e)
