@@ -194,60 +194,11 @@ static __always_inline __u64 try_exit(void)
 		return 0;                                                                         \
 	}
 
-LOCK_ACQ(mutex_lock, MR_LOCK_MUTEX, 0, 1)
-LOCK_TRY(mutex_lock_interruptible, MR_LOCK_MUTEX, 0, 0)
-LOCK_TRY(mutex_lock_killable, MR_LOCK_MUTEX, 0, 0)
-LOCK_TRY(mutex_trylock, MR_LOCK_MUTEX, 1, 0)
-LOCK_REL(mutex_unlock, LOCK_FAM_MUTEX)
-
-LOCK_ACQ(_raw_spin_lock, MR_LOCK_SPINLOCK, 0, 1)
-LOCK_ACQ(_raw_spin_lock_irq, MR_LOCK_SPINLOCK, MR_HELD_IRQ, 1)
-LOCK_ACQ(_raw_spin_lock_irqsave, MR_LOCK_SPINLOCK, MR_HELD_IRQ, 0)
-LOCK_ACQ(_raw_spin_lock_bh, MR_LOCK_SPINLOCK, MR_HELD_BH, 1)
-LOCK_TRY(_raw_spin_trylock, MR_LOCK_SPINLOCK, 1, 0)
-LOCK_REL(_raw_spin_unlock, LOCK_FAM_SPIN)
-LOCK_REL(_raw_spin_unlock_irq, LOCK_FAM_SPIN)
-LOCK_REL(_raw_spin_unlock_irqrestore, LOCK_FAM_SPIN)
-LOCK_REL(_raw_spin_unlock_bh, LOCK_FAM_SPIN)
-
-LOCK_ACQ(_raw_read_lock, MR_LOCK_RWLOCK_READ, 0, 1)
-LOCK_ACQ(_raw_read_lock_irq, MR_LOCK_RWLOCK_READ, MR_HELD_IRQ, 1)
-LOCK_ACQ(_raw_read_lock_irqsave, MR_LOCK_RWLOCK_READ, MR_HELD_IRQ, 0)
-LOCK_ACQ(_raw_read_lock_bh, MR_LOCK_RWLOCK_READ, MR_HELD_BH, 1)
-LOCK_REL(_raw_read_unlock, LOCK_FAM_RWLOCK)
-LOCK_REL(_raw_read_unlock_irq, LOCK_FAM_RWLOCK)
-LOCK_REL(_raw_read_unlock_irqrestore, LOCK_FAM_RWLOCK)
-LOCK_REL(_raw_read_unlock_bh, LOCK_FAM_RWLOCK)
-LOCK_ACQ(_raw_write_lock, MR_LOCK_RWLOCK_WRITE, 0, 1)
-LOCK_ACQ(_raw_write_lock_irq, MR_LOCK_RWLOCK_WRITE, MR_HELD_IRQ, 1)
-LOCK_ACQ(_raw_write_lock_irqsave, MR_LOCK_RWLOCK_WRITE, MR_HELD_IRQ, 0)
-LOCK_ACQ(_raw_write_lock_bh, MR_LOCK_RWLOCK_WRITE, MR_HELD_BH, 1)
-LOCK_REL(_raw_write_unlock, LOCK_FAM_RWLOCK)
-LOCK_REL(_raw_write_unlock_irq, LOCK_FAM_RWLOCK)
-LOCK_REL(_raw_write_unlock_irqrestore, LOCK_FAM_RWLOCK)
-LOCK_REL(_raw_write_unlock_bh, LOCK_FAM_RWLOCK)
-
-/* PREEMPT_RT: spinlock_t and rwlock_t are rt_mutex based and sleep (kernel/locking/spinlock_rt.c);
- * the _irq/_irqsave/_bh variants all end in these. Absent on other kernels (not attached). */
-LOCK_ACQ(rt_spin_lock, MR_LOCK_SPINLOCK, MR_HELD_RT, 1)
-LOCK_TRY(rt_spin_trylock, MR_LOCK_SPINLOCK, 1, MR_HELD_RT)
-LOCK_REL(rt_spin_unlock, LOCK_FAM_SPIN | LOCK_FAM_RT)
-LOCK_ACQ(rt_read_lock, MR_LOCK_RWLOCK_READ, MR_HELD_RT, 1)
-LOCK_TRY(rt_read_trylock, MR_LOCK_RWLOCK_READ, 1, MR_HELD_RT)
-LOCK_REL(rt_read_unlock, LOCK_FAM_RWLOCK | LOCK_FAM_RT)
-LOCK_ACQ(rt_write_lock, MR_LOCK_RWLOCK_WRITE, MR_HELD_RT, 1)
-LOCK_TRY(rt_write_trylock, MR_LOCK_RWLOCK_WRITE, 1, MR_HELD_RT)
-LOCK_REL(rt_write_unlock, LOCK_FAM_RWLOCK | LOCK_FAM_RT)
-
-LOCK_ACQ(down_read, MR_LOCK_RWSEM_READ, 0, 1)
-LOCK_TRY(down_read_killable, MR_LOCK_RWSEM_READ, 0, 0)
-LOCK_TRY(down_read_interruptible, MR_LOCK_RWSEM_READ, 0, 0)
-LOCK_TRY(down_read_trylock, MR_LOCK_RWSEM_READ, 1, 0)
-LOCK_ACQ(down_write, MR_LOCK_RWSEM_WRITE, 0, 1)
-LOCK_TRY(down_write_killable, MR_LOCK_RWSEM_WRITE, 0, 0)
-LOCK_TRY(down_write_trylock, MR_LOCK_RWSEM_WRITE, 1, 0)
-LOCK_REL(up_read, LOCK_FAM_RWSEM)
-LOCK_REL(up_write, LOCK_FAM_RWSEM)
+/* One program set per line of lock_probes.def (the loader expands the same list into its rows). */
+#include "lock_probes.def"
+#undef LOCK_ACQ
+#undef LOCK_TRY
+#undef LOCK_REL
 
 /* A task cannot sleep holding a spinlock or rwlock; the one it holds at a switch (rq->lock) is
  * released by the next task. Forget them so they do not linger in the switched-out task. */
