@@ -1,7 +1,8 @@
 /* SPDX-License-Identifier: GPL-2.0-only */
 /*
  * Calibration: the preempt count and RCU depth the BPF machinery itself adds, per program type,
- * measured once at start-up (the loader subtracts them through base_preempt/base_rcu).
+ * measured once at start-up; the loader copies them into base_preempt/base_rcu, which
+ * capture_ctx (lock_ctx.bpf.h) subtracts.
  */
 #pragma once
 

@@ -1,6 +1,7 @@
 /* SPDX-License-Identifier: GPL-2.0-only */
 /*
- * driver_register / driver_unregister, both flavours.
+ * driver_register / driver_unregister: an event at entry (with the lock context) and at exit, in
+ * both flavours (the kprobe one keeps the driver between its two probes in the task state).
  */
 #pragma once
 

@@ -12,9 +12,8 @@
  * Lock tracking (provider "probe"): the lock primitives push/pop a per-task table kept in task
  * storage. The BPF machinery takes locks of its own (ring buffer spinlock, task storage creation);
  * those nested runs are recognised by a per-CPU busy flag (holding the task that raised it) and
- * ignored. Storage is never created from
- * the irqsave/irqrestore programs, because creation takes irqsave locks and the kernel would count
- * the self-recursion as a miss.
+ * ignored. Storage is never created from the irqsave/irqrestore programs, because creation takes
+ * irqsave locks and the kernel would count the self-recursion as a miss.
  *
  * Program names: fe_ID (fentry), fx_ID (fexit), kp_ID (kprobe), kr_ID (kretprobe), tp_ID (tp_btf),
  * it_ID (iterator); ID is the attach point's id in the loader's table (probes.cpp).
@@ -35,12 +34,14 @@
  *   lock_probes   provider "probe": the held-lock table and the programs of lock_probes.def
  *   refcount      try_module_get/__module_get/module_put
  *   driver        driver_register/driver_unregister
- * The order also keeps the object as it was before the split: clang places the static
- * subprograms (walk_symbol, emit_unload_lock, note_lock_class) in .text in the order programs
- * first call them.
+ * The order also keeps the object as it was when this was one file: clang places the static
+ * subprograms (walk_symbol, emit_unload_lock, note_lock_class) in .text in the order the
+ * programs first call them.
+ *
  * Every helper is static __always_inline (note_lock_class is __noinline, the bpf_loop and
- * for_each callbacks are static): splitting the units into objects of their own would make
- * global subprograms, verified on their own, and is not done here.
+ * for_each callbacks are static). Units as objects of their own would need global subprograms,
+ * which the verifier checks on their own with restricted argument types: a change of the unit
+ * of verification, not a tidy-up (see the cost notes at lock_pop and the unload_locks map).
  */
 #include "vmlinux.h"
 #include <bpf/bpf_helpers.h>

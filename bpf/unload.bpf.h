@@ -186,6 +186,8 @@ int BPF_KRETPROBE(kr_delete_module, long ret)
 	return delete_exit(ctx, ret);
 }
 
+/* ---- the unload lockset ---- */
+
 /* The calling task's unload, or NULL when it is not inside delete_module. */
 static __always_inline struct unload_task *current_unload(void)
 {
@@ -257,6 +259,8 @@ static __always_inline void unload_released(struct unload_task *ut, __u64 addr, 
 		r->released = 1;
 	}
 }
+
+/* ---- grace-period waits of an unloading task ---- */
 
 static __always_inline int on_rcu_sync(void *ctx)
 {
