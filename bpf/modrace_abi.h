@@ -1,12 +1,13 @@
 /* SPDX-License-Identifier: (LGPL-2.1 OR BSD-2-Clause) */
 /*
- * The event ABI between the BPF programs (bpf/NAME.bpf.c) and userspace (userspace/loader).
+ * The event ABI between the BPF programs (bpf/modrace.bpf.c and its units) and userspace
+ * (userspace/loader).
  *
  * Rules:
  *  - fixed-width fields only, every struct naturally aligned and padded explicitly;
  *  - every record starts with struct mr_event_header, whose `kind` says which struct follows;
  *  - fields are only ever appended; MR_ABI_VERSION is bumped on any change, and userspace
- *    static_asserts sizes and offsets (userspace/loader/abi_check.cpp).
+ *    static_asserts sizes and offsets (userspace/loader/wire.cpp).
  *
  * This is the *wire* format of the ring buffer. The analyzer never sees it: the loader converts
  * each record into the C++ event model (userspace/events/event.h), which the trace file and the
@@ -83,7 +84,8 @@ enum mr_lock_provider {
 	MR_LOCKS_LOCKDEP = 2, /* current->held_locks on a lockdep kernel */
 };
 
-/* Every place an event or a piece of one can be lost; counted in the mr_drops array map. */
+/* Every place an event or a piece of one can be lost; counted in drop_counts, a .bss array the
+ * loader reads through the skeleton (bpf/core.bpf.h). */
 enum mr_drop_cause {
 	MR_DROP_RINGBUF_FULL = 0,   /* bpf_ringbuf_reserve failed: whole event lost */
 	MR_DROP_STACK = 1,	    /* stack capture failed: event kept without frames */

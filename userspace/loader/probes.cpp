@@ -5,51 +5,65 @@ namespace modrace::loader {
 
 namespace {
 using G = ProbeGroup;
-// id, function, group, required, tracepoint, fentry, kprobe
+constexpr unsigned FE = kProgFentry, FX = kProgFexit, KP = kProgKprobe, KR = kProgKretprobe,
+                   TP = kProgTracepoint;
+
+// The syscall entry points' symbol, as bpf/arch_x86.bpf.h's MR_SYSCALL names them.
+#if defined(__x86_64__)
+#define MR_SYSCALL(name) "__x64_sys_" #name
+#else
+#error "modrace: the syscall symbol prefix of this architecture is unknown (see bpf/arch_x86.bpf.h)"
+#endif
+
+// One row; the flavour flags follow from the programs.
+constexpr AttachPoint point(const char* id, const char* function, ProbeGroup group, bool required,
+                            unsigned programs) {
+  return {id,
+          function,
+          group,
+          required,
+          (programs & TP) != 0,
+          (programs & (FE | FX)) != 0,
+          (programs & (KP | KR)) != 0,
+          programs};
+}
+
+// Points are attached in reverse table order, which some rows rely on: each lock family's
+// releases come after its acquires (attached first, or locks taken meanwhile would never be
+// popped), and module_syms comes before module_load (see there).
+// id, function, group, required, programs
 const std::vector<AttachPoint> kPoints = {
-    {"calib_kp", "__x64_sys_getppid", G::calibration, false, false, false, true},
-    {"calib_fe", "__x64_sys_delete_module", G::calibration, false, false, true, false},
+    point("calib_kp", MR_SYSCALL(getppid), G::calibration, false, KP),
+    point("calib_fe", MR_SYSCALL(delete_module), G::calibration, false, FE),
     // Before module_load: points are attached in reverse table order, and the symbol walk must
     // run after tp_module_load on the same tracepoint so its records follow the module_load one.
-    {"module_syms", "module_load", G::lifecycle, false, true, false, false},
-    {"module_load", "module_load", G::lifecycle, true, true, false, false},
-    {"module_free", "module_free", G::lifecycle, true, true, false, false},
-    {"notify", "blocking_notifier_call_chain", G::lifecycle, false, false, true, true},
-    {"delete_module", "__x64_sys_delete_module", G::syscall, true, false, true, true},
-    {"try_module_get", "try_module_get", G::refcount, true, false, false, true},
-    {"__module_get", "__module_get", G::refcount, false, false, false, true},
-    {"module_put", "module_put", G::refcount, true, false, false, true},
-    {"driver_register", "driver_register", G::driver, false, false, true, true},
-    {"driver_unregister", "driver_unregister", G::driver, false, false, true, true},
-    {"synchronize_rcu", "synchronize_rcu", G::rcu_sync, false, false, true, true},
-    {"synchronize_rcu_expedited", "synchronize_rcu_expedited", G::rcu_sync, false, false, true, true},
-    {"synchronize_srcu", "synchronize_srcu", G::rcu_sync, false, false, true, true},
-    {"rcu_barrier", "rcu_barrier", G::rcu_sync, false, false, true, true},
-#define LOCK(fn) {#fn, #fn, G::locks, false, false, true, true}
-    LOCK(mutex_lock), LOCK(mutex_lock_interruptible), LOCK(mutex_lock_killable),
-    LOCK(mutex_trylock), LOCK(mutex_unlock),
-    LOCK(_raw_spin_lock), LOCK(_raw_spin_lock_irq), LOCK(_raw_spin_lock_irqsave),
-    LOCK(_raw_spin_lock_bh), LOCK(_raw_spin_trylock), LOCK(_raw_spin_unlock),
-    LOCK(_raw_spin_unlock_irq), LOCK(_raw_spin_unlock_irqrestore), LOCK(_raw_spin_unlock_bh),
-    LOCK(_raw_read_lock), LOCK(_raw_read_lock_irq), LOCK(_raw_read_lock_irqsave),
-    LOCK(_raw_read_lock_bh), LOCK(_raw_read_unlock), LOCK(_raw_read_unlock_irq),
-    LOCK(_raw_read_unlock_irqrestore), LOCK(_raw_read_unlock_bh),
-    LOCK(_raw_write_lock), LOCK(_raw_write_lock_irq), LOCK(_raw_write_lock_irqsave),
-    LOCK(_raw_write_lock_bh), LOCK(_raw_write_unlock), LOCK(_raw_write_unlock_irq),
-    LOCK(_raw_write_unlock_irqrestore), LOCK(_raw_write_unlock_bh),
-    // PREEMPT_RT's sleeping spinlock_t/rwlock_t; absent elsewhere.
-    LOCK(rt_spin_lock), LOCK(rt_spin_trylock), LOCK(rt_spin_unlock),
-    LOCK(rt_read_lock), LOCK(rt_read_trylock), LOCK(rt_read_unlock),
-    LOCK(rt_write_lock), LOCK(rt_write_trylock), LOCK(rt_write_unlock),
-    LOCK(down_read), LOCK(down_read_killable), LOCK(down_read_interruptible),
-    LOCK(down_read_trylock), LOCK(down_write), LOCK(down_write_killable),
-    LOCK(down_write_trylock), LOCK(up_read), LOCK(up_write),
-#undef LOCK
-    {"sched_switch", "sched_switch", G::locks, false, true, false, false},
+    point("module_syms", "module_load", G::lifecycle, false, TP),
+    point("module_load", "module_load", G::lifecycle, true, TP),
+    point("module_free", "module_free", G::lifecycle, true, TP),
+    point("notify", "blocking_notifier_call_chain", G::lifecycle, false, FE | KP),
+    point("delete_module", MR_SYSCALL(delete_module), G::syscall, true, FE | FX | KP | KR),
+    point("try_module_get", "try_module_get", G::refcount, true, KP | KR),
+    point("__module_get", "__module_get", G::refcount, false, KP | KR),
+    point("module_put", "module_put", G::refcount, true, KP | KR),
+    point("driver_register", "driver_register", G::driver, false, FE | FX | KP | KR),
+    point("driver_unregister", "driver_unregister", G::driver, false, FE | FX | KP | KR),
+    point("synchronize_rcu", "synchronize_rcu", G::rcu_sync, false, FE | KP),
+    point("synchronize_rcu_expedited", "synchronize_rcu_expedited", G::rcu_sync, false, FE | KP),
+    point("synchronize_srcu", "synchronize_srcu", G::rcu_sync, false, FE | KP),
+    point("rcu_barrier", "rcu_barrier", G::rcu_sync, false, FE | KP),
+// The lock primitives: bpf/lock_probes.def, the list the BPF programs are made from.
+#define LOCK_ACQ(fn, ...) point(#fn, #fn, G::locks, false, FE | KP),
+#define LOCK_TRY(fn, ...) point(#fn, #fn, G::locks, false, FX | KP | KR),
+#define LOCK_REL(fn, ...) point(#fn, #fn, G::locks, false, FE | KP),
+#include "lock_probes.def"
+#undef LOCK_ACQ
+#undef LOCK_TRY
+#undef LOCK_REL
+    point("sched_switch", "sched_switch", G::locks, false, TP),
     // lockdep's own tracepoint (CONFIG_LOCKDEP + tracepoints); lockdep.c has no ftrace nops,
     // so a kprobe is the fallback.
-    {"lock_acquire", "lock_acquire", G::lockdep, false, true, true, true},
-    {"lock_release", "lock_release", G::lockdep, false, true, true, true},
+    point("lock_acquire", "lock_acquire", G::lockdep, false, TP | FE | KP),
+    point("lock_release", "lock_release", G::lockdep, false, TP | FE | KP),
 };
 }  // namespace
 
@@ -67,6 +81,28 @@ const char* to_string(ProbeGroup g) {
     case G::lockdep: return "lockdep";
   }
   return "?";
+}
+
+const char* program_prefix(unsigned bit) {
+  switch (bit) {
+    case FE: return "fe_";
+    case FX: return "fx_";
+    case KP: return "kp_";
+    case KR: return "kr_";
+    case TP: return "tp_";
+  }
+  return nullptr;
+}
+
+std::vector<std::string> program_names(const AttachPoint& p, const std::string& method) {
+  std::vector<unsigned> order;
+  if (method == "fentry") order = {FX, FE};
+  else if (method == "kprobe") order = {KR, KP};
+  else if (method == "tracepoint") order = {TP};
+  std::vector<std::string> names;
+  for (unsigned bit : order)
+    if (p.programs & bit) names.push_back(program_prefix(bit) + std::string(p.id));
+  return names;
 }
 
 }  // namespace modrace::loader

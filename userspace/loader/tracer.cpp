@@ -559,12 +559,20 @@ std::unique_ptr<Tracer> Tracer::open(const TracerOptions& opts) {
         if (s.method.empty() || s.point->group == ProbeGroup::calibration) continue;
         std::vector<bpf_link*> mine;
         bool ok = true;
-        // kretprobes before kprobes: the handler registered last on an address runs first, and
-        // the kprobe must read the return address before the kretprobe replaces it.
-        for (const char* pre : {"fx_", "fe_", "kr_", "kp_", "tp_"}) {
-          auto* pr = bpf_object__find_program_by_name(skel->obj,
-                                                      (std::string(pre) + s.point->id).c_str());
-          if (!pr || !bpf_program__autoload(pr)) continue;
+        // Return probes first (program_names). A program the table promises but the object
+        // lacks fails the point: it is never reported as attached.
+        const auto names = program_names(*s.point, s.method);
+        if (names.empty()) {
+          ok = false;
+          s.why = fmt::format("the BPF object has no {} program for it", s.method);
+        }
+        for (const auto& n : names) {
+          auto* pr = bpf_object__find_program_by_name(skel->obj, n.c_str());
+          if (!pr || !bpf_program__autoload(pr)) {
+            ok = false;
+            s.why = fmt::format("program {} is missing from the BPF object", n);
+            break;
+          }
           bpf_link* l = bpf_program__attach(pr);
           if (!l) {
             ok = false;

@@ -1,0 +1,124 @@
+/* SPDX-License-Identifier: GPL-2.0-only */
+/*
+ * Refcount operations: try_module_get, __module_get, module_put (kprobes only: see
+ * modrace.bpf.c's file comment), each a record with the lock context at entry.
+ */
+#pragma once
+
+static __always_inline int module_wanted(struct module *mod)
+{
+	struct module_name key = {};
+
+	if (cfg_nr_filters == 0)
+		return 1;
+	/* mod->name is a zero-padded char[56]: read it whole so it matches the padded keys. */
+	bpf_probe_read_kernel(&key.name, sizeof(key.name), &mod->name);
+	return bpf_map_lookup_elem(&module_filter, &key) != 0;
+}
+
+/* Refcount operations in interrupt context cannot use the interrupted task's state. */
+struct {
+	__uint(type, BPF_MAP_TYPE_PERCPU_ARRAY);
+	__uint(max_entries, 1);
+	__type(key, __u32);
+	__type(value, struct pending_op);
+} irq_pending SEC(".maps");
+
+static __always_inline struct pending_op *pending_slot(int *in_irq)
+{
+	__u32 pc = raw_preempt_count(), zero = 0;
+	struct task_state *s;
+
+	*in_irq = in_irq_context(pc);
+	if (*in_irq)
+		return bpf_map_lookup_elem(&irq_pending, &zero);
+	s = task_state(1);
+	return s ? &s->ref : 0;
+}
+
+static __always_inline int ref_enter(struct pt_regs *regs, struct module *mod, __u32 kind)
+{
+	struct pending_op *p;
+	int in_irq;
+
+	/* try_module_get(NULL) succeeds without touching anything: not an event. */
+	if (!mod || !module_wanted(mod))
+		return 0;
+	p = pending_slot(&in_irq);
+	if (!p)
+		return 0;
+	p->obj = (__u64)mod;
+	p->caller_ip = kprobe_caller(regs);
+	p->kind = kind;
+	p->valid = 1;
+	capture_ctx(&p->ctx, MR_CTX_KPROBE, kprobe_irqs_off(regs));
+	return 0;
+}
+
+static __always_inline int ref_exit(struct pt_regs *regs, __u32 kind, int success)
+{
+	struct mr_ev_refcount *e;
+	struct pending_op *p;
+	struct module *mod;
+	int in_irq, cnt = -1;
+
+	p = pending_slot(&in_irq);
+	if (!p || !p->valid || p->kind != kind)
+		return 0;
+	p->valid = 0;
+	mod = (struct module *)p->obj;
+	e = reserve(sizeof(*e));
+	if (!e)
+		return 0;
+	__builtin_memset(e, 0, sizeof(*e));
+	/* The raw counter: MODULE_REF_BASE (1) is a live module with no users, 0 one that
+	 * try_stop_module has claimed; -1 stays free to mean "unknown". Read before the timestamp
+	 * is taken, so that whatever the value shows (a delete_module that claimed the base, say)
+	 * is ordered before this event: under emulation a vCPU can stall between the two. */
+	if (bpf_probe_read_kernel(&cnt, sizeof(cnt), &mod->refcnt.counter))
+		cnt = -1;
+	fill_header(regs, &e->hdr, kind, sizeof(*e), 1);
+	e->module = p->obj;
+	e->caller_ip = p->caller_ip;
+	e->refcount = cnt;
+	e->success = success;
+	__builtin_memcpy(&e->locks, &p->ctx, sizeof(e->locks));
+	submit_batched(e);
+	return 0;
+}
+
+SEC("kprobe/try_module_get")
+int BPF_KPROBE(kp_try_module_get, struct module *mod)
+{
+	return ref_enter(ctx, mod, MR_EV_TRY_MODULE_GET);
+}
+
+SEC("kretprobe/try_module_get")
+int BPF_KRETPROBE(kr_try_module_get, int ret)
+{
+	return ref_exit(ctx, MR_EV_TRY_MODULE_GET, (__u8)ret != 0);
+}
+
+SEC("kprobe/__module_get")
+int BPF_KPROBE(kp___module_get, struct module *mod)
+{
+	return ref_enter(ctx, mod, MR_EV_MODULE_GET);
+}
+
+SEC("kretprobe/__module_get")
+int BPF_KRETPROBE(kr___module_get)
+{
+	return ref_exit(ctx, MR_EV_MODULE_GET, 1);
+}
+
+SEC("kprobe/module_put")
+int BPF_KPROBE(kp_module_put, struct module *mod)
+{
+	return ref_enter(ctx, mod, MR_EV_MODULE_PUT);
+}
+
+SEC("kretprobe/module_put")
+int BPF_KRETPROBE(kr_module_put)
+{
+	return ref_exit(ctx, MR_EV_MODULE_PUT, 1);
+}
