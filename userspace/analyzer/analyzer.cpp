@@ -20,80 +20,17 @@
 
 #include <fmt/format.h>
 
+#include "analyzer/hash.h"
+#include "analyzer/locks.h"
+#include "analyzer/module_loader.h"
+
 namespace modrace {
+
+using namespace checker;
 
 // ---- the model ----
 
 namespace {
-
-constexpr int64_t kEBUSY = 16;
-constexpr int64_t kEWOULDBLOCK = 11;  // == EAGAIN: delete_module(O_NONBLOCK) on a busy module
-constexpr uint32_t kOTrunc = 01000;   // O_TRUNC: forced unload (CONFIG_MODULE_FORCE_UNLOAD)
-constexpr int32_t kRefBase = 1;       // MODULE_REF_BASE: refcnt of a live module with no users
-
-uint64_t mix64(uint64_t x) {  // splitmix64 finaliser
-  x += 0x9e3779b97f4a7c15ull;
-  x = (x ^ (x >> 30)) * 0xbf58476d1ce4e5b9ull;
-  x = (x ^ (x >> 27)) * 0x94d049bb133111ebull;
-  return x ^ (x >> 31);
-}
-
-// Two holders of one lock exclude each other unless both only read it (lockdep says which: its
-// `read`, e.g. srcu_read_lock on both the opener's and the unload's side excludes nothing).
-bool exclusive(LockKind k) {
-  return k != LockKind::rwlock_read && k != LockKind::rwsem_read && k != LockKind::lockdep_read;
-}
-
-// One lock seen twice: the same address and the same family of primitive (read and write sides
-// of an rwlock or rwsem are one lock). The family matters on PREEMPT_RT, where a mutex, an
-// rt_mutex and a spinlock_t begin with their rt_mutex_base's raw wait_lock: an unload blocked on
-// a mutex takes that wait_lock, at the mutex's own address, long before it owns the mutex.
-int lock_family(LockKind k) {
-  switch (k) {
-    case LockKind::rwlock_read:
-    case LockKind::rwlock_write: return 3;
-    case LockKind::rwsem_read:
-    case LockKind::rwsem_write: return 4;
-    case LockKind::lockdep:
-    case LockKind::lockdep_read: return 7;
-    default: return static_cast<int>(k);
-  }
-}
-bool same_lock(uint64_t a, LockKind ka, uint64_t b, LockKind kb) {
-  return a == b && lock_family(ka) == lock_family(kb);
-}
-
-// Functions of the module loader whose refcount operations are the core's own bookkeeping.
-enum class CoreFn : uint8_t { none, init_drop, dep_get, dep_put, other };
-
-CoreFn classify_core_function(std::string_view fn) {
-  // The initial reference, taken in module_unload_init and dropped by do_init_module.
-  if (fn == "do_init_module") return CoreFn::init_drop;
-  // The loader's references on the modules a new module uses (resolve_symbol -> ref_module).
-  if (fn == "ref_module" || fn == "resolve_symbol" || fn == "strong_try_module_get" ||
-      fn == "resolve_symbol_wait" || fn == "simplify_symbols")
-    return CoreFn::dep_get;
-  // Dependency puts in free_module.
-  if (fn == "module_unload_free" || fn == "free_module") return CoreFn::dep_put;
-  if (fn == "load_module" || fn == "module_unload_init" || fn == "try_stop_module" ||
-      fn == "try_release_module_ref" || fn == "__do_sys_delete_module" ||
-      fn == "__se_sys_delete_module" || fn == "__x64_sys_delete_module" ||
-      fn == "__arm64_sys_delete_module")
-    return CoreFn::other;
-  return CoreFn::none;
-}
-
-struct UnloadLockRec {
-  uint64_t addr = 0;
-  uint64_t ip = 0;
-  LockKind kind = LockKind::mutex;
-  uint64_t class_key = 0;  // lockdep provider
-  std::string via;  // "delete_module", the module function that took it, or "driver_unregister(<name>)"
-  uint64_t ts = 0;  // when the unload certainly held it (the recorder keeps one per lock)
-  // Taken by module code on the unload path (the exit -> xxx_unregister), not by the loader or
-  // core teardown: the locks a fix should name.
-  bool module_code = false;
-};
 
 // Refused gets seen while an unload was in progress, per sig: judged when the unload
 // completes, against when its path took each lock (docs/protocol.md, get-while-going).
@@ -101,24 +38,6 @@ struct GoingGets {
   uint64_t count = 0;
   uint64_t last_ts = 0;
 };
-
-// The first lock held in `lc` that the unload path also took, with one side exclusive.
-const HeldLock* shared_lock(const LockContext& lc, const std::vector<UnloadLockRec>& profile,
-                            const UnloadLockRec** in_profile = nullptr) {
-  for (const auto& h : lc.held())
-    for (const auto& u : profile)
-      if (same_lock(h.addr, h.kind, u.addr, u.kind) && (exclusive(h.kind) || exclusive(u.kind))) {
-        if (in_profile) *in_profile = &u;
-        return &h;
-      }
-  return nullptr;
-}
-
-void add_unique(std::vector<UnloadLockRec>& v, const UnloadLockRec& l) {
-  for (const auto& x : v)
-    if (x.addr == l.addr && x.kind == l.kind) return;
-  v.push_back(l);
-}
 
 struct Holder {
   uint32_t pid = 0;
@@ -239,23 +158,6 @@ void place_caller(T& t, uint64_t ip, const Caller& c) {
 struct TaskUnload {
   uint64_t ptr = 0, seq = 0;
 };
-
-std::string lock_context_text(const LockContext& lc) {
-  std::vector<std::string> parts;
-  if (lc.rcu_depth) parts.push_back(fmt::format("rcu_read_lock held (depth {})", lc.rcu_depth));
-  if (lc.preempt_count) parts.push_back(fmt::format("preempt_count 0x{:x}", lc.preempt_count));
-  if (lc.irqs_disabled) parts.push_back("irqs disabled");
-  if (lc.in_interrupt) parts.push_back("in interrupt (locks not tracked)");
-  if (lc.truncated) parts.push_back("more locks held than captured");
-  if (lc.provider == LockProvider::off) parts.push_back("lock tracking off");
-  std::string s;
-  for (size_t i = 0; i < parts.size(); i++) s += (i ? ", " : "") + parts[i];
-  return s;
-}
-
-bool lock_info_incomplete(const LockContext& lc) {
-  return lc.truncated || lc.provider == LockProvider::off || lc.in_interrupt;
-}
 
 }  // namespace
 
