@@ -12,7 +12,6 @@ namespace modrace::checker {
 
 constexpr int64_t kEBUSY = 16;
 constexpr int64_t kEWOULDBLOCK = 11;  // == EAGAIN: delete_module(O_NONBLOCK) on a busy module
-constexpr uint32_t kOTrunc = 01000;   // O_TRUNC: forced unload (CONFIG_MODULE_FORCE_UNLOAD)
 constexpr int32_t kRefBase = 1;       // MODULE_REF_BASE: refcnt of a live module with no users
 
 // Functions of the module loader whose refcount operations are the core's own bookkeeping.
