@@ -94,6 +94,7 @@ class ModuleTable {
 
   uint32_t intern_name(std::string_view name);
   const std::string& name(uint32_t name_id) const { return names_[name_id]; }
+  // Every instance, current or freed (the map is fixed; the instances in it are not).
   const Instances& instances() const { return by_ptr_; }
   uint64_t modules_seen() const { return modules_seen_; }
   // Bumped whenever any instance's text ranges change (load, init text freed, module freed).

@@ -18,10 +18,10 @@ void SiteFindings::offer(const FindingAcc& a, const std::string& id) {
   }
 }
 
-const std::string* SiteFindings::find(uint32_t i, int* rk) {
+const std::string* SiteFindings::find(uint32_t i, int* rk) const {
   auto f = id_.find(i);
   if (f == id_.end()) return nullptr;
-  *rk = rank(rule_[i]);
+  *rk = rank(rule_.at(i));
   return &f->second;
 }
 
@@ -82,7 +82,7 @@ void judge_site(SiteAgg& g) {
 }  // namespace
 
 void add_site_verdicts(Report& rep, const SiteTable& sites, const ModuleTable& modules,
-                       SiteFindings& named, const SymbolTable& syms) {
+                       const SiteFindings& named, const SymbolTable& syms) {
   // Sites: every get site, merged by (module, symbolized site, op).
   std::vector<SiteAgg> aggs;
   std::unordered_map<std::string, size_t> agg_index;

@@ -24,7 +24,7 @@ class SiteFindings {
     return r == Rule::unprotected_get ? 3 : r == Rule::get_while_going ? 2 : 1;
   }
   // The finding id naming site `i` and its rank, or nullptr.
-  const std::string* find(uint32_t i, int* rank);
+  const std::string* find(uint32_t i, int* rank) const;
 
  private:
   std::unordered_map<uint32_t, std::string> id_;  // site idx -> best finding id
@@ -32,6 +32,6 @@ class SiteFindings {
 };
 
 void add_site_verdicts(Report& rep, const SiteTable& sites, const ModuleTable& modules,
-                       SiteFindings& named, const SymbolTable& syms);
+                       const SiteFindings& named, const SymbolTable& syms);
 
 }  // namespace modrace::checker
