@@ -68,7 +68,4 @@ class Analyzer {
 // Convenience: drains `src` through an Analyzer.
 Report analyze(EventSource& src, AnalyzerOptions opts = {});
 
-// The stable finding id: a hash of rule, module name and symbolized site.
-std::string finding_id(Rule rule, std::string_view module, std::string_view site);
-
 }  // namespace modrace

@@ -91,6 +91,9 @@ struct Finding {
   std::string fix;        // the concrete fix
 };
 
+// The stable finding id: a hash of rule, module name and symbolized site.
+std::string finding_id(Rule rule, std::string_view module, std::string_view site);
+
 // Verdict of one get site, as listed in "sites".
 enum class SiteVerdict : uint8_t { protected_, by_reference, unverified, finding, core };
 std::string_view to_string(SiteVerdict v);

@@ -1,0 +1,40 @@
+// SPDX-License-Identifier: GPL-2.0-only
+//
+// Lock semantics shared by the rules: a lock both sides hold, and a lock context as text.
+#include "analyzer/locks.h"
+
+#include <fmt/format.h>
+
+namespace modrace::checker {
+
+const HeldLock* shared_lock(const LockContext& lc, const std::vector<UnloadLockRec>& profile,
+                            const UnloadLockRec** in_profile) {
+  for (const auto& h : lc.held())
+    for (const auto& u : profile)
+      if (same_lock(h.addr, h.kind, u.addr, u.kind) && (exclusive(h.kind) || exclusive(u.kind))) {
+        if (in_profile) *in_profile = &u;
+        return &h;
+      }
+  return nullptr;
+}
+
+void add_unique(std::vector<UnloadLockRec>& v, const UnloadLockRec& l) {
+  for (const auto& x : v)
+    if (x.addr == l.addr && x.kind == l.kind) return;
+  v.push_back(l);
+}
+
+std::string lock_context_text(const LockContext& lc) {
+  std::vector<std::string> parts;
+  if (lc.rcu_depth) parts.push_back(fmt::format("rcu_read_lock held (depth {})", lc.rcu_depth));
+  if (lc.preempt_count) parts.push_back(fmt::format("preempt_count 0x{:x}", lc.preempt_count));
+  if (lc.irqs_disabled) parts.push_back("irqs disabled");
+  if (lc.in_interrupt) parts.push_back("in interrupt (locks not tracked)");
+  if (lc.truncated) parts.push_back("more locks held than captured");
+  if (lc.provider == LockProvider::off) parts.push_back("lock tracking off");
+  std::string s;
+  for (size_t i = 0; i < parts.size(); i++) s += (i ? ", " : "") + parts[i];
+  return s;
+}
+
+}  // namespace modrace::checker

@@ -1,0 +1,126 @@
+// SPDX-License-Identifier: GPL-2.0-only
+//
+// unprotected-get: a try_module_get() holding no lock the module's unload path takes, and not
+// blocking RCU grace periods. Judged when the module's unload completes, against the locks that
+// unload took; gets of loads never seen unloaded are judged at the end against the module's
+// last unload, or left unverified.
+#include <fmt/format.h>
+
+#include "analyzer/rules/rule.h"
+
+namespace modrace::checker::unprotected_get {
+
+namespace {
+
+// Whether a lock is at the same address in every instance of module `mod`: a static of vmlinux or
+// of another module. Locks in the module's own data, or in objects allocated for this load (a
+// disk's open_mutex), move with each load.
+bool same_in_every_load(const HeldLock& l, const std::string& mod, const SymbolTable& syms) {
+  const KernelSymbol* sym = syms.data_symbol(l.addr);
+  return sym && sym->module != mod;
+}
+
+}  // namespace
+
+void judge(RuleContext& ctx, uint32_t sig_idx, uint64_t count,
+           const std::vector<UnloadLockRec>& profile, const SymbolTable* earlier) {
+  const Sig& sig = ctx.sites.sig(sig_idx);
+  Site& site = ctx.sites.site(sig.site);
+  // A shared lock is named first (the more useful verdict: read_lock(file_systems_lock) both
+  // disables preemption and excludes unregister_filesystem's write_lock).
+  if (const HeldLock* l = shared_lock(sig.locks, profile)) {
+    site.tally.prot_lock += count;
+    if (!site.has_protecting) site.protecting = *l, site.has_protecting = true;
+    return;
+  }
+  // RCU variant: free_module waits for a grace period before freeing module memory, so a get
+  // that blocks grace periods cannot see the memory freed under it.
+  if (sig.locks.blocks_grace_period()) {
+    site.tally.prot_rcu += count;
+    return;
+  }
+  if (sig.incomplete) {
+    site.tally.lock_incomplete += count;
+    return;
+  }
+  // Against an earlier load's unload, a lock of this load's own cannot have been in that path at
+  // this address: whether the unload takes it is unknown, not "no".
+  if (earlier)
+    for (const auto& h : sig.locks.held())
+      if (!same_in_every_load(h, ctx.modules.name(site.name_id), *earlier)) {
+        if (!site.tally.cross_instance) site.own_lock = h;
+        site.tally.cross_instance += count;
+        return;
+      }
+  site.tally.unprotected += count;
+  bool created = false;
+  auto& f = ctx.findings.for_sig(Rule::unprotected_get, ctx.sites, sig_idx, profile, &created);
+  if (created) {
+    f.loss_sensitive = true;
+    f.lock_sensitive = true;
+    if (earlier) f.detail = "judged against an earlier unload of the module";
+  }
+  f.count += count;
+}
+
+void on_unload(RuleContext& ctx, Instance& inst, const std::vector<UnloadLockRec>& profile) {
+  for (auto& [sig, n] : inst.pending) judge(ctx, sig, n, profile);
+  inst.pending.clear();
+}
+
+// Gets on instances never seen unloaded: judged against the module's last unload (another load of
+// it), or unverified when it was never unloaded at all.
+void judge_orphans(RuleContext& ctx, OrphanGets& orphans, const UnloadProfiles& profiles,
+                   const SymbolTable& syms) {
+  for (auto [sig, n] : orphans) {
+    Site& site = ctx.sites.site(ctx.sites.sig(sig).site);
+    if (const auto* profile = profiles.last(site.name_id))
+      judge(ctx, sig, n, *profile, &syms);
+    else
+      site.tally.no_unload += n;
+  }
+  orphans.clear();
+}
+
+void explain(Finding& f, const FindingAcc& a) {
+  std::string held;
+  for (size_t i = 0; i < f.locks_held.size(); i++)
+    held += (i ? ", " : "") + f.locks_held[i].name;
+  f.message = fmt::format(
+      "{} took a reference on {} with {}() holding {}, none of which {}'s unload path "
+      "takes, and without blocking RCU grace periods: {} can be unloaded and freed between "
+      "the lookup of its object and the get{}.",
+      display_function(f), f.module, f.op, held.empty() ? "no lock" : "only " + held, f.module,
+      f.module, a.detail.empty() ? "" : " (" + a.detail + ")");
+  f.fix = fix(f);
+}
+
+std::string fix(const Finding& f) {
+  const std::string& fn = display_function(f);
+  // Suggest a lock the module's own unregister path takes (taken by module code, not by the
+  // loader or core teardown), preferring a named whole object (not a field: "x+0x50") and a
+  // sleeping lock, as subsystems guard their lists with; ties go to the first taken.
+  auto rank = [](const LockDesc& l) {
+    int r = 0;
+    if (l.module_code) r += 8;
+    if (l.is_static && l.name.find('+') == std::string::npos) r += 4;
+    if (l.kind == LockKind::mutex || l.kind == LockKind::rwsem_write) r += 2;
+    if (l.name == "module_mutex") r = -1;  // the loader's own lock
+    return r;
+  };
+  const LockDesc* best = nullptr;
+  for (const auto& l : f.unload_locks)
+    if (rank(l) >= 0 && (!best || rank(l) > rank(*best))) best = &l;
+  if (best)
+    return fmt::format("take {} around the lookup and the {} in {} (the unload path of {} "
+                       "takes it, at {}), as misc_open does with misc_mtx",
+                       best->name, f.op, fn, f.module,
+                       best->acquired_at.empty() ? best->via : best->acquired_at);
+  return fmt::format("hold the lock that protects the list {} is looked up on, and take the "
+                     "same lock in the unregister path of {}; or do the lookup and the {} "
+                     "under rcu_read_lock() and unlink with list_del_rcu() before unload "
+                     "(free_module waits for a grace period), as __sock_create does",
+                     fn, f.module, f.op);
+}
+
+}  // namespace modrace::checker::unprotected_get
