@@ -19,6 +19,7 @@
 #include "cli/tracing_options.h"
 #include "events/error.h"
 #include "loader/kallsyms.h"
+#include "loader/modules.h"
 #include "loader/tracer.h"
 #include "trace/trace_file.h"
 
@@ -48,14 +49,13 @@ int run_record(const RecordOpts& ro) {
   tracer->set_symbol_sink([&](std::span<const KernelSymbol> syms) { writer->add_symbols(syms); });
 
   writer->add_symbols(tracer->kallsyms().symbols());
-  for (auto& m : loader::preexisting_modules(tracer->kallsyms())) {
-    if (m.core_text_start) writer->add_module_range(m.name, m.core_text_start, m.core_text_size);
-    Event ev;
-    ev.kind = EventKind::module_load;
-    ev.ts_ns = meta.start_ts_ns;
-    ev.pid = ev.tid = static_cast<uint32_t>(getpid());
-    ev.set_comm("modrace");
-    ev.data = std::move(m);
+  auto add_module_text = [&](const ModuleLoad& m) {
+    for (const auto& r : loader::module_text_ranges(m, true))
+      writer->add_module_range(r.module, r.start, r.size);
+  };
+  for (auto& ev : loader::preexisting_module_events(tracer->kallsyms(), meta.start_ts_ns,
+                                                    static_cast<uint32_t>(getpid()))) {
+    add_module_text(std::get<ModuleLoad>(ev.data));
     writer->write(ev, tracer->stacks());
   }
   writer->flush();
@@ -79,18 +79,13 @@ int run_record(const RecordOpts& ro) {
     writer->write(ev, tracer->stacks());
     if (auto* m = std::get_if<ModuleLoad>(&ev.data)) new_modules.push_back(*m);
   };
-  // Module text ranges as each load is seen; symbols from /proc/kallsyms only when the kernel
-  // cannot walk them itself (they vanish at unload, often before this read under slow kernels).
+  // Module text ranges and (without the in-kernel walk) symbols as each load is seen.
   const bool kallsyms_fallback = !tracer->module_symbols_from_bpf();
   auto capture_modules = [&] {
     for (const auto& m : new_modules) {
-      if (kallsyms_fallback) {
-        auto syms = loader::Kallsyms::read_module(m.name);
-        if (!syms.empty()) writer->add_symbols(syms);
-      }
-      if (m.core_text_start) writer->add_module_range(m.name, m.core_text_start, m.core_text_size);
-      if (m.init_text_start && m.init_text_size)
-        writer->add_module_range(m.name, m.init_text_start, m.init_text_size);
+      auto syms = loader::symbols_after_load(*tracer, m);
+      if (!syms.empty()) writer->add_symbols(syms);
+      add_module_text(m);
     }
     new_modules.clear();
   };
