@@ -50,11 +50,10 @@ int run_record(const RecordOpts& ro) {
 
   writer->add_symbols(tracer->kallsyms().symbols());
   auto add_module_text = [&](const ModuleLoad& m) {
-    for (const auto& r : loader::module_text_ranges(m, true))
+    for (const auto& r : loader::module_text_ranges(m))
       writer->add_module_range(r.module, r.start, r.size);
   };
-  for (auto& ev : loader::preexisting_module_events(tracer->kallsyms(), meta.start_ts_ns,
-                                                    static_cast<uint32_t>(getpid()))) {
+  for (auto& ev : loader::preexisting_module_events(tracer->kallsyms(), meta.start_ts_ns)) {
     add_module_text(std::get<ModuleLoad>(ev.data));
     writer->write(ev, tracer->stacks());
   }

@@ -16,7 +16,7 @@ LiveSource::LiveSource(std::unique_ptr<Tracer> tracer, const std::atomic<bool>& 
     for (const auto& s : syms) symbols_.add(s);
     symbols_.finalize();
   });
-  for (auto& ev : preexisting_module_events(tracer_->kallsyms(), meta_.start_ts_ns, 0)) {
+  for (auto& ev : preexisting_module_events(tracer_->kallsyms(), meta_.start_ts_ns)) {
     add_module_text(std::get<ModuleLoad>(ev.data));
     queue_.push_back(std::move(ev));
   }
@@ -24,7 +24,7 @@ LiveSource::LiveSource(std::unique_ptr<Tracer> tracer, const std::atomic<bool>& 
 }
 
 void LiveSource::add_module_text(const ModuleLoad& m) {
-  for (const auto& r : module_text_ranges(m, false)) symbols_.add_module_range(r.module, r.start, r.size);
+  for (const auto& r : module_text_ranges(m)) symbols_.add_module_range(r.module, r.start, r.size);
 }
 
 void LiveSource::on_event(Event& ev) {

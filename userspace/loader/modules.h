@@ -19,16 +19,16 @@ namespace modrace::loader {
 class Tracer;
 
 // The modules loaded before tracing started (preexisting_modules), as module_load events at
-// `ts_ns` with comm "modrace" and pid/tid `pid` (0: left unset).
-std::vector<Event> preexisting_module_events(const Kallsyms& ksyms, uint64_t ts_ns, uint32_t pid);
+// `ts_ns` from this process (pid/tid and comm "modrace").
+std::vector<Event> preexisting_module_events(const Kallsyms& ksyms, uint64_t ts_ns);
 
 // A text range of a module: frames inside it are the module's.
 struct ModuleText {
   std::string module;
   uint64_t start = 0, size = 0;
 };
-// The core text of a loaded module and, with `with_init`, its init text; empty ranges left out.
-std::vector<ModuleText> module_text_ranges(const ModuleLoad& m, bool with_init);
+// The core and init text of a loaded module; empty ranges left out.
+std::vector<ModuleText> module_text_ranges(const ModuleLoad& m);
 
 // The symbols of a module just loaded, read from /proc/kallsyms when the tracer cannot walk
 // them in the kernel (they vanish at unload, often before this read under slow kernels); empty
