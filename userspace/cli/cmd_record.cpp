@@ -3,8 +3,6 @@
 // SIGINT/SIGTERM. The file is readable after any of them, and after a crash up to the last
 // flush (once a second).
 #include <fcntl.h>
-#include <signal.h>
-#include <sys/wait.h>
 #include <time.h>
 #include <unistd.h>
 
@@ -16,6 +14,7 @@
 #include <fmt/format.h>
 
 #include "cli/commands.h"
+#include "cli/session.h"
 #include "cli/tracing_options.h"
 #include "events/error.h"
 #include "loader/kallsyms.h"
@@ -66,12 +65,9 @@ int run_record(const RecordOpts& ro) {
   std::fflush(stderr);
   touch_ready_file(o.ready_file);
 
-  pid_t child = o.command.empty() ? -1 : spawn_command(o.command);
-  int child_status = 0;
-  bool child_done = false;
+  Session session(o.command, o.duration);
   const bool tty = isatty(STDERR_FILENO);
-  const uint64_t start = monotonic_ns();
-  uint64_t last_flush = start, last_status_events = 0;
+  uint64_t last_flush = monotonic_ns(), last_status_events = 0;
   std::vector<ModuleLoad> new_modules;
 
   auto handle = [&](Event& ev) {
@@ -92,16 +88,8 @@ int run_record(const RecordOpts& ro) {
   for (;;) {
     tracer->poll(200, handle);
     capture_modules();
-    if (child > 0 && !child_done) {
-      int st = 0;
-      if (waitpid(child, &st, WNOHANG) == child) {
-        child_done = true;
-        child_status = WIFEXITED(st) ? WEXITSTATUS(st) : 128 + WTERMSIG(st);
-      }
-    }
+    if (session.should_stop()) break;
     uint64_t now = monotonic_ns();
-    bool timed_out = o.duration > 0 && double(now - start) / 1e9 >= o.duration;
-    if (child_done || timed_out || stop_signal()) break;
     if (now - last_flush >= 1000000000ull) {
       auto d = tracer->drops();
       writer->set_drops(d);
@@ -138,17 +126,11 @@ int run_record(const RecordOpts& ro) {
     fmt::print(stderr, "modrace: BUG: {} malformed ring-buffer records skipped\n",
                tracer->malformed_records());
 
-  if (child > 0 && !child_done) {
-    // Stopped by a signal or --duration: pass it on and reap the command.
-    kill(child, stop_signal() ? int(stop_signal()) : SIGTERM);
-    int st = 0;
-    if (waitpid(child, &st, 0) == child)
-      child_status = WIFEXITED(st) ? WEXITSTATUS(st) : 128 + WTERMSIG(st);
-  }
+  const int status = session.finish();
   // The trace is complete; detaching the probes (when `tracer` goes) can take a while: each
   // kprobe's removal waits for an RCU grace period, ~36 s for 65 of them on 6.12-rt under TCG.
   touch_ready_file(ro.done_file);
-  return child > 0 ? child_status : kExitOk;
+  return status;
 }
 
 }  // namespace

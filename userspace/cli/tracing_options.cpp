@@ -1,9 +1,7 @@
 // SPDX-License-Identifier: GPL-2.0-only
 #include "cli/tracing_options.h"
 
-#include <fcntl.h>
 #include <time.h>
-#include <unistd.h>
 
 #include <cerrno>
 #include <cstdio>
@@ -16,10 +14,6 @@
 namespace modrace::cli {
 
 namespace {
-volatile sig_atomic_t g_stop_signal = 0;
-void on_stop(int sig) { g_stop_signal = sig; }
-void on_child(int) {}
-
 uint64_t clock_ns(clockid_t clk) {
   timespec ts{};
   clock_gettime(clk, &ts);
@@ -29,17 +23,6 @@ uint64_t clock_ns(clockid_t clk) {
 
 uint64_t monotonic_ns() { return clock_ns(CLOCK_MONOTONIC); }
 uint64_t realtime_ns() { return clock_ns(CLOCK_REALTIME); }
-
-void install_stop_handlers() {
-  struct sigaction sa {};
-  sa.sa_handler = on_stop;
-  sigaction(SIGINT, &sa, nullptr);
-  sigaction(SIGTERM, &sa, nullptr);
-  sa.sa_handler = on_child;
-  sigaction(SIGCHLD, &sa, nullptr);
-}
-
-int stop_signal() { return g_stop_signal; }
 
 void add_tracing_options(CLI::App* sub, TracingOptions& o) {
   sub->add_option("--duration", o.duration, "Stop after S seconds");
@@ -94,29 +77,5 @@ std::string drops_text(const DropCounters& d) {
   return out;
 }
 
-
-pid_t spawn_command(const std::vector<std::string>& cmd) {
-  pid_t pid = fork();
-  if (pid < 0) throw Error(std::string("fork: ") + std::strerror(errno));
-  if (pid == 0) {
-    signal(SIGINT, SIG_DFL);
-    signal(SIGTERM, SIG_DFL);
-    signal(SIGCHLD, SIG_DFL);
-    std::vector<char*> argv;
-    for (const auto& a : cmd) argv.push_back(const_cast<char*>(a.c_str()));
-    argv.push_back(nullptr);
-    execvp(argv[0], argv.data());
-    std::fprintf(stderr, "modrace: %s: %s\n", argv[0], std::strerror(errno));
-    _exit(127);
-  }
-  return pid;
-}
-
-void touch_ready_file(const std::string& path) {
-  if (path.empty()) return;
-  int fd = ::open(path.c_str(), O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, 0644);
-  if (fd < 0) throw Error(path + ": " + std::strerror(errno));
-  ::close(fd);
-}
 
 }  // namespace modrace::cli
