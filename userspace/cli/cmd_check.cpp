@@ -8,6 +8,7 @@
 
 #include "cli/commands.h"
 #include "events/error.h"
+#include "events/log.h"
 #include "loader/tracer.h"
 
 namespace modrace::cli {
@@ -27,7 +28,7 @@ void add_check_command(CLI::App& app) {
   sub->add_flag("--kprobe-only", opts->kprobe_only, "Do not use fentry anywhere");
   sub->add_flag("-v,--verbose", opts->verbose, "Show libbpf's log");
   sub->callback([opts] {
-    loader::set_verbose(opts->verbose);
+    log::set_verbose(opts->verbose);
     utsname u{};
     uname(&u);
     fmt::print("kernel: {} {}\n", u.release, u.machine);

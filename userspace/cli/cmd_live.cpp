@@ -18,6 +18,7 @@
 #include "cli/session.h"
 #include "cli/tracing_options.h"
 #include "events/error.h"
+#include "events/log.h"
 #include "loader/live_source.h"
 #include "report/render.h"
 #include "trace/symbolize.h"
@@ -37,7 +38,7 @@ int run_live(const LiveOptions& o) {
   if (!format || *format == ReportFormat::sarif)
     throw Error(fmt::format("--format: expected text or json, got '{}'", o.format));
   auto fail_on = parse_fail_on(o.fail_on);
-  loader::set_verbose(o.tracing.verbose);
+  log::set_verbose(o.tracing.verbose);
   auto topts = tracer_options(o.tracing);
 
   install_stop_handlers();

@@ -17,6 +17,7 @@
 #include "cli/session.h"
 #include "cli/tracing_options.h"
 #include "events/error.h"
+#include "events/log.h"
 #include "loader/kallsyms.h"
 #include "loader/modules.h"
 #include "loader/tracer.h"
@@ -34,7 +35,7 @@ struct RecordOpts {
 
 int run_record(const RecordOpts& ro) {
   const TracingOptions& o = ro.tracing;
-  loader::set_verbose(o.verbose);
+  log::set_verbose(o.verbose);
   loader::TracerOptions to = tracer_options(o);
 
   install_stop_handlers();
@@ -119,12 +120,11 @@ int run_record(const RecordOpts& ro) {
              kallsyms_fallback ? std::string("read from /proc/kallsyms after each load")
                                : fmt::format("{} walked in the kernel at module_load",
                                              tracer->module_symbols_seen()));
-  if (o.verbose)
+  if (log::verbose_enabled())
     for (const auto& [prog, n] : tracer->recursion_misses())
-      fmt::print(stderr, "modrace: {}: {} recursion misses\n", prog, n);
+      log::verbose("{}: {} recursion misses", prog, n);
   if (tracer->malformed_records())
-    fmt::print(stderr, "modrace: BUG: {} malformed ring-buffer records skipped\n",
-               tracer->malformed_records());
+    log::bug("{} malformed ring-buffer records skipped", tracer->malformed_records());
 
   const int status = session.finish();
   // The trace is complete; detaching the probes (when `tracer` goes) can take a while: each

@@ -25,6 +25,7 @@
 #include <fmt/format.h>
 
 #include "events/error.h"
+#include "events/log.h"
 #include "loader/wire.h"
 #include "version.h"
 #include "modrace.skel.h"
@@ -34,7 +35,6 @@ namespace modrace::loader {
 
 namespace {
 
-bool g_verbose = false;
 std::string g_last_libbpf_warning;  // quoted in load errors when not verbose
 
 int libbpf_log(enum libbpf_print_level level, const char* format, va_list args) {
@@ -51,8 +51,8 @@ int libbpf_log(enum libbpf_print_level level, const char* format, va_list args) 
     while (!g_last_libbpf_warning.empty() && g_last_libbpf_warning.back() == '\n')
       g_last_libbpf_warning.pop_back();
   }
-  if (g_verbose && (level != LIBBPF_DEBUG || std::getenv("MODRACE_LIBBPF_DEBUG")))
-    std::fprintf(stderr, "libbpf: %s", buf);
+  if (level != LIBBPF_DEBUG || std::getenv("MODRACE_LIBBPF_DEBUG"))
+    log::verbose_passthrough("libbpf: ", buf);
   return 0;
 }
 
@@ -72,15 +72,13 @@ void precreate_task_states(modrace_bpf* skel) {
     }
     bpf_link__destroy(link);
     if (fd < 0 || skel->bss->precreate_failed == 0) {
-      if (g_verbose && pass)
-        std::fprintf(stderr, "modrace: task lock states created in %d passes\n", pass + 1);
+      if (pass) log::verbose("task lock states created in {} passes", pass + 1);
       return;
     }
     usleep(20 * 1000);
   }
-  if (g_verbose)
-    std::fprintf(stderr, "modrace: %u tasks still without lock state after 100 passes\n",
-                 skel->bss->precreate_failed);
+  log::verbose("{} tasks still without lock state after 100 passes",
+               skel->bss->precreate_failed);
 }
 
 // Seconds since `start`, for the start-up stage timings shown with -v.
@@ -111,9 +109,8 @@ struct LoadedBpf {
     // from several threads measured no faster (36 s for 65 programs on 6.12-rt under TCG), so
     // `record --done-file` lets callers go on once the trace is complete instead.
     for (auto* l : links) bpf_link__destroy(l);
-    if (g_verbose && !links.empty())
-      std::fprintf(stderr, "modrace: detached %zu programs in %.2f s\n", links.size(),
-                   seconds_since(t_detach));
+    if (!links.empty())
+      log::verbose("detached {} programs in {:.2f} s", links.size(), seconds_since(t_detach));
     if (skel) modrace_bpf__destroy(skel);
   }
 };
@@ -154,9 +151,6 @@ void attach_in_reverse_table_order(LoadedBpf* impl, std::vector<ProbeStatus>& pr
 }
 
 }  // namespace
-
-void set_verbose(bool v) { g_verbose = v; }
-bool verbose() { return g_verbose; }
 
 struct Tracer::Impl {
   std::unique_ptr<LoadedBpf> bpf;
@@ -357,11 +351,10 @@ std::unique_ptr<Tracer> Tracer::open(const TracerOptions& opts) {
     const auto t_load = std::chrono::steady_clock::now();
     int err = modrace_bpf__load(skel);
     const auto t_loaded = std::chrono::steady_clock::now();
-    if (g_verbose)
-      std::fprintf(stderr, "modrace: start-up: %.2f s to choose attach points, %.2f s to load\n",
-                   std::chrono::duration<double>(t_load - t_start).count(),
-                   std::chrono::duration<double>(t_loaded - t_load).count());
-    if (g_verbose && !err) {
+    log::verbose("start-up: {:.2f} s to choose attach points, {:.2f} s to load",
+                 std::chrono::duration<double>(t_load - t_start).count(),
+                 std::chrono::duration<double>(t_loaded - t_load).count());
+    if (log::verbose_enabled() && !err) {
       // Verification is most of the load time: which programs cost the most.
       std::vector<std::pair<__u32, std::string>> cost;
       bpf_program* pv;
@@ -376,14 +369,12 @@ std::unique_ptr<Tracer> Tracer::open(const TracerOptions& opts) {
       std::string top;
       for (size_t i = 0; i < cost.size() && i < 8; i++)
         top += fmt::format(" {}={}", cost[i].second, cost[i].first);
-      std::fprintf(stderr, "modrace: verified instructions, most costly:%s\n", top.c_str());
+      log::verbose("verified instructions, most costly:{}", top);
     }
     if (err) {
       if (retry_may_help(attempts, attempt, probes)) {
-        if (g_verbose)
-          std::fprintf(stderr, "modrace: load failed (%s) with%s fentry and with%s the symbol "
-                       "walk, retrying\n", errno_text(err).c_str(), prefer_kprobe ? "out" : "",
-                       walk_syms ? "" : "out");
+        log::verbose("load failed ({}) with{} fentry and with{} the symbol walk, retrying",
+                     errno_text(err), prefer_kprobe ? "out" : "", walk_syms ? "" : "out");
         continue;
       }
       throw Error(fmt::format("cannot load the BPF programs: {}{}{}", errno_text(err),
@@ -407,12 +398,11 @@ std::unique_ptr<Tracer> Tracer::open(const TracerOptions& opts) {
 
     if (opts.attach) {
       attach_in_reverse_table_order(impl.get(), probes);
-      if (g_verbose)
-        std::fprintf(stderr, "modrace: start-up: %.2f s to calibrate, %.2f s to create task "
-                     "states, %.2f s to attach %zu programs\n",
-                     std::chrono::duration<double>(t_states - t_loaded).count(),
-                     std::chrono::duration<double>(t_attach - t_states).count(),
-                     seconds_since(t_attach), impl->links.size());
+      log::verbose("start-up: {:.2f} s to calibrate, {:.2f} s to create task states, {:.2f} s "
+                   "to attach {} programs",
+                   std::chrono::duration<double>(t_states - t_loaded).count(),
+                   std::chrono::duration<double>(t_attach - t_states).count(),
+                   seconds_since(t_attach), impl->links.size());
       for (const auto& s : probes)
         if (s.point->required && !s.attached)
           throw Error(fmt::format("cannot trace {}: {}", s.point->function,

@@ -32,10 +32,6 @@ struct TracerOptions {
   bool attach = true;          // false: load only (modrace check still attaches to be truthful)
 };
 
-// libbpf's messages: shown when verbose, else dropped (errors come back as exceptions).
-void set_verbose(bool verbose);
-bool verbose();
-
 class Tracer {
  public:
   // Everything up to attached probes. Throws modrace::Error ("needs root", "no BTF", ...) with
