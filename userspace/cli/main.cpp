@@ -58,7 +58,7 @@ int main(int argc, char** argv) {
     return kExitUsage;
   } catch (const std::exception& e) {
     log::bug("{}", e.what());
-    return 3;
+    return kExitBug;
   }
   return cli::exit_status();
 }
