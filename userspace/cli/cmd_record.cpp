@@ -3,7 +3,6 @@
 // SIGINT/SIGTERM. The file is readable after any of them, and after a crash up to the last
 // flush (once a second).
 #include <fcntl.h>
-#include <time.h>
 #include <unistd.h>
 
 #include <cerrno>
@@ -16,6 +15,7 @@
 #include "cli/commands.h"
 #include "cli/session.h"
 #include "cli/tracing_options.h"
+#include "events/clock.h"
 #include "events/error.h"
 #include "events/log.h"
 #include "loader/kallsyms.h"
@@ -98,7 +98,7 @@ int run_record(const RecordOpts& ro) {
       if (tty) {
         uint64_t n = writer->events_written();
         double rate = double(n - last_status_events) * 1e9 / double(now - last_flush);
-        fmt::print(stderr, "\rmodrace: {} events, {:.0f}/s, drops {}   ", n, rate, drops_text(d));
+        fmt::print(stderr, "\rmodrace: {} events, {:.0f}/s, drops {}   ", n, rate, d.describe());
         last_status_events = n;
       }
       last_flush = now;
@@ -115,7 +115,7 @@ int run_record(const RecordOpts& ro) {
   writer->close();
   if (tty) fmt::print(stderr, "\n");
   fmt::print(stderr, "modrace: {} events, drops {}, {} bytes written to {}\n",
-             writer->events_written(), drops_text(drops), writer->bytes_written(), ro.output);
+             writer->events_written(), drops.describe(), writer->bytes_written(), ro.output);
   fmt::print(stderr, "modrace: module symbols: {}\n",
              kallsyms_fallback ? std::string("read from /proc/kallsyms after each load")
                                : fmt::format("{} walked in the kernel at module_load",

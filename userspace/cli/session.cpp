@@ -10,7 +10,7 @@
 #include <cstdio>
 #include <cstring>
 
-#include "cli/tracing_options.h"
+#include "events/clock.h"
 #include "events/error.h"
 
 namespace modrace::cli {

@@ -1,7 +1,6 @@
 // SPDX-License-Identifier: GPL-2.0-only
 #include "cli/tracing_options.h"
 
-#include <time.h>
 
 #include <cerrno>
 #include <cstdio>
@@ -12,17 +11,6 @@
 #include "events/error.h"
 
 namespace modrace::cli {
-
-namespace {
-uint64_t clock_ns(clockid_t clk) {
-  timespec ts{};
-  clock_gettime(clk, &ts);
-  return uint64_t(ts.tv_sec) * 1000000000 + ts.tv_nsec;
-}
-}  // namespace
-
-uint64_t monotonic_ns() { return clock_ns(CLOCK_MONOTONIC); }
-uint64_t realtime_ns() { return clock_ns(CLOCK_REALTIME); }
 
 void add_tracing_options(CLI::App* sub, TracingOptions& o) {
   sub->add_option("--duration", o.duration, "Stop after S seconds");
@@ -63,19 +51,6 @@ uint64_t parse_size(const std::string& s) {
   return v;
 }
 
-std::string drops_text(const DropCounters& d) {
-  if (d.total() == 0 && d.informational() == 0) return "0";
-  std::string out = d.total() == 0 ? "0" : "";
-  for (int i = 0; i < kDropCauseMax; i++)
-    if (d.by_cause[i] && !DropCounters::is_informational(static_cast<DropCause>(i)))
-      out += fmt::format("{}{}={}", out.empty() ? "" : " ", to_string(static_cast<DropCause>(i)),
-                         d.by_cause[i]);
-  for (int i = 0; i < kDropCauseMax; i++)
-    if (d.by_cause[i] && DropCounters::is_informational(static_cast<DropCause>(i)))
-      out += fmt::format(" ({}={}, not a loss)", to_string(static_cast<DropCause>(i)),
-                         d.by_cause[i]);
-  return out;
-}
 
 
 }  // namespace modrace::cli

@@ -30,9 +30,5 @@ struct TracingOptions {
 void add_tracing_options(CLI::App* sub, TracingOptions& o);
 loader::TracerOptions tracer_options(const TracingOptions& o);
 uint64_t parse_size(const std::string& s);  // "32M" -> bytes; throws Error
-std::string drops_text(const DropCounters& d);
-
-uint64_t monotonic_ns();
-uint64_t realtime_ns();
 
 }  // namespace modrace::cli

@@ -10,7 +10,6 @@
 #include <bpf/libbpf.h>
 #include <linux/types.h>
 #include <sys/utsname.h>
-#include <time.h>
 #include <unistd.h>
 
 #include <algorithm>
@@ -24,6 +23,7 @@
 
 #include <fmt/format.h>
 
+#include "events/clock.h"
 #include "events/error.h"
 #include "events/log.h"
 #include "loader/wire.h"
@@ -271,11 +271,8 @@ TraceMeta Tracer::trace_meta() const {
   meta.modrace_version = MODRACE_VERSION;
   meta.lock_provider = lock_provider();
   meta.features = features();
-  timespec ts{};
-  clock_gettime(CLOCK_MONOTONIC, &ts);
-  meta.start_ts_ns = uint64_t(ts.tv_sec) * 1000000000 + ts.tv_nsec;
-  clock_gettime(CLOCK_REALTIME, &ts);
-  meta.start_realtime_ns = uint64_t(ts.tv_sec) * 1000000000 + ts.tv_nsec;
+  meta.start_ts_ns = monotonic_ns();
+  meta.start_realtime_ns = realtime_ns();
   return meta;
 }
 
