@@ -14,18 +14,29 @@ namespace modrace::cli {
 
 void add_tracing_options(CLI::App* sub, TracingOptions& o) {
   sub->add_option("--duration", o.duration, "Stop after S seconds");
-  sub->add_option("--locks", o.locks, "Held-lock provider: auto, lockdep, probe, off")
-      ->capture_default_str();
+  add_locks_option(sub, o);
   sub->add_option("--module", o.modules, "Only refcount events of this module (repeatable)")
       ->expected(1)
       ->multi_option_policy(CLI::MultiOptionPolicy::TakeAll);
   sub->add_option("--ringbuf-size", o.ringbuf_size, "Ring buffer size (power of two; K/M/G)")
       ->capture_default_str();
   sub->add_option("--ready-file", o.ready_file, "Create this file once the probes are attached");
-  sub->add_flag("--kprobe-only", o.kprobe_only, "Do not use fentry anywhere");
-  sub->add_flag("-v,--verbose", o.verbose, "Show libbpf's log and attach decisions");
+  add_kprobe_only_flag(sub, o);
+  add_verbose_flag(sub, o);
   sub->add_option("command", o.command,
                   "Command to run while tracing (after --); tracing stops when it exits");
+}
+
+void add_locks_option(CLI::App* sub, TracingOptions& o, const std::string& help) {
+  sub->add_option("--locks", o.locks, help)->capture_default_str();
+}
+
+void add_kprobe_only_flag(CLI::App* sub, TracingOptions& o) {
+  sub->add_flag("--kprobe-only", o.kprobe_only, "Do not use fentry anywhere");
+}
+
+void add_verbose_flag(CLI::App* sub, TracingOptions& o, const std::string& help) {
+  sub->add_flag("-v,--verbose", o.verbose, help);
 }
 
 loader::TracerOptions tracer_options(const TracingOptions& o) {

@@ -28,6 +28,13 @@ struct TracingOptions {
 // Adds --duration, --locks, --module, --ringbuf-size, --ready-file, --kprobe-only, -v and the
 // trailing COMMAND to `sub`.
 void add_tracing_options(CLI::App* sub, TracingOptions& o);
+// The options that choose how the tracer attaches, one at a time for `check`, which has these
+// three only (and its own help wording for two of them; the defaults are record's and live's).
+void add_locks_option(CLI::App* sub, TracingOptions& o,
+                      const std::string& help = "Held-lock provider: auto, lockdep, probe, off");
+void add_kprobe_only_flag(CLI::App* sub, TracingOptions& o);
+void add_verbose_flag(CLI::App* sub, TracingOptions& o,
+                      const std::string& help = "Show libbpf's log and attach decisions");
 loader::TracerOptions tracer_options(const TracingOptions& o);
 uint64_t parse_size(const std::string& s);  // "32M" -> bytes; throws Error
 

@@ -1,8 +1,6 @@
 // SPDX-License-Identifier: GPL-2.0-only
 #include "loader/live_source.h"
 
-#include <unistd.h>
-
 #include "loader/modules.h"
 
 namespace modrace::loader {
