@@ -7,7 +7,9 @@
 #include <fmt/format.h>
 
 #include "cli/commands.h"
+#include "cli/tracing_options.h"
 #include "events/error.h"
+#include "events/log.h"
 #include "loader/tracer.h"
 
 namespace modrace::cli {
@@ -16,24 +18,16 @@ void add_check_command(CLI::App& app) {
   auto* sub = app.add_subcommand(
       "check", "Show which attach points, methods and lock providers this kernel supports "
                "(exit 2 when recording cannot work)");
-  struct Opts {
-    std::string locks = "auto";
-    bool kprobe_only = false;
-    bool verbose = false;
-  };
-  auto opts = std::make_shared<Opts>();
-  sub->add_option("--locks", opts->locks, "Lock provider: auto, lockdep, probe, off")
-      ->capture_default_str();
-  sub->add_flag("--kprobe-only", opts->kprobe_only, "Do not use fentry anywhere");
-  sub->add_flag("-v,--verbose", opts->verbose, "Show libbpf's log");
+  auto opts = std::make_shared<TracingOptions>();
+  add_locks_option(sub, *opts, "Lock provider: auto, lockdep, probe, off");
+  add_kprobe_only_flag(sub, *opts);
+  add_verbose_flag(sub, *opts, "Show libbpf's log");
   sub->callback([opts] {
-    loader::set_verbose(opts->verbose);
+    log::set_verbose(opts->verbose);
     utsname u{};
     uname(&u);
     fmt::print("kernel: {} {}\n", u.release, u.machine);
-    loader::TracerOptions to;
-    to.locks = loader::lock_mode_from_string(opts->locks);
-    to.prefer_kprobe = opts->kprobe_only;
+    loader::TracerOptions to = tracer_options(*opts);
     // Load and attach for real: only that proves a probe works (it is detached on exit).
     auto tracer = loader::Tracer::open(to);
     bool missing_required = false;

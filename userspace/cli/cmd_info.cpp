@@ -9,6 +9,7 @@
 #include <fmt/format.h>
 
 #include "cli/commands.h"
+#include "events/clock.h"
 #include "events/error.h"
 #include "trace/module_tracker.h"
 #include "trace/trace_file.h"
@@ -25,8 +26,6 @@ std::string wall_clock(uint64_t realtime_ns) {
   strftime(buf, sizeof buf, "%Y-%m-%d %H:%M:%S UTC", &tm);
   return buf;
 }
-
-std::string seconds(uint64_t ns) { return fmt::format("{}.{:06}", ns / 1000000000, ns / 1000 % 1000000); }
 
 void run_info(const std::string& file) {
   auto src = open_trace(file);
@@ -51,9 +50,9 @@ void run_info(const std::string& file) {
   fmt::print("lock provider: {}\n", to_string(m.lock_provider));
   fmt::print("features:      {}\n", m.features.empty() ? "none" : fmt::format("{}", fmt::join(m.features, ", ")));
   fmt::print("started:       {} (monotonic {} s)\n", wall_clock(m.start_realtime_ns),
-             seconds(m.start_ts_ns));
+             seconds_text(m.start_ts_ns));
   fmt::print("events:        {}", total);
-  if (total > 0) fmt::print(" over {} s", seconds(last_ts - first_ts));
+  if (total > 0) fmt::print(" over {} s", seconds_text(last_ts - first_ts));
   if (src->complete() && src->end_event_count() != total)
     fmt::print(" (writer recorded {})", src->end_event_count());
   fmt::print("\n");
@@ -72,8 +71,8 @@ void run_info(const std::string& file) {
   fmt::print("truncated:     {}\n", m.truncated ? "yes: " + m.truncation_reason : std::string("no"));
   fmt::print("modules:       {}\n", modules.instances().size());
   for (const auto& mi : modules.instances()) {
-    std::string loaded = mi.preexisting ? "before start" : seconds(mi.load_ts_ns);
-    std::string freed = mi.free_ts_ns ? seconds(*mi.free_ts_ns) : "-";
+    std::string loaded = mi.preexisting ? "before start" : seconds_text(mi.load_ts_ns);
+    std::string freed = mi.free_ts_ns ? seconds_text(*mi.free_ts_ns) : "-";
     fmt::print("  {:<24} {:#018x} text {:#018x}+{:#x} loaded {} freed {}\n", mi.name, mi.module,
                mi.core_text_start, mi.core_text_size, loaded, freed);
   }

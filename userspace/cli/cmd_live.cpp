@@ -4,8 +4,6 @@
 // as the analyzer establishes it (most of them when the module concerned unloads); on exit
 // (COMMAND done, --duration, SIGINT/SIGTERM) the rest of the report: incompleteness, unverified
 // sites, outstanding references, the per-site summary.
-#include <sys/wait.h>
-
 #include <atomic>
 #include <chrono>
 #include <cstdio>
@@ -17,8 +15,10 @@
 
 #include "analyzer/analyzer.h"
 #include "cli/commands.h"
+#include "cli/session.h"
 #include "cli/tracing_options.h"
 #include "events/error.h"
+#include "events/log.h"
 #include "loader/live_source.h"
 #include "report/render.h"
 #include "trace/symbolize.h"
@@ -38,7 +38,7 @@ int run_live(const LiveOptions& o) {
   if (!format || *format == ReportFormat::sarif)
     throw Error(fmt::format("--format: expected text or json, got '{}'", o.format));
   auto fail_on = parse_fail_on(o.fail_on);
-  loader::set_verbose(o.tracing.verbose);
+  log::set_verbose(o.tracing.verbose);
   auto topts = tracer_options(o.tracing);
 
   install_stop_handlers();
@@ -49,24 +49,11 @@ int run_live(const LiveOptions& o) {
   std::fflush(stderr);
   touch_ready_file(o.tracing.ready_file);
 
-  pid_t child = o.tracing.command.empty() ? -1 : spawn_command(o.tracing.command);
-  int child_status = 0;
+  Session session(o.tracing.command, o.tracing.duration);
   // The source blocks while the kernel is quiet; a watcher decides when tracing ends.
   std::thread watcher([&] {
-    const uint64_t start = monotonic_ns();
     while (!stop.load()) {
-      bool done = stop_signal() != 0;
-      if (o.tracing.duration > 0 && double(monotonic_ns() - start) / 1e9 >= o.tracing.duration)
-        done = true;
-      if (child > 0) {
-        int st = 0;
-        if (waitpid(child, &st, WNOHANG) == child) {
-          child_status = WIFEXITED(st) ? WEXITSTATUS(st) : 128 + WTERMSIG(st);
-          child = -1;
-          done = true;
-        }
-      }
-      if (done) stop.store(true);
+      if (session.should_stop()) stop.store(true);
       std::this_thread::sleep_for(std::chrono::milliseconds(50));
     }
   });
@@ -97,12 +84,7 @@ int run_live(const LiveOptions& o) {
     throw;
   }
   watcher.join();
-  if (child > 0) {  // stopped by a signal or --duration: pass it on and reap the command
-    kill(child, stop_signal() ? stop_signal() : SIGTERM);
-    int st = 0;
-    if (waitpid(child, &st, 0) == child)
-      child_status = WIFEXITED(st) ? WEXITSTATUS(st) : 128 + WTERMSIG(st);
-  }
+  const int child_status = session.finish();
 
   Report rep = analyzer.finish(src);
   if (*format == ReportFormat::json) {

@@ -3,9 +3,6 @@
 // SIGINT/SIGTERM. The file is readable after any of them, and after a crash up to the last
 // flush (once a second).
 #include <fcntl.h>
-#include <signal.h>
-#include <sys/wait.h>
-#include <time.h>
 #include <unistd.h>
 
 #include <cerrno>
@@ -16,9 +13,13 @@
 #include <fmt/format.h>
 
 #include "cli/commands.h"
+#include "cli/session.h"
 #include "cli/tracing_options.h"
+#include "events/clock.h"
 #include "events/error.h"
+#include "events/log.h"
 #include "loader/kallsyms.h"
+#include "loader/modules.h"
 #include "loader/tracer.h"
 #include "trace/trace_file.h"
 
@@ -34,7 +35,7 @@ struct RecordOpts {
 
 int run_record(const RecordOpts& ro) {
   const TracingOptions& o = ro.tracing;
-  loader::set_verbose(o.verbose);
+  log::set_verbose(o.verbose);
   loader::TracerOptions to = tracer_options(o);
 
   install_stop_handlers();
@@ -48,14 +49,12 @@ int run_record(const RecordOpts& ro) {
   tracer->set_symbol_sink([&](std::span<const KernelSymbol> syms) { writer->add_symbols(syms); });
 
   writer->add_symbols(tracer->kallsyms().symbols());
-  for (auto& m : loader::preexisting_modules(tracer->kallsyms())) {
-    if (m.core_text_start) writer->add_module_range(m.name, m.core_text_start, m.core_text_size);
-    Event ev;
-    ev.kind = EventKind::module_load;
-    ev.ts_ns = meta.start_ts_ns;
-    ev.pid = ev.tid = static_cast<uint32_t>(getpid());
-    ev.set_comm("modrace");
-    ev.data = std::move(m);
+  auto add_module_text = [&](const ModuleLoad& m) {
+    for (const auto& r : loader::module_text_ranges(m))
+      writer->add_module_range(r.module, r.start, r.size);
+  };
+  for (auto& ev : loader::preexisting_module_events(tracer->kallsyms(), meta.start_ts_ns)) {
+    add_module_text(std::get<ModuleLoad>(ev.data));
     writer->write(ev, tracer->stacks());
   }
   writer->flush();
@@ -67,30 +66,22 @@ int run_record(const RecordOpts& ro) {
   std::fflush(stderr);
   touch_ready_file(o.ready_file);
 
-  pid_t child = o.command.empty() ? -1 : spawn_command(o.command);
-  int child_status = 0;
-  bool child_done = false;
+  Session session(o.command, o.duration);
   const bool tty = isatty(STDERR_FILENO);
-  const uint64_t start = monotonic_ns();
-  uint64_t last_flush = start, last_status_events = 0;
+  uint64_t last_flush = monotonic_ns(), last_status_events = 0;
   std::vector<ModuleLoad> new_modules;
 
   auto handle = [&](Event& ev) {
     writer->write(ev, tracer->stacks());
     if (auto* m = std::get_if<ModuleLoad>(&ev.data)) new_modules.push_back(*m);
   };
-  // Module text ranges as each load is seen; symbols from /proc/kallsyms only when the kernel
-  // cannot walk them itself (they vanish at unload, often before this read under slow kernels).
+  // Module text ranges and (without the in-kernel walk) symbols as each load is seen.
   const bool kallsyms_fallback = !tracer->module_symbols_from_bpf();
   auto capture_modules = [&] {
     for (const auto& m : new_modules) {
-      if (kallsyms_fallback) {
-        auto syms = loader::Kallsyms::read_module(m.name);
-        if (!syms.empty()) writer->add_symbols(syms);
-      }
-      if (m.core_text_start) writer->add_module_range(m.name, m.core_text_start, m.core_text_size);
-      if (m.init_text_start && m.init_text_size)
-        writer->add_module_range(m.name, m.init_text_start, m.init_text_size);
+      auto syms = loader::symbols_after_load(*tracer, m);
+      if (!syms.empty()) writer->add_symbols(syms);
+      add_module_text(m);
     }
     new_modules.clear();
   };
@@ -98,16 +89,8 @@ int run_record(const RecordOpts& ro) {
   for (;;) {
     tracer->poll(200, handle);
     capture_modules();
-    if (child > 0 && !child_done) {
-      int st = 0;
-      if (waitpid(child, &st, WNOHANG) == child) {
-        child_done = true;
-        child_status = WIFEXITED(st) ? WEXITSTATUS(st) : 128 + WTERMSIG(st);
-      }
-    }
+    if (session.should_stop()) break;
     uint64_t now = monotonic_ns();
-    bool timed_out = o.duration > 0 && double(now - start) / 1e9 >= o.duration;
-    if (child_done || timed_out || stop_signal()) break;
     if (now - last_flush >= 1000000000ull) {
       auto d = tracer->drops();
       writer->set_drops(d);
@@ -115,7 +98,7 @@ int run_record(const RecordOpts& ro) {
       if (tty) {
         uint64_t n = writer->events_written();
         double rate = double(n - last_status_events) * 1e9 / double(now - last_flush);
-        fmt::print(stderr, "\rmodrace: {} events, {:.0f}/s, drops {}   ", n, rate, drops_text(d));
+        fmt::print(stderr, "\rmodrace: {} events, {:.0f}/s, drops {}   ", n, rate, d.describe());
         last_status_events = n;
       }
       last_flush = now;
@@ -132,29 +115,22 @@ int run_record(const RecordOpts& ro) {
   writer->close();
   if (tty) fmt::print(stderr, "\n");
   fmt::print(stderr, "modrace: {} events, drops {}, {} bytes written to {}\n",
-             writer->events_written(), drops_text(drops), writer->bytes_written(), ro.output);
+             writer->events_written(), drops.describe(), writer->bytes_written(), ro.output);
   fmt::print(stderr, "modrace: module symbols: {}\n",
              kallsyms_fallback ? std::string("read from /proc/kallsyms after each load")
                                : fmt::format("{} walked in the kernel at module_load",
                                              tracer->module_symbols_seen()));
-  if (o.verbose)
+  if (log::verbose_enabled())
     for (const auto& [prog, n] : tracer->recursion_misses())
-      fmt::print(stderr, "modrace: {}: {} recursion misses\n", prog, n);
+      log::verbose("{}: {} recursion misses", prog, n);
   if (tracer->malformed_records())
-    fmt::print(stderr, "modrace: BUG: {} malformed ring-buffer records skipped\n",
-               tracer->malformed_records());
+    log::bug("{} malformed ring-buffer records skipped", tracer->malformed_records());
 
-  if (child > 0 && !child_done) {
-    // Stopped by a signal or --duration: pass it on and reap the command.
-    kill(child, stop_signal() ? int(stop_signal()) : SIGTERM);
-    int st = 0;
-    if (waitpid(child, &st, 0) == child)
-      child_status = WIFEXITED(st) ? WEXITSTATUS(st) : 128 + WTERMSIG(st);
-  }
+  const int status = session.finish();
   // The trace is complete; detaching the probes (when `tracer` goes) can take a while: each
   // kprobe's removal waits for an RCU grace period, ~36 s for 65 of them on 6.12-rt under TCG.
   touch_ready_file(ro.done_file);
-  return child > 0 ? child_status : kExitOk;
+  return status;
 }
 
 }  // namespace

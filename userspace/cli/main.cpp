@@ -9,6 +9,7 @@
 
 #include "cli/commands.h"
 #include "events/error.h"
+#include "events/log.h"
 #include "version.h"
 
 namespace modrace::cli {
@@ -56,8 +57,8 @@ int main(int argc, char** argv) {
     fmt::print(stderr, "modrace: out of memory\n");
     return kExitUsage;
   } catch (const std::exception& e) {
-    fmt::print(stderr, "modrace: BUG: {}\n", e.what());
-    return 3;
+    log::bug("{}", e.what());
+    return kExitBug;
   }
   return cli::exit_status();
 }

@@ -1,9 +1,6 @@
 // SPDX-License-Identifier: GPL-2.0-only
 #include "cli/tracing_options.h"
 
-#include <fcntl.h>
-#include <time.h>
-#include <unistd.h>
 
 #include <cerrno>
 #include <cstdio>
@@ -15,46 +12,31 @@
 
 namespace modrace::cli {
 
-namespace {
-volatile sig_atomic_t g_stop_signal = 0;
-void on_stop(int sig) { g_stop_signal = sig; }
-void on_child(int) {}
-
-uint64_t clock_ns(clockid_t clk) {
-  timespec ts{};
-  clock_gettime(clk, &ts);
-  return uint64_t(ts.tv_sec) * 1000000000 + ts.tv_nsec;
-}
-}  // namespace
-
-uint64_t monotonic_ns() { return clock_ns(CLOCK_MONOTONIC); }
-uint64_t realtime_ns() { return clock_ns(CLOCK_REALTIME); }
-
-void install_stop_handlers() {
-  struct sigaction sa {};
-  sa.sa_handler = on_stop;
-  sigaction(SIGINT, &sa, nullptr);
-  sigaction(SIGTERM, &sa, nullptr);
-  sa.sa_handler = on_child;
-  sigaction(SIGCHLD, &sa, nullptr);
-}
-
-int stop_signal() { return g_stop_signal; }
-
 void add_tracing_options(CLI::App* sub, TracingOptions& o) {
   sub->add_option("--duration", o.duration, "Stop after S seconds");
-  sub->add_option("--locks", o.locks, "Held-lock provider: auto, lockdep, probe, off")
-      ->capture_default_str();
+  add_locks_option(sub, o);
   sub->add_option("--module", o.modules, "Only refcount events of this module (repeatable)")
       ->expected(1)
       ->multi_option_policy(CLI::MultiOptionPolicy::TakeAll);
   sub->add_option("--ringbuf-size", o.ringbuf_size, "Ring buffer size (power of two; K/M/G)")
       ->capture_default_str();
   sub->add_option("--ready-file", o.ready_file, "Create this file once the probes are attached");
-  sub->add_flag("--kprobe-only", o.kprobe_only, "Do not use fentry anywhere");
-  sub->add_flag("-v,--verbose", o.verbose, "Show libbpf's log and attach decisions");
+  add_kprobe_only_flag(sub, o);
+  add_verbose_flag(sub, o);
   sub->add_option("command", o.command,
                   "Command to run while tracing (after --); tracing stops when it exits");
+}
+
+void add_locks_option(CLI::App* sub, TracingOptions& o, const std::string& help) {
+  sub->add_option("--locks", o.locks, help)->capture_default_str();
+}
+
+void add_kprobe_only_flag(CLI::App* sub, TracingOptions& o) {
+  sub->add_flag("--kprobe-only", o.kprobe_only, "Do not use fentry anywhere");
+}
+
+void add_verbose_flag(CLI::App* sub, TracingOptions& o, const std::string& help) {
+  sub->add_flag("-v,--verbose", o.verbose, help);
 }
 
 loader::TracerOptions tracer_options(const TracingOptions& o) {
@@ -80,43 +62,6 @@ uint64_t parse_size(const std::string& s) {
   return v;
 }
 
-std::string drops_text(const DropCounters& d) {
-  if (d.total() == 0 && d.informational() == 0) return "0";
-  std::string out = d.total() == 0 ? "0" : "";
-  for (int i = 0; i < kDropCauseMax; i++)
-    if (d.by_cause[i] && !DropCounters::is_informational(static_cast<DropCause>(i)))
-      out += fmt::format("{}{}={}", out.empty() ? "" : " ", to_string(static_cast<DropCause>(i)),
-                         d.by_cause[i]);
-  for (int i = 0; i < kDropCauseMax; i++)
-    if (d.by_cause[i] && DropCounters::is_informational(static_cast<DropCause>(i)))
-      out += fmt::format(" ({}={}, not a loss)", to_string(static_cast<DropCause>(i)),
-                         d.by_cause[i]);
-  return out;
-}
 
-
-pid_t spawn_command(const std::vector<std::string>& cmd) {
-  pid_t pid = fork();
-  if (pid < 0) throw Error(std::string("fork: ") + std::strerror(errno));
-  if (pid == 0) {
-    signal(SIGINT, SIG_DFL);
-    signal(SIGTERM, SIG_DFL);
-    signal(SIGCHLD, SIG_DFL);
-    std::vector<char*> argv;
-    for (const auto& a : cmd) argv.push_back(const_cast<char*>(a.c_str()));
-    argv.push_back(nullptr);
-    execvp(argv[0], argv.data());
-    std::fprintf(stderr, "modrace: %s: %s\n", argv[0], std::strerror(errno));
-    _exit(127);
-  }
-  return pid;
-}
-
-void touch_ready_file(const std::string& path) {
-  if (path.empty()) return;
-  int fd = ::open(path.c_str(), O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, 0644);
-  if (fd < 0) throw Error(path + ": " + std::strerror(errno));
-  ::close(fd);
-}
 
 }  // namespace modrace::cli

@@ -1,12 +1,9 @@
 // SPDX-License-Identifier: GPL-2.0-only
 //
-// What `record` and `live` share: the tracer's command-line options, the command they run
-// while tracing, and the signals that stop them.
+// The command-line options `record` and `live` share, and how they become TracerOptions. The
+// session they drive (command, stop, signals) is in session.h.
 #pragma once
 
-#include <sys/types.h>
-
-#include <csignal>
 #include <string>
 #include <vector>
 
@@ -31,21 +28,14 @@ struct TracingOptions {
 // Adds --duration, --locks, --module, --ringbuf-size, --ready-file, --kprobe-only, -v and the
 // trailing COMMAND to `sub`.
 void add_tracing_options(CLI::App* sub, TracingOptions& o);
+// The options that choose how the tracer attaches, one at a time for `check`, which has these
+// three only (and its own help wording for two of them; the defaults are record's and live's).
+void add_locks_option(CLI::App* sub, TracingOptions& o,
+                      const std::string& help = "Held-lock provider: auto, lockdep, probe, off");
+void add_kprobe_only_flag(CLI::App* sub, TracingOptions& o);
+void add_verbose_flag(CLI::App* sub, TracingOptions& o,
+                      const std::string& help = "Show libbpf's log and attach decisions");
 loader::TracerOptions tracer_options(const TracingOptions& o);
 uint64_t parse_size(const std::string& s);  // "32M" -> bytes; throws Error
-std::string drops_text(const DropCounters& d);
-
-// Runs `cmd` (argv) in a child with default signal dispositions; throws Error if fork fails.
-pid_t spawn_command(const std::vector<std::string>& cmd);
-// Creates `path` (empty: nothing), to tell a script that probes are attached.
-void touch_ready_file(const std::string& path);
-
-// SIGINT/SIGTERM set stop_signal(); SIGCHLD only interrupts waits. Installed without SA_RESTART
-// so a blocking ring-buffer wait returns at once.
-void install_stop_handlers();
-int stop_signal();
-
-uint64_t monotonic_ns();
-uint64_t realtime_ns();
 
 }  // namespace modrace::cli

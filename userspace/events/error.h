@@ -12,6 +12,7 @@ namespace modrace {
 inline constexpr int kExitOk = 0;
 inline constexpr int kExitFindings = 1;  // report/live: findings at or above --fail-on
 inline constexpr int kExitUsage = 2;     // bad option, bad input file, missing privilege/feature
+inline constexpr int kExitBug = 3;       // "modrace: BUG: ...": an internal invariant broke
 
 class Error : public std::runtime_error {
  public:

@@ -33,6 +33,9 @@ struct DropCounters {
       if (!is_informational(static_cast<DropCause>(c))) t += by_cause[c];
     return t;
   }
+  // One line for the recorder's status: "0", or the losses by cause ("ringbuf_full=3
+  // lock_table=1"), then the informational ones ("(lock_recursion_irq=5, not a loss)").
+  std::string describe() const;
 };
 
 struct TraceMeta {

@@ -1,8 +1,7 @@
 // SPDX-License-Identifier: GPL-2.0-only
 #include "loader/live_source.h"
 
-#include <unistd.h>
-
+#include "loader/modules.h"
 
 namespace modrace::loader {
 
@@ -15,25 +14,21 @@ LiveSource::LiveSource(std::unique_ptr<Tracer> tracer, const std::atomic<bool>& 
     for (const auto& s : syms) symbols_.add(s);
     symbols_.finalize();
   });
-  for (auto& m : preexisting_modules(tracer_->kallsyms())) {
-    if (m.core_text_start) symbols_.add_module_range(m.name, m.core_text_start, m.core_text_size);
-    Event ev;
-    ev.kind = EventKind::module_load;
-    ev.ts_ns = meta_.start_ts_ns;
-    ev.set_comm("modrace");
-    ev.data = std::move(m);
+  for (auto& ev : preexisting_module_events(tracer_->kallsyms(), meta_.start_ts_ns)) {
+    add_module_text(std::get<ModuleLoad>(ev.data));
     queue_.push_back(std::move(ev));
   }
   symbols_.finalize();
 }
 
+void LiveSource::add_module_text(const ModuleLoad& m) {
+  for (const auto& r : module_text_ranges(m)) symbols_.add_module_range(r.module, r.start, r.size);
+}
+
 void LiveSource::on_event(Event& ev) {
   if (auto* m = std::get_if<ModuleLoad>(&ev.data)) {
-    // Module symbols vanish at unload: without the in-kernel walk, read them now (too late
-    // for a module that is already gone).
-    if (!tracer_->module_symbols_from_bpf())
-      for (auto& s : Kallsyms::read_module(m->name)) symbols_.add(std::move(s));
-    if (m->core_text_start) symbols_.add_module_range(m->name, m->core_text_start, m->core_text_size);
+    for (auto& s : symbols_after_load(*tracer_, *m)) symbols_.add(std::move(s));
+    add_module_text(*m);
     symbols_.finalize();
   }
   queue_.push_back(std::move(ev));

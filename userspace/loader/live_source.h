@@ -26,6 +26,7 @@ class LiveSource final : public EventSource {
 
  private:
   void on_event(Event& ev);
+  void add_module_text(const ModuleLoad& m);
   std::unique_ptr<Tracer> tracer_;
   const std::atomic<bool>& stop_;
   std::deque<Event> queue_;

@@ -1,7 +1,8 @@
 // SPDX-License-Identifier: GPL-2.0-only
 //
 // The live tracer: opens the BPF skeleton, chooses an attach method per attach point, loads,
-// calibrates, attaches, and turns ring-buffer records into events. The only code that uses
+// calibrates, attaches, and turns ring-buffer records into events (the sequence; the decisions
+// are in kernel_features.h, attach_plan.h and calibration.h). The only code that uses
 // libbpf (docs/tracer.md).
 #pragma once
 
@@ -15,14 +16,13 @@
 #include "events/event.h"
 #include "events/stack_table.h"
 #include "events/trace_meta.h"
+#include "loader/attach_plan.h"
+#include "loader/calibration.h"
 #include "loader/kallsyms.h"
+#include "loader/kernel_features.h"
 #include "loader/probes.h"
 
 namespace modrace::loader {
-
-enum class LockMode { auto_, lockdep, probe, off };
-// "auto", "lockdep", "probe", "off"; throws modrace::Error otherwise.
-LockMode lock_mode_from_string(const std::string& s);
 
 struct TracerOptions {
   LockMode locks = LockMode::auto_;
@@ -31,26 +31,6 @@ struct TracerOptions {
   bool prefer_kprobe = false;  // skip fentry everywhere (a fallback, and for testing)
   bool attach = true;          // false: load only (modrace check still attaches to be truthful)
 };
-
-struct Calibration {
-  uint32_t preempt[2] = {0, 0};  // [kprobe, fentry]: the machinery's own preempt count
-  uint32_t rcu[2] = {0, 0};      // ... and rcu_read_lock nesting
-  bool measured[2] = {false, false};
-};
-
-// The kernel's preemption model and whether it proves a lock probe's recursion misses harmless:
-// a non-sleepable program that cannot be preempted (none/voluntary) can only be re-entered on
-// its CPU by an interrupt nested in it, and lock tracking ignores interrupt context.
-struct PreemptModel {
-  std::string model = "unknown";  // none, voluntary, full, lazy, rt, unknown
-  std::string source;             // where it was read: debugfs, cmdline, config, uname
-  bool task_cannot_preempt_probes() const { return model == "none" || model == "voluntary"; }
-};
-PreemptModel detect_preempt_model();
-
-// libbpf's messages: shown when verbose, else dropped (errors come back as exceptions).
-void set_verbose(bool verbose);
-bool verbose();
 
 class Tracer {
  public:
@@ -61,53 +41,44 @@ class Tracer {
   Tracer(const Tracer&) = delete;
   Tracer& operator=(const Tracer&) = delete;
 
-  const std::vector<ProbeStatus>& probes() const { return probes_; }
-  LockProvider lock_provider() const { return provider_; }
-  const Calibration& calibration() const { return calib_; }
+  const std::vector<ProbeStatus>& probes() const;
+  LockProvider lock_provider() const;
+  const Calibration& calibration() const;
   // "try_module_get=kprobe", "locks=probe", ... for TraceMeta::features.
   std::vector<std::string> features() const;
   // The header of a recording made now by this tracer: kernel, host, lock provider, features,
   // start times.
   TraceMeta trace_meta() const;
-  const Kallsyms& kallsyms() const { return *ksyms_; }
+  const Kallsyms& kallsyms() const;
   // Re-reads /proc/kallsyms (after attach it also names our BPF programs and trampolines).
   void refresh_kallsyms();
-  const PreemptModel& preempt_model() const { return preempt_; }
+  const PreemptModel& preempt_model() const;
 
   // Module symbols walked in the kernel at module_load (MR_REC_MODULE_SYMBOL records). They are
   // handed to the sink during poll(), before any event that follows them in the ring buffer, with
   // `module` set from the module_load event of the same struct module. When this is false the
   // kernel cannot walk them (no bpf_loop, or the verifier refused it) and callers fall back to
   // reading /proc/kallsyms after each module_load (too late for short-lived modules).
-  bool module_symbols_from_bpf() const { return module_syms_bpf_; }
+  bool module_symbols_from_bpf() const;
   using SymbolSink = std::function<void(std::span<const KernelSymbol>)>;
-  void set_symbol_sink(SymbolSink sink) { symbol_sink_ = std::move(sink); }
-  uint64_t module_symbols_seen() const { return module_syms_seen_; }
+  void set_symbol_sink(SymbolSink sink);
+  uint64_t module_symbols_seen() const;
 
   // Waits up to timeout_ms for records and hands each converted event to `fn`. Returns the
   // number of events, or -1 when interrupted (EINTR).
   int poll(int timeout_ms, const std::function<void(Event&)>& fn);
-  StackTable& stacks() { return stacks_; }
+  StackTable& stacks();
   // Cumulative drops: the BPF drop map plus the recursion misses of the lock programs.
   DropCounters drops() const;
-  uint64_t malformed_records() const { return malformed_; }
+  uint64_t malformed_records() const;
   // Programs the kernel skipped because they would have recursed, by program (for -v).
   std::vector<std::pair<std::string, uint64_t>> recursion_misses() const;
 
  private:
-  Tracer() = default;
+  Tracer();
+  // All of the tracer's state: what open() decided, the loaded BPF object, the reader's state.
   struct Impl;
   std::unique_ptr<Impl> impl_;
-  std::vector<ProbeStatus> probes_;
-  LockProvider provider_ = LockProvider::off;
-  Calibration calib_;
-  std::unique_ptr<Kallsyms> ksyms_;
-  StackTable stacks_;
-  uint64_t malformed_ = 0;
-  PreemptModel preempt_;
-  bool module_syms_bpf_ = false;
-  SymbolSink symbol_sink_;
-  uint64_t module_syms_seen_ = 0;
 };
 
 }  // namespace modrace::loader

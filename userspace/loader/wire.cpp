@@ -66,13 +66,21 @@ LockContext decode_locks(const mr_lock_ctx& c) {
     HeldLock hl;
     hl.addr = h.addr;
     hl.acquire_ip = h.acquire_ip;
-    hl.kind = (h.kind >= MR_LOCK_MUTEX && h.kind <= MR_LOCK_LOCKDEP_READ) ? static_cast<LockKind>(h.kind)
-                                                                     : LockKind::mutex;
+    hl.kind = lock_kind_from_abi(h.kind);
     hl.class_key = h.class_key;
     l.push(hl);
   }
   return l;
 }
+
+}  // namespace
+
+LockKind lock_kind_from_abi(uint32_t kind) {
+  return (kind >= MR_LOCK_MUTEX && kind <= MR_LOCK_LOCKDEP_READ) ? static_cast<LockKind>(kind)
+                                                                 : LockKind::mutex;
+}
+
+namespace {
 
 template <typename T>
 const T* as(const void* data, size_t size) {
@@ -179,9 +187,7 @@ bool decode_record(const void* data, size_t size, StackTable& stacks, Event& ev,
       UnloadLock u;
       u.lock = r->lock;
       u.ip = r->ip;
-      u.kind = (r->lock_kind >= MR_LOCK_MUTEX && r->lock_kind <= MR_LOCK_LOCKDEP_READ)
-                   ? static_cast<LockKind>(r->lock_kind)
-                   : LockKind::mutex;
+      u.kind = lock_kind_from_abi(r->lock_kind);
       u.class_key = r->class_key;
       ev.data = u;
       return true;

@@ -4,6 +4,7 @@
 #pragma once
 
 #include <cstddef>
+#include <cstdint>
 #include <functional>
 
 #include "events/event.h"
@@ -20,6 +21,9 @@ using FrameFilter = std::function<bool(uint64_t)>;
 // size mismatch. Stacks are interned into `stacks`.
 bool decode_record(const void* data, size_t size, StackTable& stacks, Event& ev,
                    const FrameFilter& own_frame = {});
+
+// An ABI lock kind (enum mr_lock_kind) as a LockKind; a value out of range reads as a mutex.
+LockKind lock_kind_from_abi(uint32_t kind);
 
 // True when the record is a module symbol (MR_REC_MODULE_SYMBOL), not an event.
 bool is_symbol_record(const void* data, size_t size);

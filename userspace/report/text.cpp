@@ -7,6 +7,7 @@
 
 #include <fmt/format.h>
 
+#include "events/clock.h"
 #include "events/error.h"
 #include "report/render.h"
 
@@ -45,7 +46,6 @@ std::string lock_line(int i, const LockDesc& l) {
   return s;
 }
 
-std::string seconds(uint64_t ns) { return fmt::format("{}.{:06}", ns / 1000000000, ns % 1000000000 / 1000); }
 
 std::string finding_block(const Finding& f, const Style& st) {
   std::string o;
@@ -55,7 +55,7 @@ std::string finding_block(const Finding& f, const Style& st) {
   o += f.message + "\n\n";
   if (!f.comm.empty() || f.pid)
     o += fmt::format("{} by task {}/{} (tid {}) at {}s, seen {} time{}\n", f.op, f.comm, f.pid,
-                     f.tid, seconds(f.first_ts_ns), f.count, f.count == 1 ? "" : "s");
+                     f.tid, seconds_text(f.first_ts_ns), f.count, f.count == 1 ? "" : "s");
   else
     o += fmt::format("seen {} time{}\n", f.count, f.count == 1 ? "" : "s");
   o += fmt::format("site: {}\n", st.bold(f.site));

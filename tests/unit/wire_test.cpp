@@ -1,0 +1,377 @@
+// SPDX-License-Identifier: GPL-2.0-only
+//
+// Ring-buffer records -> events (loader/wire.h), without a kernel: each record kind is built
+// as the BPF side lays it out (bpf/modrace_abi.h) and decoded; short, oversized and unknown
+// records are rejected.
+#include "loader/wire.h"
+
+#include <gtest/gtest.h>
+#include <linux/types.h>
+
+#include <cstring>
+#include <vector>
+
+extern "C" {
+#include "modrace_abi.h"
+}
+
+namespace modrace::loader {
+namespace {
+
+template <typename R>
+R record(__u16 kind) {
+  R r;
+  std::memset(&r, 0, sizeof(r));
+  auto& h = reinterpret_cast<mr_event_header&>(r);
+  h.kind = kind;
+  h.size = sizeof(R);
+  h.cpu = 3;
+  h.ts_ns = 123456789;
+  h.pid = 100;
+  h.tid = 101;
+  std::strcpy(h.comm, "insmod");
+  h.nr_frames = 3;
+  h.frames[0] = 0xffffffffc0001000;
+  h.frames[1] = 0xffffffff81000100;
+  h.frames[2] = 0xffffffff81000200;
+  return r;
+}
+
+template <typename R>
+bool decode(const R& r, Event& ev, StackTable& stacks, size_t size = sizeof(R)) {
+  return decode_record(&r, size, stacks, ev);
+}
+
+void expect_header(const Event& ev, const StackTable& stacks) {
+  EXPECT_EQ(ev.ts_ns, 123456789u);
+  EXPECT_EQ(ev.cpu, 3u);
+  EXPECT_EQ(ev.pid, 100u);
+  EXPECT_EQ(ev.tid, 101u);
+  EXPECT_EQ(ev.comm_view(), "insmod");
+  auto frames = stacks.frames(ev.stack);
+  ASSERT_EQ(frames.size(), 3u);
+  EXPECT_EQ(frames[0], 0xffffffffc0001000u);
+  EXPECT_EQ(frames[2], 0xffffffff81000200u);
+}
+
+TEST(Wire, ModuleLoad) {
+  auto r = record<mr_ev_module_load>(MR_EV_MODULE_LOAD);
+  r.module = 0xffffffffc0100000;
+  r.core_text_start = 0xffffffffc0001000;
+  r.core_text_size = 0x2000;
+  r.init_text_start = 0xffffffffc0200000;
+  r.init_text_size = 0x100;
+  std::strcpy(r.name, "seed_core");
+  StackTable stacks;
+  Event ev;
+  ASSERT_TRUE(decode(r, ev, stacks));
+  EXPECT_EQ(ev.kind, EventKind::module_load);
+  expect_header(ev, stacks);
+  const auto& m = std::get<ModuleLoad>(ev.data);
+  EXPECT_EQ(m.module, 0xffffffffc0100000u);
+  EXPECT_EQ(m.name, "seed_core");
+  EXPECT_EQ(m.core_text_start, 0xffffffffc0001000u);
+  EXPECT_EQ(m.core_text_size, 0x2000u);
+  EXPECT_EQ(m.init_text_start, 0xffffffffc0200000u);
+  EXPECT_EQ(m.init_text_size, 0x100u);
+  EXPECT_FALSE(m.preexisting);
+  EXPECT_TRUE(payload_matches_kind(ev));
+}
+
+TEST(Wire, ModuleNameFillsItsField) {
+  auto r = record<mr_ev_module_load>(MR_EV_MODULE_LOAD);
+  std::memset(r.name, 'a', sizeof(r.name));  // no NUL: cut at the field's end
+  StackTable stacks;
+  Event ev;
+  ASSERT_TRUE(decode(r, ev, stacks));
+  EXPECT_EQ(std::get<ModuleLoad>(ev.data).name, std::string(MR_MODULE_NAME_LEN, 'a'));
+}
+
+TEST(Wire, ModuleStateAndFree) {
+  StackTable stacks;
+  Event ev;
+  auto s = record<mr_ev_module_state>(MR_EV_MODULE_STATE);
+  s.module = 0x1000;
+  s.state = MR_MODULE_GOING;
+  ASSERT_TRUE(decode(s, ev, stacks));
+  EXPECT_EQ(ev.kind, EventKind::module_state);
+  EXPECT_EQ(std::get<ModuleStateChange>(ev.data), (ModuleStateChange{0x1000, ModuleState::going}));
+  s.state = MR_MODULE_UNFORMED + 1;  // no such state
+  EXPECT_FALSE(decode(s, ev, stacks));
+
+  auto f = record<mr_ev_module_free>(MR_EV_MODULE_FREE);
+  f.module = 0x2000;
+  ASSERT_TRUE(decode(f, ev, stacks));
+  EXPECT_EQ(ev.kind, EventKind::module_free);
+  EXPECT_EQ(std::get<ModuleFree>(ev.data).module, 0x2000u);
+}
+
+TEST(Wire, DeleteModule) {
+  auto r = record<mr_ev_delete_module>(MR_EV_DELETE_MODULE);
+  r.phase = MR_PHASE_EXIT;
+  r.flags = 0x800;
+  r.ret = -16;
+  std::strcpy(r.name, "seed_core");
+  StackTable stacks;
+  Event ev;
+  ASSERT_TRUE(decode(r, ev, stacks));
+  EXPECT_EQ(ev.kind, EventKind::delete_module);
+  const auto& d = std::get<DeleteModule>(ev.data);
+  EXPECT_EQ(d.phase, Phase::exit);
+  EXPECT_EQ(d.flags, 0x800u);
+  EXPECT_EQ(d.ret, -16);
+  EXPECT_EQ(d.name, "seed_core");
+  r.phase = 7;  // anything but exit reads as enter
+  ASSERT_TRUE(decode(r, ev, stacks));
+  EXPECT_EQ(std::get<DeleteModule>(ev.data).phase, Phase::enter);
+}
+
+TEST(Wire, RefcountKindsWithLocks) {
+  for (auto [abi, kind] : {std::pair{MR_EV_TRY_MODULE_GET, EventKind::try_module_get},
+                           std::pair{MR_EV_MODULE_GET, EventKind::module_get},
+                           std::pair{MR_EV_MODULE_PUT, EventKind::module_put}}) {
+    auto r = record<mr_ev_refcount>(abi);
+    r.module = 0xffffffffc0100000;
+    r.caller_ip = 0xffffffffc0001234;
+    r.refcount = 2;
+    r.success = 1;
+    r.locks.preempt_count = 1;
+    r.locks.rcu_depth = 2;
+    r.locks.irqs_disabled = 1;
+    r.locks.provider = MR_LOCKS_PROBE;
+    r.locks.nr_locks = 3;
+    r.locks.locks[0] = {0xffff888000001000, 0xffffffffc0001000, MR_LOCK_SPINLOCK, 0, 0};
+    r.locks.locks[1] = {0, 0, MR_LOCK_MUTEX, 0, 0};  // an empty slot: skipped
+    r.locks.locks[2] = {0xffff888000002000, 0, MR_LOCK_RWSEM_READ, 0, 0xffffffff83000000};
+    StackTable stacks;
+    Event ev;
+    ASSERT_TRUE(decode(r, ev, stacks)) << int(abi);
+    EXPECT_EQ(ev.kind, kind);
+    expect_header(ev, stacks);
+    const auto& op = ev.refcount();
+    EXPECT_EQ(op.module, 0xffffffffc0100000u);
+    EXPECT_EQ(op.caller_ip, 0xffffffffc0001234u);
+    EXPECT_EQ(op.refcount, 2);
+    EXPECT_TRUE(op.success);
+    EXPECT_EQ(op.locks.preempt_count, 1u);
+    EXPECT_EQ(op.locks.rcu_depth, 2u);
+    EXPECT_TRUE(op.locks.irqs_disabled);
+    EXPECT_FALSE(op.locks.in_interrupt);
+    EXPECT_FALSE(op.locks.truncated);
+    EXPECT_EQ(op.locks.provider, LockProvider::probe);
+    auto held = op.locks.held();
+    ASSERT_EQ(held.size(), 2u);
+    EXPECT_EQ(held[0].addr, 0xffff888000001000u);
+    EXPECT_EQ(held[0].acquire_ip, 0xffffffffc0001000u);
+    EXPECT_EQ(held[0].kind, LockKind::spinlock);
+    EXPECT_EQ(held[1].kind, LockKind::rwsem_read);
+    EXPECT_EQ(held[1].class_key, 0xffffffff83000000u);
+  }
+}
+
+TEST(Wire, LockCountAndProviderClamped) {
+  auto r = record<mr_ev_refcount>(MR_EV_MODULE_PUT);
+  r.locks.nr_locks = 200;  // more than the array: read up to MR_MAX_HELD_LOCKS
+  for (int i = 0; i < MR_MAX_HELD_LOCKS; i++)
+    r.locks.locks[i] = {0x1000u + i, 0, MR_LOCK_MUTEX, 0, 0};
+  r.locks.provider = 9;  // unknown provider reads as off
+  StackTable stacks;
+  Event ev;
+  ASSERT_TRUE(decode(r, ev, stacks));
+  EXPECT_EQ(ev.refcount().locks.held().size(), size_t(MR_MAX_HELD_LOCKS));
+  EXPECT_EQ(ev.refcount().locks.provider, LockProvider::off);
+}
+
+TEST(Wire, LockKindRange) {
+  EXPECT_EQ(lock_kind_from_abi(MR_LOCK_MUTEX), LockKind::mutex);
+  EXPECT_EQ(lock_kind_from_abi(MR_LOCK_RWLOCK_WRITE), LockKind::rwlock_write);
+  EXPECT_EQ(lock_kind_from_abi(MR_LOCK_LOCKDEP), LockKind::lockdep);
+  EXPECT_EQ(lock_kind_from_abi(MR_LOCK_LOCKDEP_READ), LockKind::lockdep_read);
+  EXPECT_EQ(lock_kind_from_abi(0), LockKind::mutex);
+  EXPECT_EQ(lock_kind_from_abi(MR_LOCK_LOCKDEP_READ + 1), LockKind::mutex);
+  EXPECT_EQ(lock_kind_from_abi(0xffffffff), LockKind::mutex);
+  // The same rule for held locks and for unload locks.
+  auto r = record<mr_ev_refcount>(MR_EV_MODULE_GET);
+  r.locks.nr_locks = 1;
+  r.locks.locks[0] = {0x1000, 0, 42, 0, 0};
+  auto u = record<mr_ev_unload_lock>(MR_EV_UNLOAD_LOCK);
+  u.lock = 0x1000;
+  u.lock_kind = 42;
+  StackTable stacks;
+  Event ev;
+  ASSERT_TRUE(decode(r, ev, stacks));
+  EXPECT_EQ(ev.refcount().locks.held()[0].kind, LockKind::mutex);
+  ASSERT_TRUE(decode(u, ev, stacks));
+  EXPECT_EQ(std::get<UnloadLock>(ev.data).kind, LockKind::mutex);
+}
+
+TEST(Wire, Driver) {
+  auto r = record<mr_ev_driver>(MR_EV_DRIVER_UNREGISTER);
+  r.driver = 0xffffffffc0105000;
+  r.owner = 0xffffffffc0100000;
+  r.phase = MR_PHASE_ENTER;
+  r.ret = 0;
+  std::strcpy(r.name, "seed_drv");
+  std::strcpy(r.bus, "platform");
+  r.locks.nr_locks = 1;
+  r.locks.locks[0] = {0xffff888000003000, 0, MR_LOCK_MUTEX, 0, 0};
+  StackTable stacks;
+  Event ev;
+  ASSERT_TRUE(decode(r, ev, stacks));
+  EXPECT_EQ(ev.kind, EventKind::driver_unregister);
+  const auto& d = ev.driver();
+  EXPECT_EQ(d.phase, Phase::enter);
+  EXPECT_EQ(d.driver, 0xffffffffc0105000u);
+  EXPECT_EQ(d.owner, 0xffffffffc0100000u);
+  EXPECT_EQ(d.name, "seed_drv");
+  EXPECT_EQ(d.bus, "platform");
+  ASSERT_EQ(d.locks.held().size(), 1u);
+  r.hdr.kind = MR_EV_DRIVER_REGISTER;
+  r.phase = MR_PHASE_EXIT;
+  r.ret = -17;
+  ASSERT_TRUE(decode(r, ev, stacks));
+  EXPECT_EQ(ev.kind, EventKind::driver_register);
+  EXPECT_EQ(ev.driver().phase, Phase::exit);
+  EXPECT_EQ(ev.driver().ret, -17);
+}
+
+TEST(Wire, UnloadLockAndRcuSync) {
+  auto u = record<mr_ev_unload_lock>(MR_EV_UNLOAD_LOCK);
+  u.lock = 0xffff888000004000;
+  u.ip = 0xffffffff81234567;
+  u.lock_kind = MR_LOCK_LOCKDEP;
+  u.class_key = 0xffffffff83000010;
+  StackTable stacks;
+  Event ev;
+  ASSERT_TRUE(decode(u, ev, stacks));
+  EXPECT_EQ(ev.kind, EventKind::unload_lock);
+  EXPECT_EQ(std::get<UnloadLock>(ev.data),
+            (UnloadLock{0xffff888000004000, 0xffffffff81234567, LockKind::lockdep,
+                        0xffffffff83000010}));
+
+  auto s = record<mr_ev_unload_rcu_sync>(MR_EV_UNLOAD_RCU_SYNC);
+  s.ip = 0xffffffff81000300;
+  ASSERT_TRUE(decode(s, ev, stacks));
+  EXPECT_EQ(ev.kind, EventKind::unload_rcu_sync);
+  EXPECT_EQ(std::get<UnloadRcuSync>(ev.data).ip, 0xffffffff81000300u);
+}
+
+TEST(Wire, OwnFramesCutFromTheTop) {
+  auto r = record<mr_ev_module_free>(MR_EV_MODULE_FREE);
+  r.hdr.nr_frames = 4;
+  r.hdr.frames[0] = 0xffffffffa0000010;  // BPF program
+  r.hdr.frames[1] = 0xffffffffa0000020;  // trampoline
+  r.hdr.frames[2] = 0xffffffff81000100;
+  r.hdr.frames[3] = 0xffffffff81000200;
+  StackTable stacks;
+  Event ev;
+  ASSERT_TRUE(decode_record(&r, sizeof(r), stacks, ev,
+                            [](uint64_t a) { return a >> 28 == 0xffffffffa; }));
+  auto frames = stacks.frames(ev.stack);
+  ASSERT_EQ(frames.size(), 2u);
+  EXPECT_EQ(frames[0], 0xffffffff81000100u);
+  // nr_frames past the array: read up to MR_MAX_STACK_DEPTH.
+  r.hdr.nr_frames = 1000;
+  ASSERT_TRUE(decode(r, ev, stacks));
+  EXPECT_EQ(stacks.frames(ev.stack).size(), size_t(MR_MAX_STACK_DEPTH));
+}
+
+TEST(Wire, MalformedRecordsRejected) {
+  StackTable stacks;
+  Event ev;
+  // Shorter than a header.
+  auto h = record<mr_ev_module_free>(MR_EV_MODULE_FREE);
+  EXPECT_FALSE(decode(h, ev, stacks, sizeof(mr_event_header) - 1));
+  EXPECT_FALSE(decode_record(nullptr, 0, stacks, ev));
+  // A header whose size claims more than the record has.
+  h.hdr.size = sizeof(h) + 8;
+  EXPECT_FALSE(decode(h, ev, stacks));
+  // Unknown kinds: 0, past the last event, and the non-event records.
+  for (__u16 k : {__u16(0), __u16(MR_EV_KIND_MAX), __u16(MR_REC_MODULE_SYMBOL), __u16(200)}) {
+    auto r = record<mr_ev_module_free>(k);
+    EXPECT_FALSE(decode(r, ev, stacks)) << k;
+  }
+  // Each kind shorter than its payload.
+  auto load = record<mr_ev_module_load>(MR_EV_MODULE_LOAD);
+  load.hdr.size = sizeof(mr_event_header);
+  EXPECT_FALSE(decode(load, ev, stacks, sizeof(load) - 1));
+  auto ref = record<mr_ev_refcount>(MR_EV_MODULE_PUT);
+  ref.hdr.size = sizeof(mr_event_header);
+  EXPECT_FALSE(decode(ref, ev, stacks, sizeof(ref) - 1));
+  auto drv = record<mr_ev_driver>(MR_EV_DRIVER_REGISTER);
+  drv.hdr.size = sizeof(mr_event_header);
+  EXPECT_FALSE(decode(drv, ev, stacks, sizeof(drv) - 1));
+  auto del = record<mr_ev_delete_module>(MR_EV_DELETE_MODULE);
+  del.hdr.size = sizeof(mr_event_header);
+  EXPECT_FALSE(decode(del, ev, stacks, sizeof(del) - 1));
+  auto ul = record<mr_ev_unload_lock>(MR_EV_UNLOAD_LOCK);
+  ul.hdr.size = sizeof(mr_event_header);
+  EXPECT_FALSE(decode(ul, ev, stacks, sizeof(ul) - 1));
+  auto st = record<mr_ev_module_state>(MR_EV_MODULE_STATE);
+  st.hdr.size = sizeof(mr_event_header);
+  EXPECT_FALSE(decode(st, ev, stacks, sizeof(st) - 1));
+}
+
+TEST(Wire, ModuleSymbolRecord) {
+  auto r = record<mr_rec_module_symbol>(MR_REC_MODULE_SYMBOL);
+  r.module = 0xffffffffc0100000;
+  r.addr = 0xffffffffc0001000;
+  r.type = 't';
+  std::strcpy(r.name, "seed_open");
+  EXPECT_TRUE(is_symbol_record(&r, sizeof(r)));
+  EXPECT_FALSE(is_lock_class_record(&r, sizeof(r)));
+  uint64_t mod = 0;
+  KernelSymbol sym;
+  ASSERT_TRUE(decode_symbol(&r, sizeof(r), mod, sym));
+  EXPECT_EQ(mod, 0xffffffffc0100000u);
+  EXPECT_EQ(sym.addr, 0xffffffffc0001000u);
+  EXPECT_EQ(sym.type, 't');
+  EXPECT_EQ(sym.name, "seed_open");
+  EXPECT_EQ(sym.module, "");  // named later from the module_load of `mod`
+  // Not an event.
+  Event ev;
+  StackTable stacks;
+  EXPECT_FALSE(decode_record(&r, sizeof(r), stacks, ev));
+  // Malformed: short, no address, no name, oversized header, wrong kind.
+  EXPECT_FALSE(decode_symbol(&r, sizeof(r) - 1, mod, sym));
+  auto bad = r;
+  bad.addr = 0;
+  EXPECT_FALSE(decode_symbol(&bad, sizeof(bad), mod, sym));
+  bad = r;
+  bad.name[0] = 0;
+  EXPECT_FALSE(decode_symbol(&bad, sizeof(bad), mod, sym));
+  bad = r;
+  bad.hdr.size = sizeof(bad) + 1;
+  EXPECT_FALSE(decode_symbol(&bad, sizeof(bad), mod, sym));
+  bad = r;
+  bad.hdr.kind = MR_REC_LOCK_CLASS;
+  EXPECT_FALSE(decode_symbol(&bad, sizeof(bad), mod, sym));
+  EXPECT_FALSE(is_symbol_record(&r, sizeof(mr_event_header) - 1));
+}
+
+TEST(Wire, LockClassRecord) {
+  auto r = record<mr_rec_lock_class>(MR_REC_LOCK_CLASS);
+  r.key = 0xffffffff83000010;
+  r.lock = 0xffff888000004000;
+  std::strcpy(r.name, "&dev->mutex");
+  EXPECT_TRUE(is_lock_class_record(&r, sizeof(r)));
+  EXPECT_FALSE(is_symbol_record(&r, sizeof(r)));
+  KernelSymbol sym;
+  ASSERT_TRUE(decode_lock_class(&r, sizeof(r), sym));
+  EXPECT_EQ(sym.addr, 0xffffffff83000010u);
+  EXPECT_EQ(sym.type, kLockClassSymbolType);
+  EXPECT_EQ(sym.name, "&dev->mutex");
+  EXPECT_FALSE(decode_lock_class(&r, sizeof(r) - 1, sym));
+  auto bad = r;
+  bad.key = 0;
+  EXPECT_FALSE(decode_lock_class(&bad, sizeof(bad), sym));
+  bad = r;
+  bad.name[0] = 0;
+  EXPECT_FALSE(decode_lock_class(&bad, sizeof(bad), sym));
+  bad = r;
+  bad.hdr.kind = MR_REC_MODULE_SYMBOL;
+  EXPECT_FALSE(decode_lock_class(&bad, sizeof(bad), sym));
+}
+
+}  // namespace
+}  // namespace modrace::loader
