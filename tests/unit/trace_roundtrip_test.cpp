@@ -118,7 +118,7 @@ TEST(TraceRoundTrip, LockClassNamesKeptApartFromSymbols) {
   EXPECT_FALSE(src->symbols().lock_class(key + 8).has_value());
   EXPECT_EQ(src->symbols().name_data(key).value_or(""), "misc_mtx");
   EXPECT_EQ(src->symbols().lock_class_count(), 1u);
-  EXPECT_EQ(format_lock_addr(key + 0x40, src->symbols(), key), "&disk->open_mutex");
+  EXPECT_EQ(src->symbols().lock_name(key + 0x40, key), "&disk->open_mutex");
 }
 
 TEST(TraceRoundTrip, LastDropsWinAndKilledWriterKeepsRecentDrops) {
