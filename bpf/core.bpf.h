@@ -8,9 +8,9 @@
 #pragma once
 
 #define MR_MAX_FILTERS 16
-#define MR_TASK_LOCKS 16	/* held locks tracked per task */
+#define MR_TASK_LOCKS 16 /* held locks tracked per task */
 #define LOCK_IDX_MASK (MR_TASK_LOCKS - 1) /* MR_TASK_LOCKS is a power of two */
-#define MR_TRY_DEPTH 4	/* nested pending trylock calls per task (power of two) */
+#define MR_TRY_DEPTH 4 /* nested pending trylock calls per task (power of two) */
 
 /*
  * Lock families, kept in task_lock.flags above LOCK_FAM_SHIFT: a release only pops a lock of its
@@ -216,8 +216,8 @@ static __always_inline struct task_state *task_state(int create)
 	return s;
 }
 
-static __always_inline void fill_header(void *ctx, struct mr_event_header *h, __u16 kind, __u16 size,
-					int stack)
+static __always_inline void fill_header(void *ctx, struct mr_event_header *h, __u16 kind,
+					__u16 size, int stack)
 {
 	__u64 id = bpf_get_current_pid_tgid();
 	long n;
@@ -279,15 +279,17 @@ static __always_inline void submit_batched(void *e)
 	__u64 flags = 0;
 
 	if (cfg_wakeup_bytes)
-		flags = bpf_ringbuf_query(&events, BPF_RB_AVAIL_DATA) >= cfg_wakeup_bytes ?
-				BPF_RB_FORCE_WAKEUP : BPF_RB_NO_WAKEUP;
+		flags = bpf_ringbuf_query(&events, BPF_RB_AVAIL_DATA) >= cfg_wakeup_bytes
+				? BPF_RB_FORCE_WAKEUP
+				: BPF_RB_NO_WAKEUP;
 	submit_flags(e, flags);
 }
 
 /* One of lockdep's RCU read-side maps (cfg_rcu_maps). */
 static __always_inline int is_rcu_map(__u64 lock)
 {
-	return lock && (lock == cfg_rcu_maps[0] || lock == cfg_rcu_maps[1] || lock == cfg_rcu_maps[2]);
+	return lock &&
+	       (lock == cfg_rcu_maps[0] || lock == cfg_rcu_maps[1] || lock == cfg_rcu_maps[2]);
 }
 
 /* A run of ours nested in one of our own helpers (busy flag), or tracing is stopping. */

@@ -57,7 +57,8 @@ int BPF_PROG(fx_driver_unregister, struct device_driver *drv)
 	return drv_emit(ctx, MR_EV_DRIVER_UNREGISTER, MR_PHASE_EXIT, drv, 0, MR_CTX_FENTRY, 0);
 }
 
-static __always_inline int drv_kprobe_enter(struct pt_regs *regs, __u32 kind, struct device_driver *drv)
+static __always_inline int drv_kprobe_enter(struct pt_regs *regs, __u32 kind,
+					    struct device_driver *drv)
 {
 	struct task_state *s = task_state(1);
 

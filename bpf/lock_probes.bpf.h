@@ -10,11 +10,15 @@ static __always_inline __u32 lock_family(__u32 kind, __u32 flags)
 	__u32 rt = (flags & MR_HELD_RT) ? LOCK_FAM_RT : 0;
 
 	switch (kind) {
-	case MR_LOCK_MUTEX: return LOCK_FAM_MUTEX;
-	case MR_LOCK_SPINLOCK: return LOCK_FAM_SPIN | rt;
+	case MR_LOCK_MUTEX:
+		return LOCK_FAM_MUTEX;
+	case MR_LOCK_SPINLOCK:
+		return LOCK_FAM_SPIN | rt;
 	case MR_LOCK_RWLOCK_READ:
-	case MR_LOCK_RWLOCK_WRITE: return LOCK_FAM_RWLOCK | rt;
-	default: return LOCK_FAM_RWSEM;
+	case MR_LOCK_RWLOCK_WRITE:
+		return LOCK_FAM_RWLOCK | rt;
+	default:
+		return LOCK_FAM_RWSEM;
 	}
 }
 
@@ -39,7 +43,8 @@ static __always_inline void lock_push(void *ctx, __u64 addr, __u64 ip, __u32 kin
 		} else {
 			count_drop(MR_DROP_LOCK_TABLE);
 			if (s->locks[MR_TASK_LOCKS - 1].kind < 8)
-				__sync_fetch_and_add(&overflow_kind[s->locks[MR_TASK_LOCKS - 1].kind], 1);
+				__sync_fetch_and_add(
+					&overflow_kind[s->locks[MR_TASK_LOCKS - 1].kind], 1);
 		}
 	}
 	unload_note(ctx, addr, ip, kind, 0);
@@ -141,57 +146,57 @@ static __always_inline __u64 try_exit(void)
 }
 
 /* Acquire that cannot fail: pushed at entry. `create` is 0 for the irqsave programs. */
-#define LOCK_ACQ(fn, kind, flags, create)                                                         \
-	SEC("fentry/" #fn)                                                                        \
-	int BPF_PROG(fe_##fn, void *lock)                                                         \
-	{                                                                                         \
-		lock_push(ctx, (__u64)lock, 0, kind, flags, create);                              \
-		return 0;                                                                         \
-	}                                                                                         \
-	SEC("kprobe/" #fn)                                                                        \
-	int BPF_KPROBE(kp_##fn, void *lock)                                                       \
-	{                                                                                         \
-		lock_push(ctx, (__u64)lock, kprobe_caller(ctx), kind, flags, create);             \
-		return 0;                                                                         \
+#define LOCK_ACQ(fn, kind, flags, create)                                             \
+	SEC("fentry/" #fn)                                                            \
+	int BPF_PROG(fe_##fn, void *lock)                                             \
+	{                                                                             \
+		lock_push(ctx, (__u64)lock, 0, kind, flags, create);                  \
+		return 0;                                                             \
+	}                                                                             \
+	SEC("kprobe/" #fn)                                                            \
+	int BPF_KPROBE(kp_##fn, void *lock)                                           \
+	{                                                                             \
+		lock_push(ctx, (__u64)lock, kprobe_caller(ctx), kind, flags, create); \
+		return 0;                                                             \
 	}
 
 /* Acquire that can fail: pushed at exit when `ret == ok` (1 for trylocks, 0 for killable). */
-#define LOCK_TRY(fn, kind, ok, flags)                                                      \
-	SEC("fexit/" #fn)                                                                         \
-	int BPF_PROG(fx_##fn, void *lock, int ret)                                                \
-	{                                                                                         \
-		if (ret == ok)                                                                    \
-			lock_push(ctx, (__u64)lock, 0, kind, flags, 1);                           \
-		return 0;                                                                         \
-	}                                                                                         \
-	SEC("kprobe/" #fn)                                                                        \
-	int BPF_KPROBE(kp_##fn, void *lock)                                                       \
-	{                                                                                         \
-		try_enter((__u64)lock);                                                           \
-		return 0;                                                                         \
-	}                                                                                         \
-	SEC("kretprobe/" #fn)                                                                     \
-	int BPF_KRETPROBE(kr_##fn, int ret)                                                       \
-	{                                                                                         \
-		__u64 lock = try_exit();                                                          \
-		if (lock && ret == ok)                                                            \
-			lock_push(ctx, lock, 0, kind, flags, 0);                                  \
-		return 0;                                                                         \
+#define LOCK_TRY(fn, kind, ok, flags)                                   \
+	SEC("fexit/" #fn)                                               \
+	int BPF_PROG(fx_##fn, void *lock, int ret)                      \
+	{                                                               \
+		if (ret == ok)                                          \
+			lock_push(ctx, (__u64)lock, 0, kind, flags, 1); \
+		return 0;                                               \
+	}                                                               \
+	SEC("kprobe/" #fn)                                              \
+	int BPF_KPROBE(kp_##fn, void *lock)                             \
+	{                                                               \
+		try_enter((__u64)lock);                                 \
+		return 0;                                               \
+	}                                                               \
+	SEC("kretprobe/" #fn)                                           \
+	int BPF_KRETPROBE(kr_##fn, int ret)                             \
+	{                                                               \
+		__u64 lock = try_exit();                                \
+		if (lock && ret == ok)                                  \
+			lock_push(ctx, lock, 0, kind, flags, 0);        \
+		return 0;                                               \
 	}
 
 /* Release of a lock of `family` (LOCK_FAM_*). */
-#define LOCK_REL(fn, family)                                                                      \
-	SEC("fentry/" #fn)                                                                        \
-	int BPF_PROG(fe_##fn, void *lock)                                                         \
-	{                                                                                         \
-		lock_pop((__u64)lock, family);                                                    \
-		return 0;                                                                         \
-	}                                                                                         \
-	SEC("kprobe/" #fn)                                                                        \
-	int BPF_KPROBE(kp_##fn, void *lock)                                                       \
-	{                                                                                         \
-		lock_pop((__u64)lock, family);                                                    \
-		return 0;                                                                         \
+#define LOCK_REL(fn, family)                   \
+	SEC("fentry/" #fn)                     \
+	int BPF_PROG(fe_##fn, void *lock)      \
+	{                                      \
+		lock_pop((__u64)lock, family); \
+		return 0;                      \
+	}                                      \
+	SEC("kprobe/" #fn)                     \
+	int BPF_KPROBE(kp_##fn, void *lock)    \
+	{                                      \
+		lock_pop((__u64)lock, family); \
+		return 0;                      \
 	}
 
 /* One program set per line of lock_probes.def (the loader expands the same list into its rows). */
@@ -220,7 +225,8 @@ int BPF_PROG(tp_sched_switch, bool preempt, struct task_struct *prev)
 		if (i >= n)
 			break;
 		k = s->locks[i].kind;
-		if ((k == MR_LOCK_SPINLOCK || k == MR_LOCK_RWLOCK_READ || k == MR_LOCK_RWLOCK_WRITE) &&
+		if ((k == MR_LOCK_SPINLOCK || k == MR_LOCK_RWLOCK_READ ||
+		     k == MR_LOCK_RWLOCK_WRITE) &&
 		    !(s->locks[i].flags & MR_HELD_RT))
 			continue;
 		if (j != i && j < MR_TASK_LOCKS)

@@ -79,7 +79,8 @@ static __always_inline void capture_lockdep(struct mr_lock_ctx *c)
 			struct held_lock___ld *h = hl;
 
 			c->locks[i].kind = BPF_CORE_READ_BITFIELD_PROBED(h, read)
-						   ? MR_LOCK_LOCKDEP_READ : MR_LOCK_LOCKDEP;
+						   ? MR_LOCK_LOCKDEP_READ
+						   : MR_LOCK_LOCKDEP;
 		}
 		note_lock_class(c->locks[i].class_key, (__u64)inst);
 	}

@@ -23,27 +23,27 @@
 #define MR_COMM_LEN 16
 #define MR_MODULE_NAME_LEN 56 /* MODULE_NAME_LEN on 64-bit kernels */
 #define MR_DRIVER_NAME_LEN 32 /* driver and bus names are truncated to this */
-#define MR_MAX_HELD_LOCKS 8   /* locks captured per snapshot; more sets `truncated` */
+#define MR_MAX_HELD_LOCKS 8 /* locks captured per snapshot; more sets `truncated` */
 #define MR_MAX_STACK_DEPTH 24 /* kernel frames captured per event */
 #define MR_SYMBOL_NAME_LEN 128 /* module symbol names are truncated to this (with the NUL) */
 
 enum mr_event_kind {
-	MR_EV_MODULE_LOAD = 1,	 /* struct mr_ev_module_load */
-	MR_EV_MODULE_STATE = 2,	 /* struct mr_ev_module_state */
-	MR_EV_MODULE_FREE = 3,	 /* struct mr_ev_module_free */
+	MR_EV_MODULE_LOAD = 1, /* struct mr_ev_module_load */
+	MR_EV_MODULE_STATE = 2, /* struct mr_ev_module_state */
+	MR_EV_MODULE_FREE = 3, /* struct mr_ev_module_free */
 	MR_EV_DELETE_MODULE = 4, /* struct mr_ev_delete_module (enter and exit phases) */
 	MR_EV_TRY_MODULE_GET = 5, /* struct mr_ev_refcount, failed attempts too */
-	MR_EV_MODULE_GET = 6,	  /* struct mr_ev_refcount (__module_get) */
-	MR_EV_MODULE_PUT = 7,	  /* struct mr_ev_refcount */
-	MR_EV_DRIVER_REGISTER = 8,   /* struct mr_ev_driver (enter and exit phases) */
+	MR_EV_MODULE_GET = 6, /* struct mr_ev_refcount (__module_get) */
+	MR_EV_MODULE_PUT = 7, /* struct mr_ev_refcount */
+	MR_EV_DRIVER_REGISTER = 8, /* struct mr_ev_driver (enter and exit phases) */
 	MR_EV_DRIVER_UNREGISTER = 9, /* struct mr_ev_driver (enter and exit phases) */
-	MR_EV_UNLOAD_LOCK = 10,	     /* struct mr_ev_unload_lock: a lock taken inside delete_module */
-	MR_EV_UNLOAD_RCU_SYNC = 11,  /* struct mr_ev_unload_rcu_sync: a grace-period wait inside
+	MR_EV_UNLOAD_LOCK = 10, /* struct mr_ev_unload_lock: a lock taken inside delete_module */
+	MR_EV_UNLOAD_RCU_SYNC = 11, /* struct mr_ev_unload_rcu_sync: a grace-period wait inside
 					delete_module (synchronize_rcu and friends) */
 	MR_EV_KIND_MAX = 12,
 	/* Records that are not events of the model (no EventKind): kinds from 64 up. */
 	MR_REC_MODULE_SYMBOL = 64, /* struct mr_rec_module_symbol: one symbol of a loading module */
-	MR_REC_LOCK_CLASS = 65,	   /* struct mr_rec_lock_class: a lockdep class's name */
+	MR_REC_LOCK_CLASS = 65, /* struct mr_rec_lock_class: a lockdep class's name */
 };
 
 enum mr_phase {
@@ -80,17 +80,17 @@ enum mr_probe_ctx {
 /* Where the held-lock set came from. */
 enum mr_lock_provider {
 	MR_LOCKS_OFF = 0,
-	MR_LOCKS_PROBE = 1,   /* probes on the lock primitives, tracked per task in BPF */
+	MR_LOCKS_PROBE = 1, /* probes on the lock primitives, tracked per task in BPF */
 	MR_LOCKS_LOCKDEP = 2, /* current->held_locks on a lockdep kernel */
 };
 
 /* Every place an event or a piece of one can be lost; counted in drop_counts, a .bss array the
  * loader reads through the skeleton (bpf/core.bpf.h). */
 enum mr_drop_cause {
-	MR_DROP_RINGBUF_FULL = 0,   /* bpf_ringbuf_reserve failed: whole event lost */
-	MR_DROP_STACK = 1,	    /* stack capture failed: event kept without frames */
-	MR_DROP_LOCK_TABLE = 2,	    /* per-task held-lock table full: snapshot marked truncated */
-	MR_DROP_TASK_STORAGE = 3,   /* per-task state could not be created: locks unknown */
+	MR_DROP_RINGBUF_FULL = 0, /* bpf_ringbuf_reserve failed: whole event lost */
+	MR_DROP_STACK = 1, /* stack capture failed: event kept without frames */
+	MR_DROP_LOCK_TABLE = 2, /* per-task held-lock table full: snapshot marked truncated */
+	MR_DROP_TASK_STORAGE = 3, /* per-task state could not be created: locks unknown */
 	MR_DROP_LOCK_RECURSION = 4, /* lock probes skipped by the kernel (bpf recursion_misses);
 				       filled in by userspace from bpf_prog_info */
 	MR_DROP_LOCK_RECURSION_IRQ = 5, /* the same misses when the kernel's preemption model proves
@@ -104,38 +104,39 @@ struct mr_event_header {
 	__u16 size; /* bytes of the whole record */
 	__u32 cpu;
 	__u64 ts_ns; /* bpf_ktime_get_ns (CLOCK_MONOTONIC) */
-	__u32 pid;   /* tgid */
+	__u32 pid; /* tgid */
 	__u32 tid;
 	char comm[MR_COMM_LEN];
 	__u16 nr_frames; /* valid entries in frames[] */
-	__u16 flags;	 /* reserved, 0 */
+	__u16 flags; /* reserved, 0 */
 	__u32 pad;
 	__u64 frames[MR_MAX_STACK_DEPTH]; /* kernel stack, innermost first */
 };
 
 /* mr_held_lock.flags */
 #define MR_HELD_IRQ (1u << 0) /* taken by an _irq/_irqsave variant: interrupts are off */
-#define MR_HELD_BH (1u << 1)  /* taken by a _bh variant: softirqs are off */
-#define MR_HELD_RT (1u << 2)  /* PREEMPT_RT sleeping spinlock/rwlock (rt_spin_lock...): the holder
+#define MR_HELD_BH (1u << 1) /* taken by a _bh variant: softirqs are off */
+#define MR_HELD_RT \
+	(1u << 2) /* PREEMPT_RT sleeping spinlock/rwlock (rt_spin_lock...): the holder
 			       * may sleep, so it survives a context switch */
 
 struct mr_held_lock {
-	__u64 addr;	  /* lock address (for lockdep: the lockdep_map instance) */
+	__u64 addr; /* lock address (for lockdep: the lockdep_map instance) */
 	__u64 acquire_ip; /* where it was acquired; 0 when the probe cannot see it (fentry) */
-	__u32 kind;	  /* enum mr_lock_kind */
-	__u32 flags;	  /* MR_HELD_* (was padding in ABI 1) */
+	__u32 kind; /* enum mr_lock_kind */
+	__u32 flags; /* MR_HELD_* (was padding in ABI 1) */
 	__u64 class_key; /* lockdep class key address, 0 when not from lockdep */
 };
 
 /* The lock context of the task at a refcount or driver event. */
 struct mr_lock_ctx {
 	__u32 preempt_count; /* as seen by the traced code: BPF's own contribution removed */
-	__u16 rcu_depth;     /* rcu_read_lock nesting of the traced code */
+	__u16 rcu_depth; /* rcu_read_lock nesting of the traced code */
 	__u8 irqs_disabled;
 	__u8 in_interrupt; /* hardirq/softirq/NMI context: locks not tracked there */
-	__u8 nr_locks;	   /* valid entries in locks[] */
-	__u8 truncated;	   /* more locks were held than captured, or the table overflowed */
-	__u8 provider;	   /* enum mr_lock_provider */
+	__u8 nr_locks; /* valid entries in locks[] */
+	__u8 truncated; /* more locks were held than captured, or the table overflowed */
+	__u8 provider; /* enum mr_lock_provider */
 	__u8 pad[5];
 	struct mr_held_lock locks[MR_MAX_HELD_LOCKS]; /* outermost first */
 };
@@ -166,7 +167,7 @@ struct mr_ev_delete_module {
 	struct mr_event_header hdr;
 	__u32 phase; /* enum mr_phase */
 	__u32 flags; /* O_NONBLOCK, O_TRUNC (forced) as passed to the syscall */
-	__s64 ret;   /* exit phase only */
+	__s64 ret; /* exit phase only */
 	char name[MR_MODULE_NAME_LEN];
 };
 
@@ -174,9 +175,9 @@ struct mr_ev_refcount {
 	struct mr_event_header hdr;
 	__u64 module;
 	__u64 caller_ip; /* return address into the caller of try_module_get/__module_get/module_put */
-	__s32 refcount;	 /* module->refcnt after the operation, raw: MODULE_REF_BASE (1) = no
+	__s32 refcount; /* module->refcnt after the operation, raw: MODULE_REF_BASE (1) = no
 			    users, 0 = claimed by try_stop_module; -1 when unknown */
-	__u8 success;	 /* try_module_get's result; 1 for the others */
+	__u8 success; /* try_module_get's result; 1 for the others */
 	__u8 pad[3];
 	struct mr_lock_ctx locks;
 };
@@ -184,9 +185,9 @@ struct mr_ev_refcount {
 struct mr_ev_driver {
 	struct mr_event_header hdr;
 	__u64 driver; /* struct device_driver * */
-	__u64 owner;  /* drv->owner (struct module *), 0 for built-in */
-	__u32 phase;  /* enum mr_phase */
-	__s32 ret;    /* driver_register's return value, exit phase only */
+	__u64 owner; /* drv->owner (struct module *), 0 for built-in */
+	__u32 phase; /* enum mr_phase */
+	__s32 ret; /* driver_register's return value, exit phase only */
 	char name[MR_DRIVER_NAME_LEN];
 	char bus[MR_DRIVER_NAME_LEN];
 	struct mr_lock_ctx locks;
@@ -195,7 +196,7 @@ struct mr_ev_driver {
 struct mr_ev_unload_lock {
 	struct mr_event_header hdr;
 	__u64 lock;
-	__u64 ip;	/* acquisition site */
+	__u64 ip; /* acquisition site */
 	__u32 lock_kind; /* enum mr_lock_kind */
 	__u32 pad;
 	__u64 class_key; /* lockdep only */
@@ -215,8 +216,8 @@ struct mr_ev_unload_rcu_sync {
 struct mr_rec_module_symbol {
 	struct mr_event_header hdr;
 	__u64 module; /* struct module * (the module_load record's `module`) */
-	__u64 addr;   /* st_value */
-	__u8 type;    /* kallsyms type letter from mod->kallsyms->typetab: t T d D b B r R */
+	__u64 addr; /* st_value */
+	__u8 type; /* kallsyms type letter from mod->kallsyms->typetab: t T d D b B r R */
 	__u8 pad[7];
 	char name[MR_SYMBOL_NAME_LEN];
 };
@@ -228,7 +229,7 @@ struct mr_rec_module_symbol {
  */
 struct mr_rec_lock_class {
 	struct mr_event_header hdr;
-	__u64 key;  /* struct lock_class_key * (held-lock class_key) */
+	__u64 key; /* struct lock_class_key * (held-lock class_key) */
 	__u64 lock; /* the struct lockdep_map * it was first seen on */
 	char name[MR_SYMBOL_NAME_LEN];
 };

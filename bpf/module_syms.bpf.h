@@ -5,7 +5,7 @@
  */
 #pragma once
 
-#define MR_MOD_RANGES 7		/* >= 6.4: MOD_MEM_NUM_TYPES; <= 6.3: core and init layout */
+#define MR_MOD_RANGES 7 /* >= 6.4: MOD_MEM_NUM_TYPES; <= 6.3: core and init layout */
 #define MR_MAX_MODULE_SYMS 65536 /* bound of the walk; modules have a few thousand at most */
 #define SHN_UNDEF 0
 #define SHN_ABS 0xfff1
@@ -25,7 +25,14 @@ struct sym_walk {
 static __always_inline int wanted_type(char t)
 {
 	switch (t) {
-	case 't': case 'T': case 'd': case 'D': case 'b': case 'B': case 'r': case 'R':
+	case 't':
+	case 'T':
+	case 'd':
+	case 'D':
+	case 'b':
+	case 'B':
+	case 'r':
+	case 'R':
 		return 1;
 	}
 	return 0;
@@ -125,13 +132,20 @@ int BPF_PROG(tp_module_syms, struct module *mod)
 		struct module___new *m = (void *)mod;
 
 		if (bpf_core_field_exists(m->mem)) {
-			add_range(&w, (__u64)BPF_CORE_READ(m, mem[0].base), BPF_CORE_READ(m, mem[0].size));
-			add_range(&w, (__u64)BPF_CORE_READ(m, mem[1].base), BPF_CORE_READ(m, mem[1].size));
-			add_range(&w, (__u64)BPF_CORE_READ(m, mem[2].base), BPF_CORE_READ(m, mem[2].size));
-			add_range(&w, (__u64)BPF_CORE_READ(m, mem[3].base), BPF_CORE_READ(m, mem[3].size));
-			add_range(&w, (__u64)BPF_CORE_READ(m, mem[4].base), BPF_CORE_READ(m, mem[4].size));
-			add_range(&w, (__u64)BPF_CORE_READ(m, mem[5].base), BPF_CORE_READ(m, mem[5].size));
-			add_range(&w, (__u64)BPF_CORE_READ(m, mem[6].base), BPF_CORE_READ(m, mem[6].size));
+			add_range(&w, (__u64)BPF_CORE_READ(m, mem[0].base),
+				  BPF_CORE_READ(m, mem[0].size));
+			add_range(&w, (__u64)BPF_CORE_READ(m, mem[1].base),
+				  BPF_CORE_READ(m, mem[1].size));
+			add_range(&w, (__u64)BPF_CORE_READ(m, mem[2].base),
+				  BPF_CORE_READ(m, mem[2].size));
+			add_range(&w, (__u64)BPF_CORE_READ(m, mem[3].base),
+				  BPF_CORE_READ(m, mem[3].size));
+			add_range(&w, (__u64)BPF_CORE_READ(m, mem[4].base),
+				  BPF_CORE_READ(m, mem[4].size));
+			add_range(&w, (__u64)BPF_CORE_READ(m, mem[5].base),
+				  BPF_CORE_READ(m, mem[5].size));
+			add_range(&w, (__u64)BPF_CORE_READ(m, mem[6].base),
+				  BPF_CORE_READ(m, mem[6].size));
 		}
 	}
 	bpf_loop(w.nr, walk_symbol, &w, 0);

@@ -8,9 +8,10 @@
  */
 #pragma once
 
-#define MR_UNLOAD_LOCKS 16384	/* distinct locks remembered across concurrent unloads (rmmod
+#define MR_UNLOAD_LOCKS \
+	16384 /* distinct locks remembered across concurrent unloads (rmmod
 				   loop alone takes ~600: per-object dentry and xarray locks) */
-#define MR_UNLOAD_FRAMES 12	/* frames kept per remembered unload lock */
+#define MR_UNLOAD_FRAMES 12 /* frames kept per remembered unload lock */
 
 struct unload_lock_rec {
 	__u64 addr;
@@ -134,7 +135,7 @@ static __always_inline int delete_exit(void *ctx, long ret)
 	__u32 tid = (__u32)bpf_get_current_pid_tgid();
 	struct mr_ev_delete_module *e;
 	struct unload_task *ut;
-	struct unload_emit_ctx c = { .ctx = ctx };
+	struct unload_emit_ctx c = {.ctx = ctx};
 
 	ut = bpf_map_lookup_elem(&unloading, &tid);
 	if (ut) {
@@ -201,7 +202,8 @@ static __always_inline struct unload_task *current_unload(void)
  * (The lookup is open-coded here, in delete_exit and in on_lock_acquire: current_unload() would
  * move the tid's stack slot or the helper call and so change the 60-odd programs' code.)
  */
-static __always_inline void unload_note(void *ctx, __u64 addr, __u64 ip, __u32 kind, __u64 class_key)
+static __always_inline void unload_note(void *ctx, __u64 addr, __u64 ip, __u32 kind,
+					__u64 class_key)
 {
 	__u32 tid = (__u32)bpf_get_current_pid_tgid();
 	struct unload_task *ut = bpf_map_lookup_elem(&unloading, &tid);
@@ -279,9 +281,15 @@ static __always_inline int on_rcu_sync(void *ctx)
 	return 0;
 }
 
-#define RCU_SYNC(fn)                                                                              \
-	SEC("fentry/" #fn) int BPF_PROG(fe_##fn) { return on_rcu_sync(ctx); }                     \
-	SEC("kprobe/" #fn) int BPF_KPROBE(kp_##fn) { return on_rcu_sync(ctx); }
+#define RCU_SYNC(fn)                               \
+	SEC("fentry/" #fn) int BPF_PROG(fe_##fn)   \
+	{                                          \
+		return on_rcu_sync(ctx);           \
+	}                                          \
+	SEC("kprobe/" #fn) int BPF_KPROBE(kp_##fn) \
+	{                                          \
+		return on_rcu_sync(ctx);           \
+	}
 
 RCU_SYNC(synchronize_rcu)
 RCU_SYNC(synchronize_rcu_expedited)

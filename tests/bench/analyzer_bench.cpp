@@ -114,8 +114,9 @@ int main(int argc, char** argv) {
               events / t_all / 1e6, t_all - t_consume);
   std::printf("  analyzer alone:   %.3f s  (%.2f M events/s)\n", t_an, events / t_an / 1e6);
   double c_an = c_consume - c_gen;
-  std::printf("  analyzer alone, CPU time: %.3f s  (%.2f M events/s on one core; generator %.2f M/s)\n",
-              c_an, events / c_an / 1e6, events / c_gen / 1e6);
+  std::printf(
+      "  analyzer alone, CPU time: %.3f s  (%.2f M events/s on one core; generator %.2f M/s)\n",
+      c_an, events / c_an / 1e6, events / c_gen / 1e6);
   print_report(r);
   std::printf("peak RSS: %.1f MiB (generator alone: %.1f MiB)\n", peak_rss_kib() / 1024.0,
               rss_gen / 1024.0);

@@ -10,10 +10,10 @@
 
 #include <zstd.h>
 
+#include "../unit/trace_test_util.h"
 #include "trace/codec.h"
 #include "trace/format.h"
 #include "trace/trace_file.h"
-#include "../unit/trace_test_util.h"
 
 using namespace modrace;
 
@@ -32,7 +32,8 @@ std::string uncompressed(const std::string& t) {
   std::string out = t.substr(0, trace::kFileHeaderSize);
   size_t off = trace::kFileHeaderSize;
   while (off + trace::kBlockHeaderSize <= t.size()) {
-    trace::ByteReader r({reinterpret_cast<const uint8_t*>(t.data()) + off, trace::kBlockHeaderSize});
+    trace::ByteReader r(
+        {reinterpret_cast<const uint8_t*>(t.data()) + off, trace::kBlockHeaderSize});
     uint16_t type = r.le16(), flags = r.le16();
     uint32_t stored = r.le32(), raw = r.le32();
     std::string payload = t.substr(off + trace::kBlockHeaderSize, stored);
@@ -89,7 +90,8 @@ int main(int argc, char** argv) {
   };
   std::string all = write("valid-all-kinds.mrtrace", events.size(), 8, true);
   spit(dir + "/valid-all-kinds-raw.mrtrace", uncompressed(all));
-  spit(dir + "/valid-one-chunk-raw.mrtrace", uncompressed(write("valid-one-chunk.mrtrace", 5, 0, true)));
+  spit(dir + "/valid-one-chunk-raw.mrtrace",
+       uncompressed(write("valid-one-chunk.mrtrace", 5, 0, true)));
   write("killed-writer.mrtrace", 12, 4, false);
   {
     auto w = TraceWriter::create(dir + "/valid-empty.mrtrace", TraceMeta{});

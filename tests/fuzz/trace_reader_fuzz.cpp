@@ -18,7 +18,8 @@
 namespace {
 std::string scratch_path() {
   const char* dir = std::getenv("TMPDIR");
-  return std::string(dir ? dir : "/tmp") + "/modrace-fuzz-" + std::to_string(::getpid()) + ".mrtrace";
+  return std::string(dir ? dir : "/tmp") + "/modrace-fuzz-" + std::to_string(::getpid()) +
+         ".mrtrace";
 }
 }  // namespace
 
@@ -41,7 +42,7 @@ extern "C" int LLVMFuzzerTestOneInput(const uint8_t* data, size_t size) {
       // Exercise the renderers on whatever the reader let through.
       (void)modrace::format_event_line(ev, ctx);
       (void)modrace::event_to_json(ev, ctx).dump(-1, ' ', false,
-                                                  nlohmann::json::error_handler_t::replace);
+                                                 nlohmann::json::error_handler_t::replace);
       for (uint64_t a : src->stacks().frames(ev.stack)) (void)frames.format(a);
     }
   } catch (const modrace::Error&) {

@@ -46,7 +46,8 @@ static void bench_pace(u64 start, u64 done)
 	due = start + div64_u64(done * NSEC_PER_SEC, rate);
 	now = ktime_get_ns();
 	if (due > now + 20 * NSEC_PER_USEC)
-		usleep_range(div64_u64(due - now, NSEC_PER_USEC), div64_u64(due - now, NSEC_PER_USEC) + 50);
+		usleep_range(div64_u64(due - now, NSEC_PER_USEC),
+			     div64_u64(due - now, NSEC_PER_USEC) + 50);
 }
 
 /* noinline: keeps the caller ip of every get/put at one distinct site. */
@@ -105,8 +106,8 @@ static ssize_t bench_read(struct file *file, char __user *buf, size_t len, loff_
 	char out[96];
 	int n;
 
-	n = scnprintf(out, sizeof(out), "pairs=%llu ns=%llu ns_per_pair=%llu\n", res->pairs, res->ns,
-		      res->pairs ? div64_u64(res->ns, res->pairs) : 0);
+	n = scnprintf(out, sizeof(out), "pairs=%llu ns=%llu ns_per_pair=%llu\n", res->pairs,
+		      res->ns, res->pairs ? div64_u64(res->ns, res->pairs) : 0);
 	return simple_read_from_buffer(buf, len, ppos, out, n);
 }
 

@@ -36,7 +36,7 @@ struct seed_driver {
 	struct module *owner;
 	const struct seed_ops *ops;
 	unsigned int flags;
-	struct list_head list;	/* on seed_core's driver list; RCU-safe unlink */
+	struct list_head list; /* on seed_core's driver list; RCU-safe unlink */
 };
 
 int seed_register_driver(struct seed_driver *drv);

@@ -55,7 +55,8 @@ enum seed_variant {
 
 static int variant = SEED_LOCKED;
 module_param(variant, int, 0644);
-MODULE_PARM_DESC(variant, "open path: 1 unlocked, 2 notquite, 3 locked (default), 4 biglock, 5 rcu");
+MODULE_PARM_DESC(variant,
+		 "open path: 1 unlocked, 2 notquite, 3 locked (default), 4 biglock, 5 rcu");
 
 static char driver[32];
 module_param_string(driver, driver, sizeof(driver), 0644);
@@ -67,7 +68,8 @@ MODULE_PARM_DESC(race_delay_us, "sleep between reading drv->owner and try_module
 
 static bool srcu_guard = true;
 module_param(srcu_guard, bool, 0444);
-MODULE_PARM_DESC(srcu_guard, "keep module memory valid across racy lookups (test scaffolding, see below)");
+MODULE_PARM_DESC(srcu_guard,
+		 "keep module memory valid across racy lookups (test scaffolding, see below)");
 
 static bool leak_on_error;
 module_param(leak_on_error, bool, 0644);
@@ -75,12 +77,13 @@ MODULE_PARM_DESC(leak_on_error, "BUG on purpose: open error path returns without
 
 static bool release_guard;
 module_param(release_guard, bool, 0644);
-MODULE_PARM_DESC(release_guard, "hold an extra reference around ops->release (fixes self-put drivers)");
+MODULE_PARM_DESC(release_guard,
+		 "hold an extra reference around ops->release (fixes self-put drivers)");
 
 /* Counters the scenarios read from /sys/module/seed_core/parameters/ without modrace. */
-static atomic_t going_gets = ATOMIC_INIT(0);	/* try_module_get attempted on a GOING module */
-static atomic_t coming_gets = ATOMIC_INIT(0);	/* try_module_get succeeded on a COMING module */
-static atomic_t opens = ATOMIC_INIT(0);		/* opens that got a reference */
+static atomic_t going_gets = ATOMIC_INIT(0); /* try_module_get attempted on a GOING module */
+static atomic_t coming_gets = ATOMIC_INIT(0); /* try_module_get succeeded on a COMING module */
+static atomic_t opens = ATOMIC_INIT(0); /* opens that got a reference */
 /* variant 2: the driver found without the lock was unregistered before the lock was taken */
 static atomic_t stale_gets = ATOMIC_INIT(0);
 
@@ -126,9 +129,8 @@ static struct seed_driver *seed_find(const char *want)
 	struct seed_driver *d;
 
 	/* Writers use the RCU list primitives, so unlocked readers never see a torn list. */
-	list_for_each_entry_rcu(d, &seed_drivers, list, true)
-		if (!*want || !strcmp(d->name, want))
-			return d;
+	list_for_each_entry_rcu(d, &seed_drivers, list,
+				true) if (!*want || !strcmp(d->name, want)) return d;
 	return NULL;
 }
 
@@ -416,7 +418,8 @@ static int __init seed_core_init(void)
 		pr_err("seed_core: variant must be 1..5\n");
 		return -EINVAL;
 	}
-	pr_info("seed_core: variant %d race_delay_us %u srcu_guard %d leak_on_error %d release_guard %d\n",
+	pr_info("seed_core: variant %d race_delay_us %u srcu_guard %d leak_on_error %d "
+		"release_guard %d\n",
 		variant, race_delay_us, srcu_guard, leak_on_error, release_guard);
 	return misc_register(&seed_misc);
 }

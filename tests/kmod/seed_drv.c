@@ -67,8 +67,8 @@ static noinline void seed_drv_account_release(struct seed_driver *drv)
 
 	/* Only the self-put path says so: the stress scenario opens thousands of times. */
 	if (drv->flags & SEED_DRV_RELEASE_PUTS)
-		pr_info("seed_drv: %s released after its own put (%d of %d opens)\n", drv->name,
-			n, atomic_read(&seed_drv_opens));
+		pr_info("seed_drv: %s released after its own put (%d of %d opens)\n", drv->name, n,
+			atomic_read(&seed_drv_opens));
 }
 
 static noinline void seed_drv_release(struct seed_driver *drv, struct file *file)

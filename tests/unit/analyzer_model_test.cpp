@@ -87,8 +87,8 @@ TEST(Loss, LostLockInfoMakesGetWhileGoingUnverified) {
   EventBuilder t;
   auto drv = t.load("seed_drv");
   t.as(200, "rmmod").begin_unload(drv, {t.mutex("seed_lock")});
-  t.as(100, "cat").try_get(drv, t.fn("seed_open"), EventBuilder::locks({t.mutex("seed_lock")}),
-                           false);
+  t.as(100, "cat")
+      .try_get(drv, t.fn("seed_open"), EventBuilder::locks({t.mutex("seed_lock")}), false);
   t.as(200).end_unload(drv);
   EXPECT_EQ(findings_of(t.analyze(), Rule::get_while_going).size(), 1u);  // the control
   TraceMeta meta;
@@ -228,8 +228,7 @@ TEST(Ids, StableAcrossKaslrAndRuns) {
   }
   EXPECT_NE(a.findings[0].id, a.findings[1].id);
   // The id is a documented function of (rule, module, site): pinned so it never drifts.
-  EXPECT_EQ(finding_id(Rule::unprotected_get, "seed_drv", "seed_open+0x2c"),
-            a.findings[0].id);
+  EXPECT_EQ(finding_id(Rule::unprotected_get, "seed_drv", "seed_open+0x2c"), a.findings[0].id);
   EXPECT_EQ(finding_id(Rule::unprotected_get, "seed_drv", "seed_open+0x2c").size(), 16u);
 }
 

@@ -209,14 +209,18 @@ TEST(AttachPlan, PlannedPrograms) {
   // The programs a planned method enables and attaches, return probe first.
   const AttachPoint& del = point("delete_module");
   EXPECT_TRUE(program_names(del, "").empty());
-  EXPECT_EQ(program_names(del, "fentry"), (std::vector<std::string>{"fx_delete_module", "fe_delete_module"}));
-  EXPECT_EQ(program_names(del, "kprobe"), (std::vector<std::string>{"kr_delete_module", "kp_delete_module"}));
-  EXPECT_EQ(program_names(point("module_load"), "tracepoint"), (std::vector<std::string>{"tp_module_load"}));
+  EXPECT_EQ(program_names(del, "fentry"),
+            (std::vector<std::string>{"fx_delete_module", "fe_delete_module"}));
+  EXPECT_EQ(program_names(del, "kprobe"),
+            (std::vector<std::string>{"kr_delete_module", "kp_delete_module"}));
+  EXPECT_EQ(program_names(point("module_load"), "tracepoint"),
+            (std::vector<std::string>{"tp_module_load"}));
 }
 
 TEST(LoadAttempts, OrderAndDuplicates) {
   using V = std::vector<LoadAttempt>;
-  EXPECT_EQ(load_attempts(false, true), (V{{false, true}, {false, false}, {true, true}, {true, false}}));
+  EXPECT_EQ(load_attempts(false, true),
+            (V{{false, true}, {false, false}, {true, true}, {true, false}}));
   EXPECT_EQ(load_attempts(true, true), (V{{true, true}, {true, false}}));
   EXPECT_EQ(load_attempts(false, false), (V{{false, false}, {true, false}}));
   EXPECT_EQ(load_attempts(true, false), (V{{true, false}}));
@@ -227,7 +231,7 @@ TEST(LoadAttempts, RetryOnlyWhenALaterAttemptDropsSomething) {
   const auto attempts = load_attempts(false, true);
   auto with_fentry = plan_attach(k, {LockProvider::probe, false, true});
   EXPECT_TRUE(retry_may_help(attempts, 0, with_fentry));
-  EXPECT_TRUE(retry_may_help(attempts, 2, with_fentry));  // kprobes with the walk -> without
+  EXPECT_TRUE(retry_may_help(attempts, 2, with_fentry));   // kprobes with the walk -> without
   EXPECT_FALSE(retry_may_help(attempts, 3, with_fentry));  // the last one
   // Already kprobe-only and without the walk: nothing left to drop.
   auto kprobes = plan_attach(k, {LockProvider::probe, true, false});

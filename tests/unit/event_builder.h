@@ -73,10 +73,16 @@ class EventBuilder {
     syms_.add({m.text + fn_off, 't', name, m.name});
     return m.text + fn_off + off;
   }
-  void no_symbols() { syms_ = SymbolTable{}; funcs_.clear(); datas_.clear(); }
+  void no_symbols() {
+    syms_ = SymbolTable{};
+    funcs_.clear();
+    datas_.clear();
+  }
 
   // ---- locks ----
-  HeldLock mutex(const std::string& name, uint64_t ip = 0) { return {data(name), ip, LockKind::mutex}; }
+  HeldLock mutex(const std::string& name, uint64_t ip = 0) {
+    return {data(name), ip, LockKind::mutex};
+  }
   HeldLock spin(const std::string& name) { return {data(name), 0, LockKind::spinlock}; }
   HeldLock rwsem_read(const std::string& name) { return {data(name), 0, LockKind::rwsem_read}; }
   HeldLock rwsem_write(const std::string& name) { return {data(name), 0, LockKind::rwsem_write}; }
@@ -140,7 +146,9 @@ class EventBuilder {
     state(m, ModuleState::live);
     put(m, fn("do_init_module", 0x90), locks(), 1);
   }
-  void state(const Mod& m, ModuleState s) { emit(EventKind::module_state, ModuleStateChange{m.ptr, s}); }
+  void state(const Mod& m, ModuleState s) {
+    emit(EventKind::module_state, ModuleStateChange{m.ptr, s});
+  }
   void free(const Mod& m) { emit(EventKind::module_free, ModuleFree{m.ptr}); }
   void delete_enter(const Mod& m, uint32_t flags = 0) {
     DeleteModule d;

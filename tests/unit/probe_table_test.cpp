@@ -24,11 +24,16 @@ constexpr unsigned kAllBits[] = {kProgFentry, kProgFexit, kProgKprobe, kProgKret
 // The ELF section a program of this kind on `function` is in (its SEC()).
 std::string section_for(unsigned bit, const std::string& function) {
   switch (bit) {
-    case kProgFentry: return "fentry/" + function;
-    case kProgFexit: return "fexit/" + function;
-    case kProgKprobe: return "kprobe/" + function;
-    case kProgKretprobe: return "kretprobe/" + function;
-    case kProgTracepoint: return "tp_btf/" + function;
+    case kProgFentry:
+      return "fentry/" + function;
+    case kProgFexit:
+      return "fexit/" + function;
+    case kProgKprobe:
+      return "kprobe/" + function;
+    case kProgKretprobe:
+      return "kretprobe/" + function;
+    case kProgTracepoint:
+      return "tp_btf/" + function;
   }
   return "?";
 }
@@ -117,8 +122,11 @@ TEST(ProbeTable, OrderTheAttachSequenceReliesOn) {
   EXPECT_LT(at.at("module_syms"), at.at("module_load"));
   // Each lock family's releases come after its acquires.
   for (auto [acq, rel] : std::initializer_list<std::pair<const char*, const char*>>{
-           {"mutex_trylock", "mutex_unlock"}, {"_raw_spin_trylock", "_raw_spin_unlock"},
-           {"_raw_read_lock_bh", "_raw_read_unlock"}, {"_raw_write_lock_bh", "_raw_write_unlock"},
-           {"rt_spin_trylock", "rt_spin_unlock"}, {"down_write_trylock", "up_read"}})
+           {"mutex_trylock", "mutex_unlock"},
+           {"_raw_spin_trylock", "_raw_spin_unlock"},
+           {"_raw_read_lock_bh", "_raw_read_unlock"},
+           {"_raw_write_lock_bh", "_raw_write_unlock"},
+           {"rt_spin_trylock", "rt_spin_unlock"},
+           {"down_write_trylock", "up_read"}})
     EXPECT_LT(at.at(acq), at.at(rel)) << acq << " / " << rel;
 }

@@ -21,7 +21,8 @@ Report sample(TraceMeta meta = {}) {
   t.as(100, "cat").try_get(drv, t.fn("seed_open", 0x2c));  // unprotected-get
   t.put(drv, t.fn("seed_release"));
   t.try_get(drv, t.mod_fn(drv, "seed_drv_self", 0x100));  // self-get (warning)
-  t.as(101, "cat").try_get(drv, t.fn("misc_open", 0x40), EventBuilder::locks({t.mutex("misc_mtx")}));
+  t.as(101, "cat")
+      .try_get(drv, t.fn("misc_open", 0x40), EventBuilder::locks({t.mutex("misc_mtx")}));
   t.put(drv, t.fn("seed_release"));
   t.as(200, "rmmod").unload(drv, {t.mutex("misc_mtx")});
   auto b = t.load("seed_b");

@@ -36,8 +36,8 @@ TEST(Synth, AnalyzerFindsExactlyWhatIsPlanted) {
   for (const auto& f : r.findings) found.insert({f.rule, f.module, f.function});
   for (const auto& p : src.planted()) planted.insert({p.rule, p.module, p.function});
   for (const auto& p : planted)
-    EXPECT_TRUE(found.count(p)) << "missing " << to_string(std::get<0>(p)) << " "
-                                << std::get<1>(p) << " " << std::get<2>(p);
+    EXPECT_TRUE(found.count(p)) << "missing " << to_string(std::get<0>(p)) << " " << std::get<1>(p)
+                                << " " << std::get<2>(p);
   for (const auto& f : found)
     EXPECT_TRUE(planted.count(f)) << "unexpected " << to_string(std::get<0>(f)) << " "
                                   << std::get<1>(f) << " " << std::get<2>(f);

@@ -47,8 +47,10 @@ std::string small_trace(int events, bool close = true, int flush_every = 3) {
       w->write(evs[static_cast<size_t>(i) % evs.size()], stacks);
       if ((i + 1) % flush_every == 0) w->flush();
     }
-    if (close) w->close();
-    else w->flush();
+    if (close)
+      w->close();
+    else
+      w->flush();
     // Without close the destructor would add the end block; read the file now.
     if (!close) {
       std::string bytes = f.read();
@@ -214,7 +216,8 @@ TEST(TraceBadInput, UnknownBlockTypesAndRecordsAreSkipped) {
   // Insert an unknown block right after the meta block.
   size_t meta_end;
   {
-    trace::ByteReader r({reinterpret_cast<const uint8_t*>(t.data()) + trace::kFileHeaderSize + 4, 4});
+    trace::ByteReader r(
+        {reinterpret_cast<const uint8_t*>(t.data()) + trace::kFileHeaderSize + 4, 4});
     meta_end = trace::kFileHeaderSize + trace::kBlockHeaderSize + r.le32();
   }
   trace::ByteWriter blk;

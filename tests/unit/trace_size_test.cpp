@@ -18,7 +18,8 @@ TEST(TraceSize, BytesPerEventForRefcountTraffic) {
   std::mt19937 rng(1);
   // A handful of modules, tasks, call sites and lock contexts, as a busy open/close workload
   // produces: get/put pairs on a few modules from a few call paths.
-  std::vector<uint64_t> modules{0xffffffffc0100000ull, 0xffffffffc0200000ull, 0xffffffffc0300000ull};
+  std::vector<uint64_t> modules{0xffffffffc0100000ull, 0xffffffffc0200000ull,
+                                0xffffffffc0300000ull};
   std::vector<std::vector<uint64_t>> paths;
   for (int p = 0; p < 12; p++) {
     std::vector<uint64_t> fr;
@@ -35,7 +36,8 @@ TEST(TraceSize, BytesPerEventForRefcountTraffic) {
     Event ev;
     size_t m = rng() % modules.size();
     bool get = (i % 2) == 0;
-    ev.kind = get ? (rng() % 4 ? EventKind::try_module_get : EventKind::module_get) : EventKind::module_put;
+    ev.kind = get ? (rng() % 4 ? EventKind::try_module_get : EventKind::module_get)
+                  : EventKind::module_put;
     ts += 200 + rng() % 20000;
     ev.ts_ns = ts;
     ev.cpu = rng() % 8;

@@ -19,18 +19,18 @@ class KoFixture {
   KoFixture() {
     dir_ = fs::temp_directory_path() / ("modrace-ko-" + std::to_string(::getpid()));
     fs::create_directories(dir_ / "sub");
-    std::ofstream(dir_ / "seed_trace.c") << "int seed_helper(int x)\n"    // 1
-                                            "{\n"                         // 2
-                                            "\treturn x * 3;\n"           // 3
-                                            "}\n"                         // 4
-                                            "int seed_open(int x)\n"      // 5
-                                            "{\n"                         // 6
-                                            "\tint y = seed_helper(x);\n" // 7
-                                            "\treturn y + 1;\n"           // 8
+    std::ofstream(dir_ / "seed_trace.c") << "int seed_helper(int x)\n"     // 1
+                                            "{\n"                          // 2
+                                            "\treturn x * 3;\n"            // 3
+                                            "}\n"                          // 4
+                                            "int seed_open(int x)\n"       // 5
+                                            "{\n"                          // 6
+                                            "\tint y = seed_helper(x);\n"  // 7
+                                            "\treturn y + 1;\n"            // 8
                                             "}\n";
     ko_ = (dir_ / "sub" / "seed-core.ko").string();
-    std::string cmd = "cc -g -O0 -c " + (dir_ / "seed_trace.c").string() + " -o " + ko_ +
-                      " 2>/dev/null";
+    std::string cmd =
+        "cc -g -O0 -c " + (dir_ / "seed_trace.c").string() + " -o " + ko_ + " 2>/dev/null";
     if (std::system(cmd.c_str()) != 0) ko_.clear();
   }
   ~KoFixture() { fs::remove_all(dir_); }

@@ -92,14 +92,16 @@ inline std::vector<Event> every_kind_events(StackTable& stacks) {
     e.pid = tid / 2;
     e.tid = tid;
     e.set_comm(tid % 2 ? "insmod" : "a-very-long-comm-name");
-    std::vector<uint64_t> frames{0xffffffff81000010ull + tid, 0xffffffffc0000020ull, 0xffffffff81234567ull};
+    std::vector<uint64_t> frames{0xffffffff81000010ull + tid, 0xffffffffc0000020ull,
+                                 0xffffffff81234567ull};
     e.stack = tid % 3 ? stacks.intern(frames) : 0;
     return e;
   };
   constexpr uint64_t mod = 0xffffffffc0100000ull;
   {
     Event e = base(EventKind::module_load, 10);
-    e.data = ModuleLoad{mod, "seed_core", 0xffffffffc0000000ull, 0x2000, 0xffffffffc0010000ull, 0x400, false};
+    e.data = ModuleLoad{mod,   "seed_core", 0xffffffffc0000000ull, 0x2000, 0xffffffffc0010000ull,
+                        0x400, false};
     out.push_back(e);
     Event p = base(EventKind::module_load, 11);
     p.data = ModuleLoad{mod + 0x1000, "preloaded", 1, 2, 0, 0, true};
@@ -111,7 +113,8 @@ inline std::vector<Event> every_kind_events(StackTable& stacks) {
     out.push_back(e);
   }
   for (int k = 0; k < 10; k++) {
-    for (EventKind kind : {EventKind::try_module_get, EventKind::module_get, EventKind::module_put}) {
+    for (EventKind kind :
+         {EventKind::try_module_get, EventKind::module_get, EventKind::module_put}) {
       Event e = base(kind, 20 + k);
       e.data = RefcountOp{mod, 0xffffffffc0000040ull + k, k - 1, k % 4 != 3, sample_locks(k)};
       out.push_back(e);
@@ -120,8 +123,9 @@ inline std::vector<Event> every_kind_events(StackTable& stacks) {
   for (int ph = 0; ph < 2; ph++) {
     for (EventKind kind : {EventKind::driver_register, EventKind::driver_unregister}) {
       Event e = base(kind, 30 + ph);
-      e.data = DriverOp{static_cast<Phase>(ph), 0xffffffffc0002000ull, mod, ph ? -16 : 0,
-                        "seed_drv", "platform", sample_locks(ph + 2)};
+      e.data = DriverOp{
+          static_cast<Phase>(ph), 0xffffffffc0002000ull, mod, ph ? -16 : 0, "seed_drv", "platform",
+          sample_locks(ph + 2)};
       out.push_back(e);
     }
     Event d = base(EventKind::delete_module, 40);

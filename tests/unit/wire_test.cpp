@@ -245,9 +245,8 @@ TEST(Wire, UnloadLockAndRcuSync) {
   Event ev;
   ASSERT_TRUE(decode(u, ev, stacks));
   EXPECT_EQ(ev.kind, EventKind::unload_lock);
-  EXPECT_EQ(std::get<UnloadLock>(ev.data),
-            (UnloadLock{0xffff888000004000, 0xffffffff81234567, LockKind::lockdep,
-                        0xffffffff83000010}));
+  EXPECT_EQ(std::get<UnloadLock>(ev.data), (UnloadLock{0xffff888000004000, 0xffffffff81234567,
+                                                       LockKind::lockdep, 0xffffffff83000010}));
 
   auto s = record<mr_ev_unload_rcu_sync>(MR_EV_UNLOAD_RCU_SYNC);
   s.ip = 0xffffffff81000300;
@@ -265,8 +264,8 @@ TEST(Wire, OwnFramesCutFromTheTop) {
   r.hdr.frames[3] = 0xffffffff81000200;
   StackTable stacks;
   Event ev;
-  ASSERT_TRUE(decode_record(&r, sizeof(r), stacks, ev,
-                            [](uint64_t a) { return a >> 28 == 0xffffffffa; }));
+  ASSERT_TRUE(
+      decode_record(&r, sizeof(r), stacks, ev, [](uint64_t a) { return a >> 28 == 0xffffffffa; }));
   auto frames = stacks.frames(ev.stack);
   ASSERT_EQ(frames.size(), 2u);
   EXPECT_EQ(frames[0], 0xffffffff81000100u);

@@ -75,14 +75,29 @@ void Analyzer::Impl::consume(const Event& ev, const EventSource& src) {
   switch (ev.kind) {
     case EventKind::try_module_get:
     case EventKind::module_get:
-    case EventKind::module_put: on_refcount(ev, src); break;
-    case EventKind::module_load: on_load(ev, std::get<ModuleLoad>(ev.data)); break;
-    case EventKind::module_state: modules_.set_state(std::get<ModuleStateChange>(ev.data)); break;
-    case EventKind::module_free: on_free(std::get<ModuleFree>(ev.data)); break;
-    case EventKind::delete_module: on_delete_module(ev, std::get<DeleteModule>(ev.data)); break;
-    case EventKind::driver_register: break;
-    case EventKind::driver_unregister: on_driver_unregister(ev, ev.driver()); break;
-    case EventKind::unload_lock: on_unload_lock(ev, src); break;
+    case EventKind::module_put:
+      on_refcount(ev, src);
+      break;
+    case EventKind::module_load:
+      on_load(ev, std::get<ModuleLoad>(ev.data));
+      break;
+    case EventKind::module_state:
+      modules_.set_state(std::get<ModuleStateChange>(ev.data));
+      break;
+    case EventKind::module_free:
+      on_free(std::get<ModuleFree>(ev.data));
+      break;
+    case EventKind::delete_module:
+      on_delete_module(ev, std::get<DeleteModule>(ev.data));
+      break;
+    case EventKind::driver_register:
+      break;
+    case EventKind::driver_unregister:
+      on_driver_unregister(ev, ev.driver());
+      break;
+    case EventKind::unload_lock:
+      on_unload_lock(ev, src);
+      break;
     case EventKind::unload_rcu_sync:
       // Recorded for completeness: free_module always waits for a grace period, so a
       // completed unload is what the RCU variant relies on (docs/protocol.md).
@@ -165,8 +180,7 @@ void Analyzer::Impl::on_refcount(const Event& ev, const EventSource& src) {
 
 // A get: (1) its site and signature, (2) the loader's own bookkeeping leaves, (3) the rules that
 // read the state before this get counts, (4) reference accounting.
-void Analyzer::Impl::on_get(const Event& ev, const RefcountOp& r, Instance& inst,
-                            const Caller& c) {
+void Analyzer::Impl::on_get(const Event& ev, const RefcountOp& r, Instance& inst, const Caller& c) {
   bool success = ev.kind == EventKind::module_get || r.success;
   if (!success && inst.unloading) inst.exit_began = true;  // the kernel refused: GOING
 
@@ -205,8 +219,7 @@ void Analyzer::Impl::on_get(const Event& ev, const RefcountOp& r, Instance& inst
 }
 
 // A put: (1) the loader's own bookkeeping leaves, (2) reference accounting, (3) the rules.
-void Analyzer::Impl::on_put(const Event& ev, const RefcountOp& r, Instance& inst,
-                            const Caller& c) {
+void Analyzer::Impl::on_put(const Event& ev, const RefcountOp& r, Instance& inst, const Caller& c) {
   if (inst.freed || inst.unloaded) return;  // forced unload aftermath: nothing left to account
   // Core bookkeeping: the initial reference and the dependency puts.
   if (!c.inst) {

@@ -12,10 +12,10 @@ void CallerIndex::rebuild_ranges() {
   freed_ranges_.clear();
   for (auto& [ptr, inst] : modules_.instances()) {
     auto& v = inst->freed ? freed_ranges_ : ranges_;
-    if (inst->core_size) v.push_back({inst->core_start, inst->core_start + inst->core_size,
-                                      inst.get()});
-    if (inst->init_size) v.push_back({inst->init_start, inst->init_start + inst->init_size,
-                                      inst.get()});
+    if (inst->core_size)
+      v.push_back({inst->core_start, inst->core_start + inst->core_size, inst.get()});
+    if (inst->init_size)
+      v.push_back({inst->init_start, inst->init_start + inst->init_size, inst.get()});
   }
   auto by_start = [](const Range& a, const Range& b) { return a.start < b.start; };
   std::sort(ranges_.begin(), ranges_.end(), by_start);

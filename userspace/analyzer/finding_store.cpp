@@ -86,8 +86,8 @@ FindingAcc& FindingStore::for_sig(Rule rule, const SiteTable& sites, uint32_t si
   return f;
 }
 
-FindingAcc& FindingStore::for_put(Rule rule, uint32_t name_id, const Event& ev,
-                                  const RefcountOp& r, const Caller& c) {
+FindingAcc& FindingStore::for_put(Rule rule, uint32_t name_id, const Event& ev, const RefcountOp& r,
+                                  const Caller& c) {
   bool created = false;
   auto& f = find_or_add(rule, name_id, r.caller_ip, &created);
   if (created) {

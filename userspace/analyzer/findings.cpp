@@ -13,8 +13,8 @@ namespace modrace {
 
 namespace {
 constexpr std::array<std::string_view, kRuleCount> kRuleNames = {
-    "unprotected-get", "self-get", "self-put", "ref-leak", "get-while-going", "put-underflow",
-    "outstanding"};
+    "unprotected-get", "self-get",      "self-put",   "ref-leak",
+    "get-while-going", "put-underflow", "outstanding"};
 }  // namespace
 
 std::string_view to_string(Rule r) { return kRuleNames[static_cast<int>(r)]; }
@@ -27,9 +27,12 @@ std::optional<Rule> rule_from_string(std::string_view s) {
 
 std::string_view to_string(Severity s) {
   switch (s) {
-    case Severity::info: return "info";
-    case Severity::warning: return "warning";
-    case Severity::error: return "error";
+    case Severity::info:
+      return "info";
+    case Severity::warning:
+      return "warning";
+    case Severity::error:
+      return "error";
   }
   return "unknown";
 }
@@ -43,9 +46,12 @@ std::optional<Severity> severity_from_string(std::string_view s) {
 
 Severity severity_of(Rule r) {
   switch (r) {
-    case Rule::self_get: return Severity::warning;
-    case Rule::outstanding: return Severity::info;
-    default: return Severity::error;
+    case Rule::self_get:
+      return Severity::warning;
+    case Rule::outstanding:
+      return Severity::info;
+    default:
+      return Severity::error;
   }
 }
 
@@ -53,24 +59,34 @@ std::string_view rule_summary(Rule r) {
   switch (r) {
     case Rule::unprotected_get:
       return "try_module_get() without a lock shared with the module's unload path";
-    case Rule::self_get: return "try_module_get() on a module from the module's own code";
+    case Rule::self_get:
+      return "try_module_get() on a module from the module's own code";
     case Rule::self_put:
       return "module_put() from the module's own code that can drop the last reference";
-    case Rule::ref_leak: return "module unload failed busy with references outstanding";
-    case Rule::get_while_going: return "reference taken on a module being unloaded or freed";
-    case Rule::put_underflow: return "module_put() with no reference outstanding";
-    case Rule::outstanding: return "module references still held when the trace ended";
+    case Rule::ref_leak:
+      return "module unload failed busy with references outstanding";
+    case Rule::get_while_going:
+      return "reference taken on a module being unloaded or freed";
+    case Rule::put_underflow:
+      return "module_put() with no reference outstanding";
+    case Rule::outstanding:
+      return "module references still held when the trace ended";
   }
   return "";
 }
 
 std::string_view to_string(SiteVerdict v) {
   switch (v) {
-    case SiteVerdict::protected_: return "protected";
-    case SiteVerdict::by_reference: return "by-reference";
-    case SiteVerdict::unverified: return "unverified";
-    case SiteVerdict::finding: return "finding";
-    case SiteVerdict::core: return "core";
+    case SiteVerdict::protected_:
+      return "protected";
+    case SiteVerdict::by_reference:
+      return "by-reference";
+    case SiteVerdict::unverified:
+      return "unverified";
+    case SiteVerdict::finding:
+      return "finding";
+    case SiteVerdict::core:
+      return "core";
   }
   return "unknown";
 }

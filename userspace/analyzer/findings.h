@@ -56,7 +56,8 @@ struct LockDesc {
   std::string name;         // "misc_mtx", "file_systems_lock+0x8" or "0xffff888003a1b2c0"
   bool is_static = false;   // named by a data symbol
   std::string acquired_at;  // symbolized acquisition site ("misc_open+0x1c"), may be empty
-  std::string via;          // unload locks: "delete_module", the module function, or "driver_unregister(name)"
+  std::string
+      via;  // unload locks: "delete_module", the module function, or "driver_unregister(name)"
   bool module_code = false;  // unload locks: taken by module code on the unregister path, or a
                              // module's own static lock
   uint64_t ts = 0;           // unload locks: when the unload certainly held it
@@ -73,16 +74,16 @@ struct Finding {
   std::string id;  // stable: hash of rule, module name and symbolized site
   Rule rule = Rule::unprotected_get;
   Severity severity = Severity::error;
-  std::string module;    // the module whose reference is at stake
-  std::string site;      // symbolized caller of the refcount op ("seed_open+0x2c [seed_core]")
-  std::string function;  // the caller's function name, empty when unknown
-  std::string op;        // "try_module_get", "__module_get", "module_put", "delete_module"
-  uint64_t count = 0;    // occurrences (ref-leak: references outstanding at the failed unload)
-  std::vector<Frame> stack;             // of the first occurrence, innermost first
-  std::vector<LockDesc> locks_held;     // at the first occurrence
-  std::string lock_context;             // "rcu_read_lock held", "preemption disabled", ...
-  std::vector<LockDesc> unload_locks;   // unprotected-get: what the unload path took
-  std::vector<SiteRefs> refs;           // ref-leak: outstanding references per get site
+  std::string module;        // the module whose reference is at stake
+  std::string site;          // symbolized caller of the refcount op ("seed_open+0x2c [seed_core]")
+  std::string function;      // the caller's function name, empty when unknown
+  std::string op;            // "try_module_get", "__module_get", "module_put", "delete_module"
+  uint64_t count = 0;        // occurrences (ref-leak: references outstanding at the failed unload)
+  std::vector<Frame> stack;  // of the first occurrence, innermost first
+  std::vector<LockDesc> locks_held;    // at the first occurrence
+  std::string lock_context;            // "rcu_read_lock held", "preemption disabled", ...
+  std::vector<LockDesc> unload_locks;  // unprotected-get: what the unload path took
+  std::vector<SiteRefs> refs;          // ref-leak: outstanding references per get site
   std::string comm;
   uint32_t pid = 0, tid = 0;
   uint64_t first_ts_ns = 0;
@@ -116,7 +117,7 @@ struct Outstanding {
   std::string module;
   std::string site;
   std::string function;
-  uint64_t count = 0;  // references from this site still held at the end of the trace
+  uint64_t count = 0;   // references from this site still held at the end of the trace
   bool leaked = false;  // the module's unload failed busy on them: also a ref-leak finding
 };
 
@@ -136,7 +137,7 @@ struct Report {
   bool complete = true;                     // false: lost events or a truncated trace
   std::vector<std::string> incomplete_why;  // human-readable reasons, empty when complete
   bool lock_info_complete = true;
-  TraceMeta meta;  // of the source, drops final
+  TraceMeta meta;                 // of the source, drops final
   std::vector<Finding> findings;  // deduplicated by id; errors first, then by module and site
   std::vector<SiteReport> sites;  // every get site seen
   std::vector<Outstanding> outstanding;

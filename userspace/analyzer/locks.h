@@ -25,12 +25,16 @@ inline bool exclusive(LockKind k) {
 inline int lock_family(LockKind k) {
   switch (k) {
     case LockKind::rwlock_read:
-    case LockKind::rwlock_write: return 3;
+    case LockKind::rwlock_write:
+      return 3;
     case LockKind::rwsem_read:
-    case LockKind::rwsem_write: return 4;
+    case LockKind::rwsem_write:
+      return 4;
     case LockKind::lockdep:
-    case LockKind::lockdep_read: return 7;
-    default: return static_cast<int>(k);
+    case LockKind::lockdep_read:
+      return 7;
+    default:
+      return static_cast<int>(k);
   }
 }
 inline bool same_lock(uint64_t a, LockKind ka, uint64_t b, LockKind kb) {
@@ -42,7 +46,8 @@ struct UnloadLockRec {
   uint64_t ip = 0;
   LockKind kind = LockKind::mutex;
   uint64_t class_key = 0;  // lockdep provider
-  std::string via;  // "delete_module", the module function that took it, or "driver_unregister(<name>)"
+  std::string
+      via;  // "delete_module", the module function that took it, or "driver_unregister(<name>)"
   uint64_t ts = 0;  // when the unload certainly held it (the recorder keeps one per lock)
   // Taken by module code on the unload path (the exit -> xxx_unregister), not by the loader or
   // core teardown: the locks a fix should name.

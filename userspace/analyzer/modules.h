@@ -35,7 +35,7 @@ struct Instance {
   uint32_t name_id = 0;
   uint64_t seq = 0;
   uint64_t core_start = 0, core_size = 0, init_start = 0, init_size = 0;
-  bool known = true;        // a module_load was seen
+  bool known = true;  // a module_load was seen
   bool preexisting = false;
   ModuleState state = ModuleState::live;
   bool freed = false;
@@ -43,7 +43,7 @@ struct Instance {
   bool exit_began = false;  // refcount reached 0 / unregister seen / get refused, while unloading
   bool unloaded = false;    // a completed unload was observed
   bool busy_failed = false;
-  std::string busy_errno;  // of the last failed-busy unload
+  std::string busy_errno;                           // of the last failed-busy unload
   std::vector<std::pair<uint64_t, uint64_t>> deps;  // (ptr, seq) of modules this one pins
 
   RefLedger refs;

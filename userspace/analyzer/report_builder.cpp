@@ -56,7 +56,8 @@ Finding ReportBuilder::build_finding(const FindingAcc& a, const EventSource& src
   f.count = a.count;
   for (uint64_t pc : src.stacks().frames(a.stack)) f.stack.push_back(frame(pc, syms));
   if (a.stack == 0) f.stack.push_back(frame(a.caller_ip, syms));
-  for (const auto& l : a.locks.held()) f.locks_held.push_back(lock_desc(l.addr, l.kind, l.class_key, l.acquire_ip, syms));
+  for (const auto& l : a.locks.held())
+    f.locks_held.push_back(lock_desc(l.addr, l.kind, l.class_key, l.acquire_ip, syms));
   f.lock_context = lock_context_text(a.locks);
   for (const auto& u : a.unload_locks) {
     auto d = lock_desc(u.addr, u.kind, u.class_key, u.ip, syms);
@@ -66,8 +67,8 @@ Finding ReportBuilder::build_finding(const FindingAcc& a, const EventSource& src
     // A lock that is a module's own static object (seed_core's seed_driver_lock) is the
     // subsystem's: the unload took it in that module's unregister code. This also covers fentry
     // lock probes, whose stacks do not always unwind past the BPF trampoline to the module frame.
-    if (auto r = syms.resolve(u.addr); !d.module_code && r.symbol && !r.symbol->module.empty() &&
-                                       d.is_static)
+    if (auto r = syms.resolve(u.addr);
+        !d.module_code && r.symbol && !r.symbol->module.empty() && d.is_static)
       d.module_code = true;
     f.unload_locks.push_back(std::move(d));
   }
@@ -84,19 +85,31 @@ Finding ReportBuilder::build_finding(const FindingAcc& a, const EventSource& src
   f.refcount = a.refcount;
   // What happened and the fix: the rule's own words.
   switch (a.rule) {
-    case Rule::unprotected_get: unprotected_get::explain(f, a); break;
-    case Rule::self_get: self_get::explain(f, a); break;
-    case Rule::self_put: self_put::explain(f, a); break;
-    case Rule::ref_leak: ref_leak::explain(f, a); break;
-    case Rule::get_while_going: get_while_going::explain(f, a); break;
-    case Rule::put_underflow: put_underflow::explain(f, a); break;
-    case Rule::outstanding: break;  // reported as Outstanding, never as a finding
+    case Rule::unprotected_get:
+      unprotected_get::explain(f, a);
+      break;
+    case Rule::self_get:
+      self_get::explain(f, a);
+      break;
+    case Rule::self_put:
+      self_put::explain(f, a);
+      break;
+    case Rule::ref_leak:
+      ref_leak::explain(f, a);
+      break;
+    case Rule::get_while_going:
+      get_while_going::explain(f, a);
+      break;
+    case Rule::put_underflow:
+      put_underflow::explain(f, a);
+      break;
+    case Rule::outstanding:
+      break;  // reported as Outstanding, never as a finding
   }
   return f;
 }
 
-Report ReportBuilder::start(const EventSource& src, uint64_t events,
-                            uint64_t unloads_seen) const {
+Report ReportBuilder::start(const EventSource& src, uint64_t events, uint64_t unloads_seen) const {
   Report rep;
   const TraceMeta& meta = src.meta();
   rep.meta = meta;

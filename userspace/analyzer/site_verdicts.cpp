@@ -45,11 +45,13 @@ void judge_site(SiteAgg& g) {
   } else if (t.unprotected || t.lock_incomplete || t.cross_instance || t.no_unload) {
     r.verdict = SiteVerdict::unverified;
     if (t.unprotected)
-      r.reason = "no lock shared with the unload path, but events or lock information were "
-                 "lost (incomplete)";
+      r.reason =
+          "no lock shared with the unload path, but events or lock information were "
+          "lost (incomplete)";
     else if (t.lock_incomplete)
-      r.reason = "lock information incomplete at the get (truncated snapshot, interrupt "
-                 "context or lock tracking off) and the captured locks do not protect it";
+      r.reason =
+          "lock information incomplete at the get (truncated snapshot, interrupt "
+          "context or lock tracking off) and the captured locks do not protect it";
     else if (t.cross_instance)
       r.reason = fmt::format(
           "this load of the module was never unloaded in the trace, and {} is in an object of "
@@ -89,8 +91,8 @@ void add_site_verdicts(Report& rep, const SiteTable& sites, const ModuleTable& m
   for (uint32_t i = 0; i < sites.sites(); i++) {
     const Site& s = sites.site(i);
     std::string fn;
-    std::string text = site_text(s.caller_ip, s.caller_mod, s.caller_off, s.caller_in_init,
-                                 syms, modules, &fn);
+    std::string text =
+        site_text(s.caller_ip, s.caller_mod, s.caller_off, s.caller_in_init, syms, modules, &fn);
     std::string op = s.op == EventKind::try_module_get ? "try_module_get" : "__module_get";
     std::string key = modules.name(s.name_id) + '\0' + text + '\0' + op;
     auto [it, fresh] = agg_index.emplace(key, aggs.size());
@@ -121,10 +123,11 @@ void add_site_verdicts(Report& rep, const SiteTable& sites, const ModuleTable& m
     judge_site(g);
     rep.sites.push_back(std::move(g.r));
   }
-  std::stable_sort(rep.sites.begin(), rep.sites.end(), [](const SiteReport& a, const SiteReport& b) {
-    if (a.module != b.module) return a.module < b.module;
-    return a.site < b.site;
-  });
+  std::stable_sort(rep.sites.begin(), rep.sites.end(),
+                   [](const SiteReport& a, const SiteReport& b) {
+                     if (a.module != b.module) return a.module < b.module;
+                     return a.site < b.site;
+                   });
 }
 
 }  // namespace modrace::checker

@@ -7,8 +7,8 @@
 
 namespace modrace::checker {
 
-uint32_t SiteTable::site_for(uint32_t name_id, const RefcountOp& r, EventKind op,
-                             const Caller& c, const Event& ev) {
+uint32_t SiteTable::site_for(uint32_t name_id, const RefcountOp& r, EventKind op, const Caller& c,
+                             const Event& ev) {
   uint64_t h = mix64(r.caller_ip ^ (uint64_t(name_id) << 40) ^ (uint64_t(op) << 56));
   for (;; h++) {
     auto it = site_index_.find(h);
@@ -59,8 +59,7 @@ uint32_t SiteTable::add_sig(uint64_t h, uint32_t name_id, const RefcountOp& r, E
 }
 
 std::string site_text(uint64_t ip, int64_t caller_mod, uint64_t off, bool in_init,
-                      const SymbolTable& syms, const ModuleTable& modules,
-                      std::string* function) {
+                      const SymbolTable& syms, const ModuleTable& modules, std::string* function) {
   auto r = syms.resolve(ip);
   if (r.symbol) {
     if (function) *function = r.symbol->name;

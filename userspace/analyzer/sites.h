@@ -48,7 +48,7 @@ struct Site {
   SiteTally tally;
   HeldLock protecting{};
   bool has_protecting = false;
-  HeldLock own_lock{};  // the first lock that kept a cross_instance get from a verdict
+  HeldLock own_lock{};               // the first lock that kept a cross_instance get from a verdict
   std::vector<HeldLock> locks_seen;  // union over its sigs, capped
   // First occurrence.
   StackId stack = 0;
@@ -83,13 +83,11 @@ class SiteTable {
     auto same = [&](const Sig& s) {
       const Site& site = sites_[s.site];
       if (site.caller_ip != r.caller_ip || site.name_id != name_id || site.op != op ||
-          s.incomplete != incomplete ||
-          s.locks.blocks_grace_period() != lc.blocks_grace_period() ||
+          s.incomplete != incomplete || s.locks.blocks_grace_period() != lc.blocks_grace_period() ||
           s.locks.nr_locks != lc.nr_locks)
         return false;
       for (int i = 0; i < lc.nr_locks; i++)
-        if (s.locks.locks[i].addr != lc.locks[i].addr ||
-            s.locks.locks[i].kind != lc.locks[i].kind)
+        if (s.locks.locks[i].addr != lc.locks[i].addr || s.locks.locks[i].kind != lc.locks[i].kind)
           return false;
       return true;
     };
@@ -107,8 +105,8 @@ class SiteTable {
   uint32_t sites() const { return static_cast<uint32_t>(sites_.size()); }
 
  private:
-  uint32_t add_sig(uint64_t h, uint32_t name_id, const RefcountOp& r, EventKind op,
-                   const Caller& c, const Event& ev, bool incomplete);
+  uint32_t add_sig(uint64_t h, uint32_t name_id, const RefcountOp& r, EventKind op, const Caller& c,
+                   const Event& ev, bool incomplete);
   uint32_t site_for(uint32_t name_id, const RefcountOp& r, EventKind op, const Caller& c,
                     const Event& ev);
 
@@ -121,7 +119,6 @@ class SiteTable {
 // A caller as text: symbolized, never raw, where possible, since the finding id built from it
 // must survive reboots (KASLR); else module-relative, else the raw address.
 std::string site_text(uint64_t ip, int64_t caller_mod, uint64_t off, bool in_init,
-                      const SymbolTable& syms, const ModuleTable& modules,
-                      std::string* function);
+                      const SymbolTable& syms, const ModuleTable& modules, std::string* function);
 
 }  // namespace modrace::checker

@@ -16,8 +16,9 @@ namespace modrace::cli {
 
 void add_check_command(CLI::App& app) {
   auto* sub = app.add_subcommand(
-      "check", "Show which attach points, methods and lock providers this kernel supports "
-               "(exit 2 when recording cannot work)");
+      "check",
+      "Show which attach points, methods and lock providers this kernel supports "
+      "(exit 2 when recording cannot work)");
   auto opts = std::make_shared<TracingOptions>();
   add_locks_option(sub, *opts, "Lock provider: auto, lockdep, probe, off");
   add_kprobe_only_flag(sub, *opts);
@@ -39,8 +40,7 @@ void add_check_command(CLI::App& app) {
       // Two programs share the module_load tracepoint; name the symbol walk apart.
       std::string what = std::string(p.id) == "module_syms" ? "module_load (symbols)" : p.function;
       fmt::print("{:<8} {:<11} {:<30} {:<10}{}{}\n", state, loader::to_string(p.group), what,
-                 s.method.empty() ? "-" : s.method, s.why.empty() ? "" : "  ",
-                 s.why);
+                 s.method.empty() ? "-" : s.method, s.why.empty() ? "" : "  ", s.why);
     }
     fmt::print("locks: provider {}\n", to_string(tracer->lock_provider()));
     fmt::print("module symbols: {}\n",
@@ -49,8 +49,7 @@ void add_check_command(CLI::App& app) {
                    : "read from /proc/kallsyms after each load (fallback: modules unloaded at "
                      "once stay unnamed)");
     const auto& pm = tracer->preempt_model();
-    fmt::print("preemption: {}{} ({})\n", pm.model,
-               pm.source.empty() ? "" : " from " + pm.source,
+    fmt::print("preemption: {}{} ({})\n", pm.model, pm.source.empty() ? "" : " from " + pm.source,
                pm.task_cannot_preempt_probes()
                    ? "lock-probe recursion misses are nested interrupts: lock_recursion_irq, "
                      "not a loss"

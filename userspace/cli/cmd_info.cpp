@@ -48,7 +48,8 @@ void run_info(const std::string& file) {
   if (!m.hostname.empty()) fmt::print("hostname:      {}\n", m.hostname);
   if (!m.modrace_version.empty()) fmt::print("recorder:      modrace {}\n", m.modrace_version);
   fmt::print("lock provider: {}\n", to_string(m.lock_provider));
-  fmt::print("features:      {}\n", m.features.empty() ? "none" : fmt::format("{}", fmt::join(m.features, ", ")));
+  fmt::print("features:      {}\n",
+             m.features.empty() ? "none" : fmt::format("{}", fmt::join(m.features, ", ")));
   fmt::print("started:       {} (monotonic {} s)\n", wall_clock(m.start_realtime_ns),
              seconds_text(m.start_ts_ns));
   fmt::print("events:        {}", total);
@@ -61,14 +62,17 @@ void run_info(const std::string& file) {
   fmt::print("stacks:        {}\n", src->stacks().size());
   fmt::print("symbols:       {}\n", src->symbols().size());
   // The count is what lost information; informational causes are listed but not counted.
-  fmt::print("drops:         {}\n", m.drops.total() == 0 ? std::string("none") : fmt::format("{}", m.drops.total()));
+  fmt::print("drops:         {}\n",
+             m.drops.total() == 0 ? std::string("none") : fmt::format("{}", m.drops.total()));
   for (int c = 0; c < kDropCauseMax; c++)
     if (m.drops.by_cause[c])
-      fmt::print("  {:<20} {}{}\n", to_string(static_cast<DropCause>(c)), m.drops.by_cause[c],
-                 DropCounters::is_informational(static_cast<DropCause>(c))
-                     ? "  (not a loss: nested lock-probe runs on interrupts or modrace's own map locks)"
-                     : "");
-  fmt::print("truncated:     {}\n", m.truncated ? "yes: " + m.truncation_reason : std::string("no"));
+      fmt::print(
+          "  {:<20} {}{}\n", to_string(static_cast<DropCause>(c)), m.drops.by_cause[c],
+          DropCounters::is_informational(static_cast<DropCause>(c))
+              ? "  (not a loss: nested lock-probe runs on interrupts or modrace's own map locks)"
+              : "");
+  fmt::print("truncated:     {}\n",
+             m.truncated ? "yes: " + m.truncation_reason : std::string("no"));
   fmt::print("modules:       {}\n", modules.instances().size());
   for (const auto& mi : modules.instances()) {
     std::string loaded = mi.preexisting ? "before start" : seconds_text(mi.load_ts_ns);

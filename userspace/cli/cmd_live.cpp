@@ -97,7 +97,8 @@ int run_live(const LiveOptions& o) {
   }
   std::fflush(stdout);
   int status = exit_status_for(rep, fail_on);
-  if (status == kExitOk && child_status != 0) fmt::print(stderr, "modrace: command exited {}\n", child_status);
+  if (status == kExitOk && child_status != 0)
+    fmt::print(stderr, "modrace: command exited {}\n", child_status);
   return status;
 }
 
@@ -111,8 +112,9 @@ void add_live_command(CLI::App& app) {
   sub->add_option("--fail-on", o->fail_on, "error (default), warning, info or none")
       ->capture_default_str();
   add_tracing_options(sub, o->tracing);
-  sub->footer("Exit status: 0 no finding at or above --fail-on, 1 findings, 2 cannot trace "
-              "(not root, no BPF/BTF) or bad option.");
+  sub->footer(
+      "Exit status: 0 no finding at or above --fail-on, 1 findings, 2 cannot trace "
+      "(not root, no BPF/BTF) or bad option.");
   sub->callback([o] { set_exit_status(run_live(*o)); });
 }
 

@@ -48,7 +48,8 @@ void write_output(const std::string& path, const std::string& text) {
 void run_report(const ReportOptions& o) {
   // Validate options before reading anything: usage errors exit 2 without work.
   auto format = report_format_from_string(o.format);
-  if (!format) throw Error(fmt::format("--format: expected text, json or sarif, got '{}'", o.format));
+  if (!format)
+    throw Error(fmt::format("--format: expected text, json or sarif, got '{}'", o.format));
   auto fail_on = parse_fail_on(o.fail_on);
 
   auto src = open_trace(o.file);
@@ -61,8 +62,8 @@ void run_report(const ReportOptions& o) {
     // "path/file.c:123"
     auto colon = line->rfind(':');
     if (colon == std::string::npos) return SourceLocation{*line, 0};
-    return SourceLocation{line->substr(0, colon),
-                          static_cast<uint32_t>(std::strtoul(line->c_str() + colon + 1, nullptr, 10))};
+    return SourceLocation{line->substr(0, colon), static_cast<uint32_t>(std::strtoul(
+                                                      line->c_str() + colon + 1, nullptr, 10))};
   };
   Report rep = analyze(*src, std::move(aopts));
 
@@ -71,8 +72,12 @@ void run_report(const ReportOptions& o) {
     case ReportFormat::text:
       text = render_text(rep, {.colour = o.out.empty() && use_colour()});
       break;
-    case ReportFormat::json: text = render_json(rep); break;
-    case ReportFormat::sarif: text = render_sarif(rep); break;
+    case ReportFormat::json:
+      text = render_json(rep);
+      break;
+    case ReportFormat::sarif:
+      text = render_sarif(rep);
+      break;
   }
   write_output(o.out, text);
   set_exit_status(exit_status_for(rep, fail_on));

@@ -23,13 +23,15 @@ bool use_colour() { return isatty(STDOUT_FILENO) && !std::getenv("NO_COLOR"); }
 
 int main(int argc, char** argv) {
   using namespace modrace;
-  CLI::App app{"modrace: checks the kernel module lock/refcount protocol on a running kernel "
-               "or a recorded trace"};
+  CLI::App app{
+      "modrace: checks the kernel module lock/refcount protocol on a running kernel "
+      "or a recorded trace"};
   app.name("modrace");
   app.set_version_flag("--version", fmt::format("modrace {}", MODRACE_VERSION));
   app.require_subcommand(1);
-  app.footer("Exit status: 0 ok, 1 findings at or above --fail-on, 2 usage/input/privilege error.\n"
-             "See docs/usage.md.");
+  app.footer(
+      "Exit status: 0 ok, 1 findings at or above --fail-on, 2 usage/input/privilege error.\n"
+      "See docs/usage.md.");
   cli::add_check_command(app);
   cli::add_record_command(app);
   cli::add_live_command(app);

@@ -1,7 +1,6 @@
 // SPDX-License-Identifier: GPL-2.0-only
 #include "cli/tracing_options.h"
 
-
 #include <cerrno>
 #include <cstdio>
 #include <cstring>
@@ -40,7 +39,8 @@ void add_verbose_flag(CLI::App* sub, TracingOptions& o, const std::string& help)
 }
 
 loader::TracerOptions tracer_options(const TracingOptions& o) {
-  if (o.duration < 0) throw Error(fmt::format("--duration: must not be negative, got {}", o.duration));
+  if (o.duration < 0)
+    throw Error(fmt::format("--duration: must not be negative, got {}", o.duration));
   loader::TracerOptions to;
   to.locks = loader::lock_mode_from_string(o.locks);
   to.modules = o.modules;
@@ -55,13 +55,15 @@ uint64_t parse_size(const std::string& s) {
   uint64_t v = std::strtoull(s.c_str(), &end, 10);
   if (errno || end == s.c_str()) throw Error("--ringbuf-size: not a size: '" + s + "'");
   std::string suffix(end);
-  if (suffix == "K" || suffix == "k" || suffix == "KiB") v <<= 10;
-  else if (suffix == "M" || suffix == "m" || suffix == "MiB") v <<= 20;
-  else if (suffix == "G" || suffix == "g" || suffix == "GiB") v <<= 30;
-  else if (!suffix.empty()) throw Error("--ringbuf-size: unknown suffix in '" + s + "'");
+  if (suffix == "K" || suffix == "k" || suffix == "KiB")
+    v <<= 10;
+  else if (suffix == "M" || suffix == "m" || suffix == "MiB")
+    v <<= 20;
+  else if (suffix == "G" || suffix == "g" || suffix == "GiB")
+    v <<= 30;
+  else if (!suffix.empty())
+    throw Error("--ringbuf-size: unknown suffix in '" + s + "'");
   return v;
 }
-
-
 
 }  // namespace modrace::cli

@@ -116,7 +116,7 @@ struct LockContext {
 
 // ---- payloads, one per kind (refcount and driver kinds share one) ----
 
-struct ModuleLoad {  // module_load
+struct ModuleLoad {     // module_load
   uint64_t module = 0;  // struct module *
   std::string name;
   uint64_t core_text_start = 0, core_text_size = 0;
@@ -150,7 +150,7 @@ struct RefcountOp {  // try_module_get, module_get, module_put
   // module->refcnt after the operation, raw: 1 (MODULE_REF_BASE) = no users, as lsmod's 0;
   // 0 = claimed by try_stop_module; -1 unknown.
   int32_t refcount = -1;
-  bool success = true;    // try_module_get's result
+  bool success = true;  // try_module_get's result
   LockContext locks;
   friend bool operator==(const RefcountOp&, const RefcountOp&) = default;
 };

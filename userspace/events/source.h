@@ -32,7 +32,9 @@ class VectorSource final : public EventSource {
  public:
   VectorSource(std::vector<Event> events, TraceMeta meta = {}, StackTable stacks = {},
                SymbolTable symbols = {})
-      : events_(std::move(events)), meta_(std::move(meta)), stacks_(std::move(stacks)),
+      : events_(std::move(events)),
+        meta_(std::move(meta)),
+        stacks_(std::move(stacks)),
         symbols_(std::move(symbols)) {}
   bool next(Event& ev) override {
     if (pos_ >= events_.size()) return false;

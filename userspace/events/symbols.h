@@ -20,9 +20,9 @@ inline constexpr char kLockClassSymbolType = 'L';
 
 struct KernelSymbol {
   uint64_t addr = 0;
-  char type = 't';       // nm-style type letter from kallsyms, or kLockClassSymbolType
+  char type = 't';  // nm-style type letter from kallsyms, or kLockClassSymbolType
   std::string name;
-  std::string module;    // empty for vmlinux
+  std::string module;  // empty for vmlinux
   friend bool operator==(const KernelSymbol&, const KernelSymbol&) = default;
 };
 

@@ -14,8 +14,7 @@ std::string DropCounters::describe() const {
                          by_cause[i]);
   for (int i = 0; i < kDropCauseMax; i++)
     if (by_cause[i] && DropCounters::is_informational(static_cast<DropCause>(i)))
-      out += fmt::format(" ({}={}, not a loss)", to_string(static_cast<DropCause>(i)),
-                         by_cause[i]);
+      out += fmt::format(" ({}={}, not a loss)", to_string(static_cast<DropCause>(i)), by_cause[i]);
   return out;
 }
 

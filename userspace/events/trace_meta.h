@@ -39,9 +39,9 @@ struct DropCounters {
 };
 
 struct TraceMeta {
-  std::string kernel_release;         // uname -r of the traced kernel
+  std::string kernel_release;  // uname -r of the traced kernel
   std::string hostname;
-  std::string modrace_version;        // of the recorder
+  std::string modrace_version;  // of the recorder
   LockProvider lock_provider = LockProvider::off;
   std::vector<std::string> features;  // attach methods chosen, e.g. "try_module_get=kprobe"
   uint64_t start_ts_ns = 0;           // CLOCK_MONOTONIC at recording start

@@ -19,13 +19,16 @@ LockMode lock_mode_from_string(const std::string& s) {
 
 LockProvider choose_lock_provider(LockMode mode, const KernelFeatures& k) {
   switch (mode) {
-    case LockMode::auto_: return k.has_lockdep ? LockProvider::lockdep : LockProvider::probe;
+    case LockMode::auto_:
+      return k.has_lockdep ? LockProvider::lockdep : LockProvider::probe;
     case LockMode::lockdep:
       if (!k.has_lockdep)
         throw Error("--locks lockdep: this kernel has no lockdep (task_struct.held_locks)");
       return LockProvider::lockdep;
-    case LockMode::probe: return LockProvider::probe;
-    case LockMode::off: return LockProvider::off;
+    case LockMode::probe:
+      return LockProvider::probe;
+    case LockMode::off:
+      return LockProvider::off;
   }
   return LockProvider::off;
 }
@@ -48,8 +51,7 @@ ProbeStatus plan_attach_point(const AttachPoint& p, const KernelFeatures& k, con
   } else if (p.group == ProbeGroup::lockdep && o.provider != LockProvider::lockdep) {
     st.why = fmt::format("not needed (locks={})", to_string(o.provider));
   } else if (std::string(p.id) == "module_syms" && !o.walk_syms) {
-    st.why = (walk_why.empty() ? std::string("the verifier refused the symbol walk")
-                               : walk_why) +
+    st.why = (walk_why.empty() ? std::string("the verifier refused the symbol walk") : walk_why) +
              ": module symbols read from /proc/kallsyms after the load (missed for modules "
              "that are unloaded at once)";
   } else if (p.group == ProbeGroup::lifecycle && std::string(p.id) == "notify" &&
@@ -64,11 +66,11 @@ ProbeStatus plan_attach_point(const AttachPoint& p, const KernelFeatures& k, con
   } else if (p.has_kprobe && k.kallsyms_text.count(p.function)) {
     st.method = "kprobe";
     if (p.has_fentry)
-      st.why = prefer_kprobe ? "fentry not usable on this kernel"
-               : lock_kprobes
-                   ? fmt::format("preempt={}: fentry programs are preemptible, lock events "
-                                 "would be lost",
-                                 k.preempt.model)
+      st.why = prefer_kprobe  ? "fentry not usable on this kernel"
+               : lock_kprobes ? fmt::format(
+                                    "preempt={}: fentry programs are preemptible, lock events "
+                                    "would be lost",
+                                    k.preempt.model)
                : !k.btf_has_func(p.function) ? "not in BTF"
                                              : "not an ftrace location (no fentry)";
   } else {

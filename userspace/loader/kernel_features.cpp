@@ -108,9 +108,9 @@ KernelFeatures probe_kernel_features(const btf* vmlinux, const Kallsyms& ksyms) 
   for (const auto& p : attach_points()) {
     if (p.has_fentry) fentry_wanted.insert(p.function);
     if (btf_has_func(vmlinux, p.function)) f.btf_functions.insert(p.function);
-    if (p.tracepoint && btf__find_by_name_kind(
-                            vmlinux, (std::string("btf_trace_") + p.function).c_str(),
-                            BTF_KIND_TYPEDEF) >= 0)
+    if (p.tracepoint &&
+        btf__find_by_name_kind(vmlinux, (std::string("btf_trace_") + p.function).c_str(),
+                               BTF_KIND_TYPEDEF) >= 0)
       f.btf_tracepoints.insert(p.function);
     if (ksyms.has_text(p.function)) f.kallsyms_text.insert(p.function);
   }

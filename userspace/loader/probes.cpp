@@ -71,34 +71,50 @@ const std::vector<AttachPoint>& attach_points() { return kPoints; }
 
 const char* to_string(ProbeGroup g) {
   switch (g) {
-    case G::calibration: return "calibration";
-    case G::lifecycle: return "lifecycle";
-    case G::syscall: return "syscall";
-    case G::refcount: return "refcount";
-    case G::driver: return "driver";
-    case G::rcu_sync: return "rcu_sync";
-    case G::locks: return "locks";
-    case G::lockdep: return "lockdep";
+    case G::calibration:
+      return "calibration";
+    case G::lifecycle:
+      return "lifecycle";
+    case G::syscall:
+      return "syscall";
+    case G::refcount:
+      return "refcount";
+    case G::driver:
+      return "driver";
+    case G::rcu_sync:
+      return "rcu_sync";
+    case G::locks:
+      return "locks";
+    case G::lockdep:
+      return "lockdep";
   }
   return "?";
 }
 
 const char* program_prefix(unsigned bit) {
   switch (bit) {
-    case FE: return "fe_";
-    case FX: return "fx_";
-    case KP: return "kp_";
-    case KR: return "kr_";
-    case TP: return "tp_";
+    case FE:
+      return "fe_";
+    case FX:
+      return "fx_";
+    case KP:
+      return "kp_";
+    case KR:
+      return "kr_";
+    case TP:
+      return "tp_";
   }
   return nullptr;
 }
 
 std::vector<std::string> program_names(const AttachPoint& p, const std::string& method) {
   std::vector<unsigned> order;
-  if (method == "fentry") order = {FX, FE};
-  else if (method == "kprobe") order = {KR, KP};
-  else if (method == "tracepoint") order = {TP};
+  if (method == "fentry")
+    order = {FX, FE};
+  else if (method == "kprobe")
+    order = {KR, KP};
+  else if (method == "tracepoint")
+    order = {TP};
   std::vector<std::string> names;
   for (unsigned bit : order)
     if (p.programs & bit) names.push_back(program_prefix(bit) + std::string(p.id));

@@ -9,7 +9,16 @@
 
 namespace modrace::loader {
 
-enum class ProbeGroup { calibration, lifecycle, syscall, refcount, driver, rcu_sync, locks, lockdep };
+enum class ProbeGroup {
+  calibration,
+  lifecycle,
+  syscall,
+  refcount,
+  driver,
+  rcu_sync,
+  locks,
+  lockdep
+};
 
 // The programs bpf/modrace.bpf.c has for an attach point: one bit per program-name prefix.
 enum ProgramBit : unsigned {
@@ -24,11 +33,11 @@ struct AttachPoint {
   const char* id;        // program name suffix
   const char* function;  // kernel function or tracepoint
   ProbeGroup group;
-  bool required;         // recording is pointless without it
-  bool tracepoint;       // a tp_ program exists (from `programs`)
-  bool has_fentry;       // an fe_/fx_ flavour exists (from `programs`)
-  bool has_kprobe;       // a kp_/kr_ flavour exists (from `programs`)
-  unsigned programs;     // ProgramBit set: every program the BPF object has for this point
+  bool required;      // recording is pointless without it
+  bool tracepoint;    // a tp_ program exists (from `programs`)
+  bool has_fentry;    // an fe_/fx_ flavour exists (from `programs`)
+  bool has_kprobe;    // a kp_/kr_ flavour exists (from `programs`)
+  unsigned programs;  // ProgramBit set: every program the BPF object has for this point
 };
 
 // The table, in attach order reversed (see probes.cpp). The lock rows are bpf/lock_probes.def.
@@ -49,7 +58,7 @@ struct ProbeStatus {
   const AttachPoint* point = nullptr;
   std::string method;  // "fentry", "kprobe", "tracepoint", or "" when not attached
   bool attached = false;
-  std::string why;     // when not attached, or why the fallback was taken
+  std::string why;  // when not attached, or why the fallback was taken
 };
 
 }  // namespace modrace::loader

@@ -13,8 +13,8 @@
 #include <unistd.h>
 
 #include <algorithm>
-#include <chrono>
 #include <cerrno>
+#include <chrono>
 #include <cstdarg>
 #include <cstdio>
 #include <cstring>
@@ -27,9 +27,9 @@
 #include "events/error.h"
 #include "events/log.h"
 #include "loader/wire.h"
-#include "version.h"
 #include "modrace.skel.h"
 #include "modrace_abi.h"
+#include "version.h"
 
 namespace modrace::loader {
 
@@ -77,8 +77,7 @@ void precreate_task_states(modrace_bpf* skel) {
     }
     usleep(20 * 1000);
   }
-  log::verbose("{} tasks still without lock state after 100 passes",
-               skel->bss->precreate_failed);
+  log::verbose("{} tasks still without lock state after 100 passes", skel->bss->precreate_failed);
 }
 
 // Seconds since `start`, for the start-up stage timings shown with -v.
@@ -244,8 +243,10 @@ struct Tracer::Impl {
     self->handled++;
     if (auto* m = std::get_if<ModuleLoad>(&ev.data); m && !m->preexisting) {
       self->module_names[m->module] = m->name;
-      if (m->core_text_size) self->new_module_text.emplace_back(m->core_text_start, m->core_text_size);
-      if (m->init_text_size) self->new_module_text.emplace_back(m->init_text_start, m->init_text_size);
+      if (m->core_text_size)
+        self->new_module_text.emplace_back(m->core_text_start, m->core_text_size);
+      if (m->init_text_size)
+        self->new_module_text.emplace_back(m->init_text_start, m->init_text_size);
       if (auto o = self->orphan_symbols.find(m->module); o != self->orphan_symbols.end()) {
         for (auto& sym : o->second) {
           sym.module = m->name;
@@ -294,8 +295,9 @@ std::unique_ptr<Tracer> Tracer::open(const TracerOptions& opts) {
   if (access("/sys/kernel/btf/vmlinux", R_OK) != 0)
     throw Error("the kernel has no BTF (/sys/kernel/btf/vmlinux missing: CONFIG_DEBUG_INFO_BTF)");
   if (libbpf_probe_bpf_prog_type(BPF_PROG_TYPE_KPROBE, nullptr) <= 0)
-    throw Error("BPF is not available: cannot load a kprobe program (CONFIG_BPF_SYSCALL, "
-                "lockdown, or a seccomp filter)");
+    throw Error(
+        "BPF is not available: cannot load a kprobe program (CONFIG_BPF_SYSCALL, "
+        "lockdown, or a seccomp filter)");
 
   const auto t_start = std::chrono::steady_clock::now();
   std::unique_ptr<Tracer> t(new Tracer());
@@ -406,19 +408,19 @@ std::unique_ptr<Tracer> Tracer::open(const TracerOptions& opts) {
 
     if (opts.attach) {
       attach_in_reverse_table_order(impl.get(), probes);
-      log::verbose("start-up: {:.2f} s to calibrate, {:.2f} s to create task states, {:.2f} s "
-                   "to attach {} programs",
-                   std::chrono::duration<double>(t_states - t_loaded).count(),
-                   std::chrono::duration<double>(t_attach - t_states).count(),
-                   seconds_since(t_attach), impl->links.size());
+      log::verbose(
+          "start-up: {:.2f} s to calibrate, {:.2f} s to create task states, {:.2f} s "
+          "to attach {} programs",
+          std::chrono::duration<double>(t_states - t_loaded).count(),
+          std::chrono::duration<double>(t_attach - t_states).count(), seconds_since(t_attach),
+          impl->links.size());
       for (const auto& s : probes)
         if (s.point->required && !s.attached)
           throw Error(fmt::format("cannot trace {}: {}", s.point->function,
                                   s.why.empty() ? "not attached" : s.why));
     }
 
-    impl->rb = ring_buffer__new(bpf_map__fd(skel->maps.events), &Impl::on_record, &st,
-                                nullptr);
+    impl->rb = ring_buffer__new(bpf_map__fd(skel->maps.events), &Impl::on_record, &st, nullptr);
     if (!impl->rb) throw Error("cannot open the ring buffer: " + errno_text(errno));
     for (const auto& s : probes)
       if (std::string(s.point->id) == "module_syms") st.module_syms_bpf = s.attached;
@@ -484,7 +486,8 @@ DropCounters Tracer::drops() const {
   DropCounters d;
   // Read through the mmap-ed .bss, never by a map syscall (see drop_counts in bpf/core.bpf.h).
   for (__u32 cause = 0; cause < MR_DROP_CAUSE_MAX; cause++)
-    d.by_cause[cause] += __atomic_load_n(&impl_->bpf->skel->bss->drop_counts[cause], __ATOMIC_RELAXED);
+    d.by_cause[cause] +=
+        __atomic_load_n(&impl_->bpf->skel->bss->drop_counts[cause], __ATOMIC_RELAXED);
   // The kernel skips a program that would recurse on its CPU (our programs take locks of their
   // own, interrupts nest) and counts it per program. For a lock-primitive probe on a kernel whose
   // task context cannot preempt a BPF program, the skipped run was an interrupt (or BPF's own

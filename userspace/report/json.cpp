@@ -28,7 +28,9 @@ json frame_json(const Frame& f) {
 }
 
 json lock_json(const LockDesc& l) {
-  json j = {{"name", l.name}, {"kind", to_string(l.kind)}, {"addr", hex(l.addr)},
+  json j = {{"name", l.name},
+            {"kind", to_string(l.kind)},
+            {"addr", hex(l.addr)},
             {"static", l.is_static}};
   if (!l.acquired_at.empty()) j["acquired_at"] = l.acquired_at;
   if (!l.via.empty()) j["via"] = l.via;
@@ -98,7 +100,8 @@ std::string render_json(const Report& r) {
     json j = {{"module", s.module}, {"site", s.site},   {"function", s.function},
               {"op", s.op},         {"count", s.count}, {"locks_held", s.locks_held}};
     // verdict: "protected", "by-reference", "unverified", "core", or the id of its finding.
-    j["verdict"] = s.verdict == SiteVerdict::finding ? s.finding_id : std::string(to_string(s.verdict));
+    j["verdict"] =
+        s.verdict == SiteVerdict::finding ? s.finding_id : std::string(to_string(s.verdict));
     if (s.verdict == SiteVerdict::protected_) j["protected_by"] = s.protected_by;
     if (!s.reason.empty()) j["reason"] = s.reason;
     sites.push_back(std::move(j));
@@ -107,17 +110,26 @@ std::string render_json(const Report& r) {
 
   json outstanding = json::array();
   for (const auto& o : r.outstanding)
-    outstanding.push_back({{"id", o.id}, {"module", o.module}, {"site", o.site},
-                           {"function", o.function}, {"count", o.count}, {"leaked", o.leaked}});
+    outstanding.push_back({{"id", o.id},
+                           {"module", o.module},
+                           {"site", o.site},
+                           {"function", o.function},
+                           {"count", o.count},
+                           {"leaked", o.leaked}});
   root["outstanding"] = std::move(outstanding);
 
   json unverified = json::array();
   for (const auto& u : r.unverified)
-    unverified.push_back({{"rule", to_string(u.rule)}, {"module", u.module}, {"site", u.site},
-                          {"count", u.count}, {"reason", u.reason}});
+    unverified.push_back({{"rule", to_string(u.rule)},
+                          {"module", u.module},
+                          {"site", u.site},
+                          {"count", u.count},
+                          {"reason", u.reason}});
   root["unverified"] = std::move(unverified);
-  root["summary"] = {{"errors", errors}, {"warnings", warnings},
-                     {"info", r.outstanding.size()}, {"sites", r.sites.size()}};
+  root["summary"] = {{"errors", errors},
+                     {"warnings", warnings},
+                     {"info", r.outstanding.size()},
+                     {"sites", r.sites.size()}};
   return root.dump(2) + "\n";
 }
 

@@ -20,9 +20,12 @@ using nlohmann::json;
 
 std::string_view sarif_level(Severity s) {
   switch (s) {
-    case Severity::error: return "error";
-    case Severity::warning: return "warning";
-    case Severity::info: return "note";
+    case Severity::error:
+      return "error";
+    case Severity::warning:
+      return "warning";
+    case Severity::info:
+      return "note";
   }
   return "none";
 }
@@ -89,14 +92,14 @@ std::string render_sarif(const Report& r) {
   for (const auto& f : r.findings) {
     std::string text = f.message;
     if (!f.fix.empty()) text += " Fix: " + f.fix;
-    json res = {{"ruleId", to_string(f.rule)},
-                {"ruleIndex", static_cast<int>(f.rule)},
-                {"level", sarif_level(f.severity)},
-                {"message", {{"text", text}}},
-                {"locations", json::array({location(f.function, f.module, f.site, site_frame(f))})},
-                {"partialFingerprints", {{"modraceFindingId/v1", f.id}}},
-                {"properties",
-                 {{"module", f.module}, {"site", f.site}, {"count", f.count}, {"id", f.id}}}};
+    json res = {
+        {"ruleId", to_string(f.rule)},
+        {"ruleIndex", static_cast<int>(f.rule)},
+        {"level", sarif_level(f.severity)},
+        {"message", {{"text", text}}},
+        {"locations", json::array({location(f.function, f.module, f.site, site_frame(f))})},
+        {"partialFingerprints", {{"modraceFindingId/v1", f.id}}},
+        {"properties", {{"module", f.module}, {"site", f.site}, {"count", f.count}, {"id", f.id}}}};
     if (!f.stack.empty()) {
       json frames = json::array();
       for (const auto& fr : f.stack) {
@@ -117,9 +120,10 @@ std::string render_sarif(const Report& r) {
         {{"ruleId", to_string(Rule::outstanding)},
          {"ruleIndex", static_cast<int>(Rule::outstanding)},
          {"level", "note"},
-         {"message", {{"text", fmt::format("{} reference(s) on {} taken at {} were still held "
-                                           "when the trace ended.",
-                                           o.count, o.module, o.site)}}},
+         {"message",
+          {{"text", fmt::format("{} reference(s) on {} taken at {} were still held "
+                                "when the trace ended.",
+                                o.count, o.module, o.site)}}},
          {"locations", json::array({location(o.function, o.module, o.site, nullptr)})},
          {"partialFingerprints", {{"modraceFindingId/v1", o.id}}},
          {"properties", {{"module", o.module}, {"site", o.site}, {"count", o.count}}}});
@@ -135,11 +139,10 @@ std::string render_sarif(const Report& r) {
           {"rules", rules}}}}},
       {"results", results},
       {"invocations",
-       json::array({{{"executionSuccessful", true},
-                     {"properties",
-                      {{"events", r.events},
-                       {"lost_events", r.lost_events},
-                       {"complete", r.complete}}}}})},
+       json::array(
+           {{{"executionSuccessful", true},
+             {"properties",
+              {{"events", r.events}, {"lost_events", r.lost_events}, {"complete", r.complete}}}}})},
   };
   if (!r.complete) {
     json notes = json::array();

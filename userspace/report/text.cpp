@@ -33,9 +33,9 @@ const std::string kThin(66, '-');
 
 std::string header(const Finding& f, const Style& st) {
   // Errors use the kernel's BUG: prefix, warnings WARNING:, as lockdep and KASAN do.
-  std::string h = fmt::format("{}: modrace: {} on module {}",
-                              f.severity == Severity::error ? "BUG" : "WARNING", to_string(f.rule),
-                              f.module);
+  std::string h =
+      fmt::format("{}: modrace: {} on module {}", f.severity == Severity::error ? "BUG" : "WARNING",
+                  to_string(f.rule), f.module);
   return f.severity == Severity::error ? st.red(h) : st.yellow(h);
 }
 
@@ -45,7 +45,6 @@ std::string lock_line(int i, const LockDesc& l) {
   if (!l.via.empty()) s += fmt::format("  [{}]", l.via);
   return s;
 }
-
 
 std::string finding_block(const Finding& f, const Style& st) {
   std::string o;
@@ -90,8 +89,10 @@ std::string finding_block(const Finding& f, const Style& st) {
       o += lock_line(int(i), f.unload_locks[i]) + "\n";
     }
     if (hidden)
-      o += fmt::format(" ... and {} more taken by the module loader and core teardown "
-                       "(--format json lists them)\n", hidden);
+      o += fmt::format(
+          " ... and {} more taken by the module loader and core teardown "
+          "(--format json lists them)\n",
+          hidden);
   }
   if (f.rule == Rule::ref_leak) {
     o += "outstanding references by get site:\n";
@@ -123,10 +124,10 @@ std::string render_text(const Report& r, const TextOptions& opts) {
   if (!r.lock_info_complete) {
     const auto& d = r.meta.drops;
     o += st.yellow("modrace: WARNING: lock information was lost") +
-         fmt::format(" (lock_table {}, task_storage {}, lock_recursion {}): lock verdicts that "
-                     "depend on it are unverified\n",
-                     d[DropCause::lock_table], d[DropCause::task_storage],
-                     d[DropCause::lock_recursion]);
+         fmt::format(
+             " (lock_table {}, task_storage {}, lock_recursion {}): lock verdicts that "
+             "depend on it are unverified\n",
+             d[DropCause::lock_table], d[DropCause::task_storage], d[DropCause::lock_recursion]);
   }
   o += "\n";
 
@@ -151,10 +152,10 @@ std::string render_text(const Report& r, const TextOptions& opts) {
     o += kRule + "\n" + st.bold("get sites:") + "\n";
     o += fmt::format("  {:<32} {:>8}  {:<20} {}\n", "verdict", "count", "module", "site [locks]");
     for (const auto& s : r.sites) {
-      std::string verdict = s.verdict == SiteVerdict::finding ? "finding " + s.finding_id.substr(0, 8)
-                            : s.verdict == SiteVerdict::protected_
-                                ? fmt::format("protected({})", s.protected_by)
-                                : std::string(to_string(s.verdict));
+      std::string verdict =
+          s.verdict == SiteVerdict::finding      ? "finding " + s.finding_id.substr(0, 8)
+          : s.verdict == SiteVerdict::protected_ ? fmt::format("protected({})", s.protected_by)
+                                                 : std::string(to_string(s.verdict));
       std::string locks;
       for (size_t i = 0; i < s.locks_held.size(); i++) locks += (i ? ", " : "") + s.locks_held[i];
       o += fmt::format("  {:<32} {:>8}  {:<20} {}{}{}\n", verdict, s.count, s.module, s.site,

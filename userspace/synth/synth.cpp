@@ -18,14 +18,26 @@ constexpr uint64_t kModuleArea = 0xffffffffc0000000ull;
 constexpr uint32_t kONonblock = 04000;
 constexpr uint32_t kRmmodTid = 901, kInsmodTid = 900, kRacerTid = 950;
 
-enum class Fam { misc, crypto, rcu, fs, unlocked, twolock, selfget, selfput, leaky, going, underflow };
+enum class Fam {
+  misc,
+  crypto,
+  rcu,
+  fs,
+  unlocked,
+  twolock,
+  selfget,
+  selfput,
+  leaky,
+  going,
+  underflow
+};
 
 struct FamSpec {
   Fam fam;
   const char* prefix;
   int count;
-  const char* open_fn;     // vmlinux function doing the get (nullptr: the module's own _open)
-  const char* get_lock;    // held at the get (nullptr: none)
+  const char* open_fn;   // vmlinux function doing the get (nullptr: the module's own _open)
+  const char* get_lock;  // held at the get (nullptr: none)
   LockKind get_kind;
   bool rcu;                // get inside rcu_read_lock
   const char* unreg_lock;  // taken by the module's unregister path
@@ -82,7 +94,8 @@ struct SynthSource::Task {
   int holding = -1;  // module index whose reference this task holds
 };
 
-SynthSource::SynthSource(SynthOptions opts) : opts_(opts), rng_(opts.seed * 0x9e3779b97f4a7c15ull + 1) {
+SynthSource::SynthSource(SynthOptions opts)
+    : opts_(opts), rng_(opts.seed * 0x9e3779b97f4a7c15ull + 1) {
   meta_.kernel_release = "6.1.0-synthetic";
   meta_.hostname = "synth";
   meta_.modrace_version = "synth";
@@ -90,10 +103,10 @@ SynthSource::SynthSource(SynthOptions opts) : opts_(opts), rng_(opts.seed * 0x9e
   meta_.features = {"synthetic"};
   meta_.start_ts_ns = ts_;
 
-  for (const char* core : {"do_init_module", "free_module", "module_unload_free",
-                           "__do_sys_delete_module", "try_module_get", "module_put",
-                           "__module_get", "do_dentry_open", "vfs_open", "path_openat",
-                           "do_sys_openat2", "do_syscall_64", "__fput", "task_work_run"})
+  for (const char* core :
+       {"do_init_module", "free_module", "module_unload_free", "__do_sys_delete_module",
+        "try_module_get", "module_put", "__module_get", "do_dentry_open", "vfs_open", "path_openat",
+        "do_sys_openat2", "do_syscall_64", "__fput", "task_work_run"})
     fn(core);
   data("module_mutex");
 
@@ -127,8 +140,9 @@ SynthSource::SynthSource(SynthOptions opts) : opts_(opts), rng_(opts.seed * 0x9e
       modules_.push_back(std::move(m));
     }
   }
-  static const char* kComms[] = {"cat", "systemd-udevd", "sshd", "bash", "kworker/u8:2",
-                                 "modprobe", "cryptsetup", "NetworkManager", "mount", "python3"};
+  static const char* kComms[] = {"cat",          "systemd-udevd", "sshd",       "bash",
+                                 "kworker/u8:2", "modprobe",      "cryptsetup", "NetworkManager",
+                                 "mount",        "python3"};
   for (uint32_t i = 0; i < opts_.tasks; i++)
     tasks_.push_back({2000 + i, kComms[i % std::size(kComms)], -1});
   symbols_.finalize();
@@ -165,8 +179,12 @@ uint64_t SynthSource::data(const std::string& name) {
 }
 
 StackId SynthSource::stack_for(uint64_t op_fn, uint64_t site, uint64_t caller) {
-  uint64_t frames[] = {op_fn + 0x10, site, caller + 0x120, fn("vfs_open") + 0x24,
-                       fn("path_openat") + 0x2f0, fn("do_sys_openat2") + 0x90,
+  uint64_t frames[] = {op_fn + 0x10,
+                       site,
+                       caller + 0x120,
+                       fn("vfs_open") + 0x24,
+                       fn("path_openat") + 0x2f0,
+                       fn("do_sys_openat2") + 0x90,
                        fn("do_syscall_64") + 0x3b};
   return stacks_.intern(frames);
 }
@@ -205,7 +223,8 @@ void SynthSource::load(Module& m, bool preexisting) {
     return;
   }
   m.refcnt = 2;  // MODULE_REF_BASE + the initial reference held during init
-  push(EventKind::module_state, kInsmodTid, "insmod").data = ModuleStateChange{m.ptr, ModuleState::live};
+  push(EventKind::module_state, kInsmodTid, "insmod").data =
+      ModuleStateChange{m.ptr, ModuleState::live};
   m.refcnt = 1;
   LockContext none;
   none.provider = LockProvider::probe;
@@ -277,8 +296,10 @@ void SynthSource::unload(Module& m) {
   drv.phase = Phase::exit;
   push(EventKind::driver_unregister, kRmmodTid, "rmmod").data = drv;
   if (m.spec->rcu)
-    push(EventKind::unload_rcu_sync, kRmmodTid, "rmmod").data = UnloadRcuSync{fn("synth_unregister") + 0x40};
-  push(EventKind::module_state, kRmmodTid, "rmmod").data = ModuleStateChange{m.ptr, ModuleState::going};
+    push(EventKind::unload_rcu_sync, kRmmodTid, "rmmod").data =
+        UnloadRcuSync{fn("synth_unregister") + 0x40};
+  push(EventKind::module_state, kRmmodTid, "rmmod").data =
+      ModuleStateChange{m.ptr, ModuleState::going};
   if (m.spec->fam == Fam::going) {
     // The race window, hit: an opener that found the object before the unregister.
     refop(EventKind::try_module_get, m, nullptr, m.open_ip, m.open_ctx, false, m.open_stack);
@@ -287,8 +308,8 @@ void SynthSource::unload(Module& m) {
   push(EventKind::unload_lock, kRmmodTid, "rmmod").data =
       UnloadLock{data("module_mutex"), fn("__do_sys_delete_module") + 0x8d, LockKind::mutex, 0};
   queue_.back().ts_ns = mm_ts;
-  push(EventKind::unload_lock, kRmmodTid, "rmmod").data =
-      UnloadLock{m.unreg_ctx.locks[0].addr, fn("synth_unregister") + 0x14, m.unreg_ctx.locks[0].kind, 0};
+  push(EventKind::unload_lock, kRmmodTid, "rmmod").data = UnloadLock{
+      m.unreg_ctx.locks[0].addr, fn("synth_unregister") + 0x14, m.unreg_ctx.locks[0].kind, 0};
   queue_.back().ts_ns = unreg_ts;
   DeleteModule x;
   x.phase = Phase::exit;

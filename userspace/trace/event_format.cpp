@@ -40,21 +40,21 @@ std::string format_payload(const Event& ev, const EventFormatContext& ctx) {
         using T = std::decay_t<decltype(p)>;
         if constexpr (std::is_same_v<T, ModuleLoad>) {
           return fmt::format("module={}({}) text={:#x}+{:#x} init={:#x}+{:#x}{}", p.name,
-                             hex(p.module), p.core_text_start, p.core_text_size,
-                             p.init_text_start, p.init_text_size,
-                             p.preexisting ? " preexisting" : "");
+                             hex(p.module), p.core_text_start, p.core_text_size, p.init_text_start,
+                             p.init_text_size, p.preexisting ? " preexisting" : "");
         } else if constexpr (std::is_same_v<T, ModuleStateChange>) {
           return fmt::format("module={} state={}", format_module(p.module, ctx.modules),
                              to_string(p.state));
         } else if constexpr (std::is_same_v<T, ModuleFree>) {
           return fmt::format("module={}", format_module(p.module, ctx.modules));
         } else if constexpr (std::is_same_v<T, DeleteModule>) {
-          std::string s = fmt::format("{} name={} flags={:#x}", to_string(p.phase), p.name, p.flags);
+          std::string s =
+              fmt::format("{} name={} flags={:#x}", to_string(p.phase), p.name, p.flags);
           if (p.phase == Phase::exit) s += fmt::format(" ret={}", p.ret);
           return s;
         } else if constexpr (std::is_same_v<T, RefcountOp>) {
-          std::string s = fmt::format("module={} refcnt={}", format_module(p.module, ctx.modules),
-                                      p.refcount);
+          std::string s =
+              fmt::format("module={} refcnt={}", format_module(p.module, ctx.modules), p.refcount);
           if (ev.kind == EventKind::try_module_get) s += p.success ? " ok" : " FAILED";
           s += fmt::format(" caller={} {}", ctx.frames.format(p.caller_ip),
                            format_lock_context(p.locks, ctx));
@@ -62,9 +62,9 @@ std::string format_payload(const Event& ev, const EventFormatContext& ctx) {
         } else if constexpr (std::is_same_v<T, DriverOp>) {
           // The driver object by name when symbols know it (e.g. serio_raw_drv+0x70), which also
           // shows that a short-lived module's symbols were captured.
-          std::string s = fmt::format("{} driver={} bus={} drv={} owner={}", to_string(p.phase),
-                                      p.name, p.bus, ctx.symbols.lock_name(p.driver),
-                                      format_module(p.owner, ctx.modules));
+          std::string s =
+              fmt::format("{} driver={} bus={} drv={} owner={}", to_string(p.phase), p.name, p.bus,
+                          ctx.symbols.lock_name(p.driver), format_module(p.owner, ctx.modules));
           if (p.phase == Phase::exit) s += fmt::format(" ret={}", p.ret);
           return s + " " + format_lock_context(p.locks, ctx);
         } else if constexpr (std::is_same_v<T, UnloadLock>) {
@@ -109,8 +109,12 @@ nlohmann::json lock_context_json(const LockContext& lc, const EventFormatContext
 }  // namespace
 
 nlohmann::json event_to_json(const Event& ev, const EventFormatContext& ctx) {
-  nlohmann::json j = {{"kind", to_string(ev.kind)}, {"ts_ns", ev.ts_ns}, {"cpu", ev.cpu},
-                      {"pid", ev.pid},              {"tid", ev.tid},     {"comm", ev.comm_view()},
+  nlohmann::json j = {{"kind", to_string(ev.kind)},
+                      {"ts_ns", ev.ts_ns},
+                      {"cpu", ev.cpu},
+                      {"pid", ev.pid},
+                      {"tid", ev.tid},
+                      {"comm", ev.comm_view()},
                       {"stack_id", ev.stack}};
   auto module_fields = [&](const char* key, uint64_t module) {
     j[key] = jaddr(module);

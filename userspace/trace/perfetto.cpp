@@ -28,8 +28,7 @@ class Exporter {
   Exporter(std::ostream& out) : out_(out) {}
 
   void emit(const json& j) {
-    out_ << (count_ == 0 ? "\n" : ",\n")
-         << j.dump(-1, ' ', false, json::error_handler_t::replace);
+    out_ << (count_ == 0 ? "\n" : ",\n") << j.dump(-1, ' ', false, json::error_handler_t::replace);
     count_++;
   }
   uint64_t count() const { return count_; }
@@ -53,13 +52,19 @@ uint64_t export_perfetto(EventSource& src, std::ostream& out, const PerfettoOpti
   ModuleTracker modules;
   FrameFormatter frames(src.symbols(), opts.ko_files);
   EventFormatContext ctx{modules, frames, src.symbols()};
-  std::unordered_map<uint32_t, TaskState> tasks;          // by tid
+  std::unordered_map<uint32_t, TaskState> tasks;  // by tid
   std::set<uint32_t> named_pids, named_tids;
   uint64_t last_ts = 0;
 
   out << "{\"displayTimeUnit\":\"ns\",\"traceEvents\":[";
-  ex.emit({{"ph", "M"}, {"name", "process_name"}, {"pid", kModracePid}, {"args", {{"name", "modrace"}}}});
-  ex.emit({{"ph", "M"}, {"name", "thread_name"}, {"pid", kModracePid}, {"tid", kFindingsTid},
+  ex.emit({{"ph", "M"},
+           {"name", "process_name"},
+           {"pid", kModracePid},
+           {"args", {{"name", "modrace"}}}});
+  ex.emit({{"ph", "M"},
+           {"name", "thread_name"},
+           {"pid", kModracePid},
+           {"tid", kFindingsTid},
            {"args", {{"name", "findings"}}}});
 
   auto lock_span = [&](const Event& ev, uint64_t addr, bool begin) {
@@ -77,10 +82,15 @@ uint64_t export_perfetto(EventSource& src, std::ostream& out, const PerfettoOpti
     modules.observe(ev);
     last_ts = std::max(last_ts, ev.ts_ns);
     if (named_pids.insert(ev.pid).second)
-      ex.emit({{"ph", "M"}, {"name", "process_name"}, {"pid", ev.pid},
+      ex.emit({{"ph", "M"},
+               {"name", "process_name"},
+               {"pid", ev.pid},
                {"args", {{"name", fmt::format("{} ({})", ev.comm_view(), ev.pid)}}}});
     if (named_tids.insert(ev.tid).second)
-      ex.emit({{"ph", "M"}, {"name", "thread_name"}, {"pid", ev.pid}, {"tid", ev.tid},
+      ex.emit({{"ph", "M"},
+               {"name", "thread_name"},
+               {"pid", ev.pid},
+               {"tid", ev.tid},
                {"args", {{"name", fmt::format("{} ({})", ev.comm_view(), ev.tid)}}}});
 
     // Lock spans: a lock present in this snapshot but not the task's previous one was taken in
@@ -104,8 +114,11 @@ uint64_t export_perfetto(EventSource& src, std::ostream& out, const PerfettoOpti
       std::string mname = mod.empty() ? fmt::format("0x{:x}", r->module) : std::string(mod);
       name += " " + mname;
       if (r->refcount >= 0)
-        ex.emit({{"ph", "C"}, {"name", "refcnt " + mname}, {"pid", kModracePid},
-                 {"ts", to_us(ev.ts_ns)}, {"args", {{"refcnt", r->refcount}}}});
+        ex.emit({{"ph", "C"},
+                 {"name", "refcnt " + mname},
+                 {"pid", kModracePid},
+                 {"ts", to_us(ev.ts_ns)},
+                 {"args", {{"refcnt", r->refcount}}}});
     } else if (const auto* l = std::get_if<ModuleLoad>(&ev.data)) {
       name += " " + l->name;
     } else if (const auto* d = std::get_if<DeleteModule>(&ev.data)) {
@@ -113,22 +126,38 @@ uint64_t export_perfetto(EventSource& src, std::ostream& out, const PerfettoOpti
     } else if (const auto* dr = std::get_if<DriverOp>(&ev.data)) {
       name += " " + dr->name;
     }
-    ex.emit({{"ph", "i"}, {"s", "t"}, {"name", name}, {"cat", to_string(ev.kind)},
-             {"pid", ev.pid}, {"tid", ev.tid}, {"ts", to_us(ev.ts_ns)}, {"args", std::move(args)}});
+    ex.emit({{"ph", "i"},
+             {"s", "t"},
+             {"name", name},
+             {"cat", to_string(ev.kind)},
+             {"pid", ev.pid},
+             {"tid", ev.tid},
+             {"ts", to_us(ev.ts_ns)},
+             {"args", std::move(args)}});
   }
 
   // Close spans still open at the end so the UI draws them.
   for (auto& [tid, ts] : tasks)
     for (uint64_t a : ts.held)
-      ex.emit({{"ph", "e"}, {"cat", "lock"}, {"name", src.symbols().lock_name(a)},
-               {"id2", {{"local", fmt::format("0x{:x}", a)}}}, {"pid", ts.pid}, {"tid", tid},
+      ex.emit({{"ph", "e"},
+               {"cat", "lock"},
+               {"name", src.symbols().lock_name(a)},
+               {"id2", {{"local", fmt::format("0x{:x}", a)}}},
+               {"pid", ts.pid},
+               {"tid", tid},
                {"ts", to_us(last_ts)}});
 
   for (const auto& f : opts.findings) {
     json args = json::object();
     for (const auto& [k, v] : f.args) args[k] = v;
-    ex.emit({{"ph", "i"}, {"s", "g"}, {"name", f.title}, {"cat", "finding"}, {"pid", kModracePid},
-             {"tid", kFindingsTid}, {"ts", to_us(f.ts_ns)}, {"args", std::move(args)}});
+    ex.emit({{"ph", "i"},
+             {"s", "g"},
+             {"name", f.title},
+             {"cat", "finding"},
+             {"pid", kModracePid},
+             {"tid", kFindingsTid},
+             {"ts", to_us(f.ts_ns)},
+             {"args", std::move(args)}});
   }
   out << "\n]}\n";
   return ex.count();

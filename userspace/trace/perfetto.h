@@ -24,8 +24,8 @@ struct PerfettoInstant {
 };
 
 struct PerfettoOptions {
-  std::vector<std::string> ko_files;       // for file:line in symbolized addresses
-  std::vector<PerfettoInstant> findings;   // shown on the "findings" track
+  std::vector<std::string> ko_files;      // for file:line in symbolized addresses
+  std::vector<PerfettoInstant> findings;  // shown on the "findings" track
 };
 
 // Streams the whole source to `out`. Memory is bounded by tasks, modules and open lock spans.

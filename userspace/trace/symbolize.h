@@ -37,7 +37,7 @@ class DwarfSymbolizer {
   struct Module;  // one opened .ko; opaque outside symbolize.cpp
 
  private:
-  std::map<std::string, std::string> paths_;              // module name -> .ko path
+  std::map<std::string, std::string> paths_;                     // module name -> .ko path
   mutable std::map<std::string, std::unique_ptr<Module>> open_;  // nullptr: failed to open
 };
 

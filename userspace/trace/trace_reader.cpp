@@ -45,7 +45,8 @@ uint32_t to_u32(uint64_t v, const char* what) {
 
 class FileTraceReader final : public TraceReader {
  public:
-  FileTraceReader(std::string path, int fd, uint64_t size) : path_(std::move(path)), fd_(fd), size_(size) {
+  FileTraceReader(std::string path, int fd, uint64_t size)
+      : path_(std::move(path)), fd_(fd), size_(size) {
     dctx_ = ZSTD_createDCtx();
     if (!dctx_) throw Error(path_ + ": cannot create zstd context");
   }
@@ -191,7 +192,8 @@ class FileTraceReader final : public TraceReader {
     offset_ = off + trace::kBlockHeaderSize + stored_len;
     if (flags & trace::kFlagZstd) {
       raw_.resize(raw_len);
-      size_t n = ZSTD_decompressDCtx(dctx_, raw_.data(), raw_.size(), stored_.data(), stored_.size());
+      size_t n =
+          ZSTD_decompressDCtx(dctx_, raw_.data(), raw_.size(), stored_.data(), stored_.size());
       if (ZSTD_isError(n) || n != raw_len)
         return fmt::format("corrupt chunk (zstd: {}) at offset {}",
                            ZSTD_isError(n) ? ZSTD_getErrorName(n) : "size mismatch", off);

@@ -30,7 +30,9 @@ using trace::ByteWriter;
 constexpr int kZstdLevel = 3;  // fast enough for the recorder, most of the gain of higher levels
 
 void encode_meta(ByteWriter& w, const TraceMeta& m) {
-  auto s = [&](const std::string& v) { w.str(std::string_view(v).substr(0, trace::kMaxStringLen)); };
+  auto s = [&](const std::string& v) {
+    w.str(std::string_view(v).substr(0, trace::kMaxStringLen));
+  };
   s(m.kernel_release);
   s(m.hostname);
   s(m.modrace_version);
@@ -199,8 +201,8 @@ class FileTraceWriter final : public TraceWriter {
     uint16_t flags = 0;
     if (compress) {
       zbuf_.resize(ZSTD_compressBound(raw.size()));
-      size_t n = ZSTD_compressCCtx(cctx_, zbuf_.data(), zbuf_.size(), raw.data(), raw.size(),
-                                   kZstdLevel);
+      size_t n =
+          ZSTD_compressCCtx(cctx_, zbuf_.data(), zbuf_.size(), raw.data(), raw.size(), kZstdLevel);
       if (ZSTD_isError(n)) throw Error(fmt::format("{}: zstd: {}", path_, ZSTD_getErrorName(n)));
       stored = std::string_view(zbuf_.data(), n);
       flags |= trace::kFlagZstd;

@@ -46,7 +46,7 @@ static int do_open(const char *dev, double hold)
 	}
 	fflush(stdout);
 	if (hold > 0) {
-		struct timespec ts = { (time_t)hold, (long)((hold - (time_t)hold) * 1e9) };
+		struct timespec ts = {(time_t)hold, (long)((hold - (time_t)hold) * 1e9)};
 
 		nanosleep(&ts, NULL);
 	}
@@ -93,6 +93,7 @@ int main(int argc, char **argv)
 		return do_open(argv[2], atof(argv[3]));
 	if (argc >= 4 && !strcmp(argv[1], "hammer"))
 		return do_hammer(argv[2], atof(argv[3]), argc >= 5 ? argv[4] : NULL);
-	fprintf(stderr, "usage: seedctl open DEV | hold DEV SECONDS | hammer DEV SECONDS [STOPFILE]\n");
+	fprintf(stderr,
+		"usage: seedctl open DEV | hold DEV SECONDS | hammer DEV SECONDS [STOPFILE]\n");
 	return 2;
 }

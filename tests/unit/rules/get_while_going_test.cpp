@@ -1,6 +1,7 @@
 // SPDX-License-Identifier: GPL-2.0-only
 //
-// get-while-going (docs/protocol.md): positive and negative cases on small hand-built event streams.
+// get-while-going (docs/protocol.md): positive and negative cases on small hand-built event
+// streams.
 #include <gtest/gtest.h>
 
 #include "event_builder.h"

@@ -56,7 +56,8 @@ TEST(SelfPut, OwnPutLeavingOnlyOtherTasksReferencesIsNotClaimed) {
 TEST(SelfPut, ModulePutAndKthreadExitIsNotAFinding) {
   EventBuilder t;
   auto drv = t.load("seed_drv");
-  t.as(400, "seed_kthread").get(drv, t.mod_fn(drv, "seed_drv_init", 0x20), EventBuilder::locks(), 2);
+  t.as(400, "seed_kthread")
+      .get(drv, t.mod_fn(drv, "seed_drv_init", 0x20), EventBuilder::locks(), 2);
   t.put(drv, t.fn("__module_put_and_kthread_exit"), EventBuilder::locks(), 1);
   Report r = t.analyze();
   EXPECT_TRUE(r.findings.empty());

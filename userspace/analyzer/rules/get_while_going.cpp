@@ -14,10 +14,10 @@ void on_get(RuleContext& ctx, const Event& ev, Instance& inst, uint32_t sig, boo
   // module_free, found a stale object. A get refused during the unload, before that, is the
   // kernel doing its job - unless the unload path had already been through the get's lock, or
   // the get holds nothing the unload path takes: decided when the unload completes (on_unload).
-  const char* going = inst.freed                            ? "after module_free"
-                      : inst.state == ModuleState::going    ? "after its exit ran (GOING announced)"
-                      : success && inst.exit_began          ? "while its unload was running"
-                                                            : nullptr;
+  const char* going = inst.freed                         ? "after module_free"
+                      : inst.state == ModuleState::going ? "after its exit ran (GOING announced)"
+                      : success && inst.exit_began       ? "while its unload was running"
+                                                         : nullptr;
   if (going) {
     auto& f = ctx.findings.for_site(Rule::get_while_going, ctx.sites, ctx.sites.sig(sig).site, &ev);
     f.count++;
@@ -39,8 +39,9 @@ void on_unload(RuleContext& ctx, Instance& inst, const std::vector<UnloadLockRec
       // Protected by L only if the unload path had not been through L yet: otherwise the
       // object was found before L was taken, and the unregister already unlinked it.
       if (u->ts == 0 || u->ts >= g.last_ts) continue;
-      detail = "after the unload path had already taken (and released) a lock this get holds: "
-               "the object was looked up before the lock was taken";
+      detail =
+          "after the unload path had already taken (and released) a lock this get holds: "
+          "the object was looked up before the lock was taken";
     } else if (sig.locks.blocks_grace_period() || sig.incomplete) {
       continue;  // RCU reader: the unregister waits for it; incomplete: cannot tell
     } else {

@@ -20,8 +20,7 @@ bool on_put(RuleContext& ctx, const Event& ev, const RefcountOp& r, const Instan
     underflow = r.refcount < kRefBase;
     from_field = true;
   } else {
-    underflow =
-        released < 0 && inst.exact() && !inst.refs.initial_ref && inst.refs.core_refs == 0;
+    underflow = released < 0 && inst.exact() && !inst.refs.initial_ref && inst.refs.core_refs == 0;
   }
   if (!underflow) return false;
   auto& f = ctx.findings.for_put(Rule::put_underflow, inst.name_id, ev, r, c);
@@ -32,10 +31,9 @@ bool on_put(RuleContext& ctx, const Event& ev, const RefcountOp& r, const Instan
 
 void explain(Finding& f, const FindingAcc& a) {
   const std::string& fn = display_function(f);
-  f.message = fmt::format("{} called module_put() on {} with no reference outstanding{}.", fn,
-                          f.module,
-                          a.refcount >= 0 ? fmt::format(" (refcnt {} after the put)", a.refcount)
-                                          : "");
+  f.message =
+      fmt::format("{} called module_put() on {} with no reference outstanding{}.", fn, f.module,
+                  a.refcount >= 0 ? fmt::format(" (refcnt {} after the put)", a.refcount) : "");
   f.fix = fmt::format("balance the gets and puts on {}: this put in {} has no matching get",
                       f.module, fn);
 }

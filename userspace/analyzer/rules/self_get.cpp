@@ -22,10 +22,11 @@ void explain(Finding& f, const FindingAcc& a) {
       "{} (inside {}) called try_module_get() on its own module: nothing pins {} while "
       "this code runs, so the get cannot stop an unload that is already under way{}.",
       display_function(f), f.module, f.module, a.detail.empty() ? "" : " (" + a.detail + ")");
-  f.fix = fmt::format("take the reference outside {} (set .owner = THIS_MODULE and let the "
-                      "caller's subsystem pin it), or drop the get if a reference is "
-                      "already held",
-                      f.module);
+  f.fix = fmt::format(
+      "take the reference outside {} (set .owner = THIS_MODULE and let the "
+      "caller's subsystem pin it), or drop the get if a reference is "
+      "already held",
+      f.module);
 }
 
 }  // namespace modrace::checker::self_get

@@ -36,10 +36,11 @@ void explain(Finding& f, const FindingAcc& a) {
       "and its text freed while {} is still executing.",
       fn, f.module, a.detail,
       a.refcount >= 0 ? fmt::format(" (refcnt {} after the put)", a.refcount) : "", f.module, fn);
-  f.fix = fmt::format("do not drop the reference from {}'s own code: let the subsystem put it "
-                      "after the callback returns (.owner = THIS_MODULE), or use "
-                      "module_put_and_kthread_exit() in a kthread",
-                      f.module);
+  f.fix = fmt::format(
+      "do not drop the reference from {}'s own code: let the subsystem put it "
+      "after the callback returns (.owner = THIS_MODULE), or use "
+      "module_put_and_kthread_exit() in a kthread",
+      f.module);
 }
 
 }  // namespace modrace::checker::self_put

@@ -84,8 +84,7 @@ void judge_orphans(RuleContext& ctx, OrphanGets& orphans, const UnloadProfiles& 
 
 void explain(Finding& f, const FindingAcc& a) {
   std::string held;
-  for (size_t i = 0; i < f.locks_held.size(); i++)
-    held += (i ? ", " : "") + f.locks_held[i].name;
+  for (size_t i = 0; i < f.locks_held.size(); i++) held += (i ? ", " : "") + f.locks_held[i].name;
   f.message = fmt::format(
       "{} took a reference on {} with {}() holding {}, none of which {}'s unload path "
       "takes, and without blocking RCU grace periods: {} can be unloaded and freed between "
@@ -112,15 +111,16 @@ std::string fix(const Finding& f) {
   for (const auto& l : f.unload_locks)
     if (rank(l) >= 0 && (!best || rank(l) > rank(*best))) best = &l;
   if (best)
-    return fmt::format("take {} around the lookup and the {} in {} (the unload path of {} "
-                       "takes it, at {}), as misc_open does with misc_mtx",
-                       best->name, f.op, fn, f.module,
-                       best->acquired_at.empty() ? best->via : best->acquired_at);
-  return fmt::format("hold the lock that protects the list {} is looked up on, and take the "
-                     "same lock in the unregister path of {}; or do the lookup and the {} "
-                     "under rcu_read_lock() and unlink with list_del_rcu() before unload "
-                     "(free_module waits for a grace period), as __sock_create does",
-                     fn, f.module, f.op);
+    return fmt::format(
+        "take {} around the lookup and the {} in {} (the unload path of {} "
+        "takes it, at {}), as misc_open does with misc_mtx",
+        best->name, f.op, fn, f.module, best->acquired_at.empty() ? best->via : best->acquired_at);
+  return fmt::format(
+      "hold the lock that protects the list {} is looked up on, and take the "
+      "same lock in the unregister path of {}; or do the lookup and the {} "
+      "under rcu_read_lock() and unlink with list_del_rcu() before unload "
+      "(free_module waits for a grace period), as __sock_create does",
+      fn, f.module, f.op);
 }
 
 }  // namespace modrace::checker::unprotected_get
