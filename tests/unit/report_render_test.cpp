@@ -103,6 +103,30 @@ TEST(JsonReport, IncompleteFlag) {
   EXPECT_EQ(j["unverified"].size(), 1u);
 }
 
+TEST(JsonReport, InvalidUtf8FromTheTraceBecomesReplacementCharacters) {
+  // A process names itself, and a module's name is whatever was built: both reach the reports as
+  // the kernel recorded them. JSON carries both, SARIF the module's.
+  EventBuilder t;
+  auto drv = t.load(
+      "seed\xfe"
+      "drv");
+  t.as(100,
+       "c\xff\xfe"
+       "at")
+      .try_get(drv, t.fn("seed_open", 0x2c));
+  t.as(200, "rmmod").unload(drv, {});
+  Report r = t.analyze();
+  const std::string fffd = "\xEF\xBF\xBD";
+  std::string j, s;
+  ASSERT_NO_THROW(j = render_json(r));
+  ASSERT_NO_THROW(s = render_sarif(r));
+  EXPECT_NO_THROW((void)json::parse(j));
+  EXPECT_NO_THROW((void)json::parse(s));
+  EXPECT_NE(j.find("c" + fffd + fffd + "at"), std::string::npos) << j;
+  EXPECT_NE(j.find("seed" + fffd + "drv"), std::string::npos) << j;
+  EXPECT_NE(s.find("seed" + fffd + "drv"), std::string::npos) << s;
+}
+
 TEST(SarifReport, Shape) {
   Report r = sample();
   json j = json::parse(render_sarif(r));

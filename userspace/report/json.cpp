@@ -130,7 +130,9 @@ std::string render_json(const Report& r) {
                      {"warnings", warnings},
                      {"info", r.outstanding.size()},
                      {"sites", r.sites.size()}};
-  return root.dump(2) + "\n";
+  // Strings from the trace (process, module and symbol names) need not be UTF-8: invalid bytes
+  // become U+FFFD (docs/trace-format.md).
+  return root.dump(2, ' ', false, json::error_handler_t::replace) + "\n";
 }
 
 }  // namespace modrace

@@ -153,7 +153,8 @@ std::string render_sarif(const Report& r) {
   json root = {{"$schema", "https://json.schemastore.org/sarif-2.1.0.json"},
                {"version", "2.1.0"},
                {"runs", json::array({run})}};
-  return root.dump(2) + "\n";
+  // Invalid UTF-8 from the trace becomes U+FFFD, as in the JSON report (docs/trace-format.md).
+  return root.dump(2, ' ', false, json::error_handler_t::replace) + "\n";
 }
 
 }  // namespace modrace
