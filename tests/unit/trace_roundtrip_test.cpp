@@ -1,7 +1,9 @@
 // SPDX-License-Identifier: GPL-2.0-only
 #include <gtest/gtest.h>
+#include <sys/stat.h>
 
 #include <cstdio>
+#include <fstream>
 
 #include "trace/event_format.h"
 #include "trace/trace_file.h"
@@ -80,6 +82,19 @@ TEST(TraceRoundTrip, EveryKindEveryField) {
   auto syms = test::sample_symbols();
   ASSERT_EQ(rb.symbols.size(), syms.size());
   for (size_t i = 0; i < syms.size(); i++) EXPECT_EQ(rb.symbols[i], syms[i]);
+}
+
+TEST(TraceRoundTrip, TraceFilesAreOwnerOnlyAlsoWhenReplacingAnOlderFile) {
+  // A trace holds kernel addresses and symbol tables.
+  TempFile fresh("mode-new"), older("mode-old");
+  { std::ofstream(older.path()) << "an older, world-readable file"; }
+  ::chmod(older.path().c_str(), 0644);
+  for (const TempFile* f : {&fresh, &older}) {
+    TraceWriter::create(f->path(), test::sample_meta())->close();
+    struct stat st {};
+    ASSERT_EQ(::stat(f->path().c_str(), &st), 0);
+    EXPECT_EQ(st.st_mode & 0777, 0600u) << f->path();
+  }
 }
 
 TEST(TraceRoundTrip, SymbolsResolveAndModuleRangesApply) {

@@ -17,7 +17,7 @@ namespace modrace {
 // killed or the machine loses power. Not thread-safe: one thread writes.
 class TraceWriter {
  public:
-  // Creates/truncates `path` ("-" is not allowed). Throws modrace::Error on failure.
+  // Creates/truncates `path` ("-" is not allowed), mode 0600. Throws modrace::Error on failure.
   static std::unique_ptr<TraceWriter> create(const std::string& path, const TraceMeta& meta);
   virtual ~TraceWriter() = default;
 

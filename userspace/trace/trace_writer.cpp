@@ -6,6 +6,7 @@
 // caller ips, names) are interned per chunk, so a chunk decodes on its own and nothing but the
 // stack table carries state across chunks.
 #include <fcntl.h>
+#include <sys/stat.h>
 #include <unistd.h>
 
 #include <cerrno>
@@ -352,8 +353,11 @@ class FileTraceWriter final : public TraceWriter {
 
 std::unique_ptr<TraceWriter> TraceWriter::create(const std::string& path, const TraceMeta& meta) {
   if (path.empty() || path == "-") throw Error("trace output must be a file, not stdout");
-  int fd = ::open(path.c_str(), O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, 0644);
+  int fd = ::open(path.c_str(), O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, 0600);
   if (fd < 0) throw Error(fmt::format("{}: {}", path, std::strerror(errno)));
+  // A trace holds kernel addresses and symbol tables: owner-only, also when it replaces an older
+  // file (a file that is not ours keeps its mode: fchmod fails and the write still goes on).
+  (void)::fchmod(fd, 0600);
   auto w = std::make_unique<FileTraceWriter>(path, fd);
   w->start(meta);
   return w;
