@@ -23,7 +23,6 @@ struct SynthCmdOptions {
 
 void run_synth(const SynthCmdOptions& o) {
   if (o.out.empty() || o.out == "-") throw Error("synth: -o FILE is required (not stdout)");
-  if (o.tasks == 0) throw Error("synth: --tasks must be at least 1");
   SynthOptions so;
   so.events = o.events;
   so.seed = o.seed;
@@ -46,9 +45,12 @@ void run_synth(const SynthCmdOptions& o) {
 void add_synth_command(CLI::App& app) {
   auto opts = std::make_shared<SynthCmdOptions>();
   auto* sub = app.add_subcommand("synth", "Write a synthetic trace with known violations");
-  sub->add_option("--events", opts->events, "Number of events (default 1000000)");
+  // Bounded: a wrapped --events -1 would fill the disk, --tasks 4000000000 the memory.
+  sub->add_option("--events", opts->events, "Number of events (default 1000000)")
+      ->check(CLI::Range(uint64_t{1}, uint64_t{10'000'000'000}));
   sub->add_option("--seed", opts->seed, "Random seed: the same seed gives the same trace");
-  sub->add_option("--tasks", opts->tasks, "Number of tasks opening and closing (default 64)");
+  sub->add_option("--tasks", opts->tasks, "Number of tasks opening and closing (default 64)")
+      ->check(CLI::Range(uint32_t{1}, uint32_t{100'000}));
   sub->add_option("-o,--output", opts->out, "Trace file to write")->required();
   sub->callback([opts] { run_synth(*opts); });
 }

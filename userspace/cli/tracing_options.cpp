@@ -2,6 +2,7 @@
 #include "cli/tracing_options.h"
 
 #include <cerrno>
+#include <cmath>
 #include <cstdio>
 #include <cstring>
 
@@ -12,7 +13,15 @@
 namespace modrace::cli {
 
 void add_tracing_options(CLI::App* sub, TracingOptions& o) {
-  sub->add_option("--duration", o.duration, "Stop after S seconds");
+  sub->add_option("--duration", o.duration, "Stop after S seconds")
+      ->check(CLI::Validator(
+          [](std::string& s) -> std::string {
+            double d = 0;
+            if (!CLI::detail::lexical_cast(s, d) || !std::isfinite(d) || d <= 0)
+              return "a positive number of seconds, not '" + s + "'";
+            return {};
+          },
+          "SECONDS"));
   add_locks_option(sub, o);
   sub->add_option("--module", o.modules, "Only refcount events of this module (repeatable)")
       ->expected(1)
