@@ -8,6 +8,7 @@
 #include <fmt/format.h>
 
 #include "cli/commands.h"
+#include "cli/output.h"
 #include "events/error.h"
 #include "trace/perfetto.h"
 #include "trace/symbolize.h"
@@ -24,6 +25,7 @@ struct ExportOptions {
 };
 
 void run_export(const ExportOptions& o) {
+  refuse_output_over_input(o.perfetto, o.file);
   auto src = open_trace(o.file);
   PerfettoOptions popts;
   popts.ko_files = collect_ko_files(o.ko, o.modules_dir);

@@ -15,6 +15,7 @@
 
 #include "analyzer/analyzer.h"
 #include "cli/commands.h"
+#include "cli/output.h"
 #include "events/error.h"
 #include "report/render.h"
 #include "trace/symbolize.h"
@@ -51,6 +52,7 @@ void run_report(const ReportOptions& o) {
   if (!format)
     throw Error(fmt::format("--format: expected text, json or sarif, got '{}'", o.format));
   auto fail_on = parse_fail_on(o.fail_on);
+  refuse_output_over_input(o.out, o.file);
 
   auto src = open_trace(o.file);
   FrameFormatter frames(src->symbols(), collect_ko_files(o.ko, o.modules_dir));
