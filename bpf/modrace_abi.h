@@ -18,7 +18,7 @@
 #ifndef MODRACE_ABI_H
 #define MODRACE_ABI_H
 
-#define MR_ABI_VERSION 5
+#define MR_ABI_VERSION 6
 
 #define MR_COMM_LEN 16
 #define MR_MODULE_NAME_LEN 56 /* MODULE_NAME_LEN on 64-bit kernels */
@@ -220,6 +220,7 @@ struct mr_rec_module_symbol {
 	__u8 type; /* kallsyms type letter from mod->kallsyms->typetab: t T d D b B r R */
 	__u8 pad[7];
 	char name[MR_SYMBOL_NAME_LEN];
+	__u64 size; /* st_size: the object's bytes (a lock is named by it only inside them) */
 };
 
 /*

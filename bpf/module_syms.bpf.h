@@ -83,6 +83,7 @@ static long walk_symbol(__u32 i, void *data)
 	e->module = w->module;
 	e->addr = sym.st_value;
 	e->type = type;
+	e->size = sym.st_size;
 	bpf_probe_read_kernel_str(e->name, sizeof(e->name), w->strtab + sym.st_name);
 	submit(e);
 	return 0;

@@ -70,7 +70,6 @@ int main(int argc, char** argv) {
     std::string path = dir + "/" + name;
     auto w = TraceWriter::create(path, test::sample_meta());
     w->add_symbols(syms);
-    w->add_module_range("seed_core", 0xffffffffc0000000ull, 0x2000);
     DropCounters d;
     d[DropCause::stack] = 2;
     w->set_drops(d);

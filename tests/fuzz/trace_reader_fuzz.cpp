@@ -33,17 +33,18 @@ extern "C" int LLVMFuzzerTestOneInput(const uint8_t* data, size_t size) {
   try {
     auto src = modrace::open_trace(path);
     modrace::ModuleTracker modules;
-    modrace::FrameFormatter frames(src->symbols(), {});
-    modrace::EventFormatContext ctx{modules, frames, src->symbols()};
+    modrace::FrameFormatter frames({});
+    modrace::EventFormatContext ctx{modules, frames, src->symbols().now()};
     modrace::Event ev;
     while (src->next(ev)) {
       modules.observe(ev);
+      ctx.symbols = src->symbols().at(src->event_epoch());
       if (!modrace::payload_matches_kind(ev)) std::abort();
       // Exercise the renderers on whatever the reader let through.
       (void)modrace::format_event_line(ev, ctx);
       (void)modrace::event_to_json(ev, ctx).dump(-1, ' ', false,
                                                  nlohmann::json::error_handler_t::replace);
-      for (uint64_t a : src->stacks().frames(ev.stack)) (void)frames.format(a);
+      for (uint64_t a : src->stacks().frames(ev.stack)) (void)ctx.frame(a);
     }
   } catch (const modrace::Error&) {
     // Rejected cleanly: fine.

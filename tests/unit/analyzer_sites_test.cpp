@@ -28,8 +28,8 @@ const HeldLock kOther{0xffffffff82000200ull, 0, LockKind::mutex};
 TEST(SiteTable, SameLocksSameSig) {
   SiteTable t;
   Event ev;
-  auto a = t.sig_for(0, get_at(kIp, {kMtx}), EventKind::try_module_get, {}, ev);
-  auto b = t.sig_for(0, get_at(kIp, {kMtx}), EventKind::try_module_get, {}, ev);
+  auto a = t.sig_for(0, get_at(kIp, {kMtx}), EventKind::try_module_get, {}, ev, 0);
+  auto b = t.sig_for(0, get_at(kIp, {kMtx}), EventKind::try_module_get, {}, ev, 0);
   EXPECT_EQ(a, b);
   EXPECT_EQ(t.sites(), 1u);
 }
@@ -37,9 +37,9 @@ TEST(SiteTable, SameLocksSameSig) {
 TEST(SiteTable, OtherLocksOtherSigSameSite) {
   SiteTable t;
   Event ev;
-  auto a = t.sig_for(0, get_at(kIp, {kMtx}), EventKind::try_module_get, {}, ev);
-  auto b = t.sig_for(0, get_at(kIp, {kOther}), EventKind::try_module_get, {}, ev);
-  auto c = t.sig_for(0, get_at(kIp), EventKind::try_module_get, {}, ev);
+  auto a = t.sig_for(0, get_at(kIp, {kMtx}), EventKind::try_module_get, {}, ev, 0);
+  auto b = t.sig_for(0, get_at(kIp, {kOther}), EventKind::try_module_get, {}, ev, 0);
+  auto c = t.sig_for(0, get_at(kIp), EventKind::try_module_get, {}, ev, 0);
   EXPECT_NE(a, b);
   EXPECT_NE(a, c);
   EXPECT_EQ(t.sig(a).site, t.sig(b).site);
@@ -54,21 +54,21 @@ TEST(SiteTable, GracePeriodAndCompletenessArePartOfTheSig) {
   rcu.locks.rcu_depth = 1;
   auto off = get_at(kIp);
   off.locks.provider = LockProvider::off;
-  auto a = t.sig_for(0, plain, EventKind::try_module_get, {}, ev);
-  auto r1 = t.sig_for(0, rcu, EventKind::try_module_get, {}, ev);
+  auto a = t.sig_for(0, plain, EventKind::try_module_get, {}, ev, 0);
+  auto r1 = t.sig_for(0, rcu, EventKind::try_module_get, {}, ev, 0);
   EXPECT_NE(a, r1);
-  EXPECT_NE(a, t.sig_for(0, off, EventKind::try_module_get, {}, ev));
+  EXPECT_NE(a, t.sig_for(0, off, EventKind::try_module_get, {}, ev, 0));
   // The rcu depth itself is not: only whether grace periods are blocked.
   rcu.locks.rcu_depth = 2;
-  EXPECT_EQ(t.sig_for(0, rcu, EventKind::try_module_get, {}, ev), r1);
+  EXPECT_EQ(t.sig_for(0, rcu, EventKind::try_module_get, {}, ev, 0), r1);
 }
 
 TEST(SiteTable, ModuleAndOpMakeOtherSites) {
   SiteTable t;
   Event ev;
-  auto a = t.sig_for(0, get_at(kIp), EventKind::try_module_get, {}, ev);
-  auto b = t.sig_for(1, get_at(kIp), EventKind::try_module_get, {}, ev);
-  auto c = t.sig_for(0, get_at(kIp), EventKind::module_get, {}, ev);
+  auto a = t.sig_for(0, get_at(kIp), EventKind::try_module_get, {}, ev, 0);
+  auto b = t.sig_for(1, get_at(kIp), EventKind::try_module_get, {}, ev, 0);
+  auto c = t.sig_for(0, get_at(kIp), EventKind::module_get, {}, ev, 0);
   EXPECT_NE(t.sig(a).site, t.sig(b).site);
   EXPECT_NE(t.sig(a).site, t.sig(c).site);
   EXPECT_EQ(t.sites(), 3u);

@@ -53,7 +53,7 @@ class EventBuilder {
     auto it = funcs_.find(name);
     if (it == funcs_.end()) {
       uint64_t a = kVmlinuxText + shift_ + 0x1000 * (funcs_.size() + 1);
-      syms_.add({a, 'T', name, ""});
+      sym({a, 'T', name, ""});
       it = funcs_.emplace(name, a).first;
     }
     return it->second + off;
@@ -63,18 +63,26 @@ class EventBuilder {
     auto it = datas_.find(name);
     if (it == datas_.end()) {
       uint64_t a = kVmlinuxData + shift_ + 0x100 * (datas_.size() + 1);
-      syms_.add({a, 'd', name, ""});
+      sym({a, 'd', name, ""});
       it = datas_.emplace(name, a).first;
     }
     return it->second;
   }
-  // A function inside a module's text, with a symbol.
+  // A function inside a module's text, with a symbol. It belongs to the module's load before
+  // which, or after which, it is declared (as a trace brings a load's symbols after it).
   uint64_t mod_fn(const Mod& m, const std::string& name, uint64_t fn_off, uint64_t off = 0x8) {
-    syms_.add({m.text + fn_off, 't', name, m.name});
+    sym({m.text + fn_off, 't', name, m.name});
     return m.text + fn_off + off;
   }
+  // A static object inside a module (a lock in its .data), `size` bytes.
+  uint64_t mod_data(const Mod& m, const std::string& name, uint64_t off, uint64_t size = 0x40) {
+    sym({m.text + m.size + off, 'd', name, m.name, size});
+    return m.text + m.size + off;
+  }
+  // Any symbol, from the next event on.
+  void sym(KernelSymbol s) { symbols_.emplace_back(events_.size(), std::move(s)); }
   void no_symbols() {
-    syms_ = SymbolTable{};
+    symbols_.clear();
     funcs_.clear();
     datas_.clear();
   }
@@ -92,7 +100,7 @@ class EventBuilder {
   HeldLock lockdep(const std::string& object, const std::string& class_name) {
     HeldLock l{data(object) + 0x30, 0, LockKind::lockdep};
     l.class_key = data("__key." + class_name);
-    syms_.add({l.class_key, kLockClassSymbolType, class_name, ""});
+    sym({l.class_key, kLockClassSymbolType, class_name, ""});
     return l;
   }
   static LockContext lockdep_locks(std::initializer_list<HeldLock> held = {}) {
@@ -227,11 +235,10 @@ class EventBuilder {
 
   // ---- result ----
   std::vector<Event>& events() { return events_; }
+  // Symbols as the stream brings them: (index of the event they come before, symbol).
+  const VectorSource::SymbolTimeline& symbol_timeline() const { return symbols_; }
   VectorSource source(TraceMeta meta = {}) const {
-    SymbolTable s = syms_;
-    s.finalize();
-    StackTable st;
-    return VectorSource(events_, std::move(meta), std::move(st), std::move(s));
+    return VectorSource(events_, std::move(meta), {}, {}, symbols_);
   }
   Report analyze(TraceMeta meta = {}) const {
     auto src = source(std::move(meta));
@@ -257,7 +264,6 @@ class EventBuilder {
     l.init_text_size = init_text ? 0x1000 : 0;
     l.preexisting = preexisting;
     emit(EventKind::module_load, l);
-    syms_.add_module_range(m.name, m.text, m.size);
   }
   template <typename T>
   void emit(EventKind k, T payload, uint64_t ts = 0) {
@@ -282,7 +288,7 @@ class EventBuilder {
   std::string comm_ = "insmod";
   int mods_ = 0;
   std::map<std::string, uint64_t> funcs_, datas_;
-  SymbolTable syms_;
+  VectorSource::SymbolTimeline symbols_;
   std::vector<Event> events_;
 };
 

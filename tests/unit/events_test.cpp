@@ -1,9 +1,11 @@
 // SPDX-License-Identifier: GPL-2.0-only
+#include <fmt/format.h>
 #include <gtest/gtest.h>
 
 #include "events/event.h"
 #include "events/stack_table.h"
 #include "events/symbols.h"
+#include "events/trace_meta.h"
 
 using namespace modrace;
 
@@ -62,11 +64,12 @@ TEST(Symbols, FormatsFunctionOffsetAndModule) {
   s.add({0xffffffff82000000, 'd', "misc_mtx", ""});
   s.add_module_range("seed_core", 0xffffffffc0000000, 0x1000);
   s.finalize();
-  EXPECT_EQ(s.format(0xffffffff81000010), "try_module_get+0x10");
-  EXPECT_EQ(s.format(0xffffffffc0000020), "seed_open+0x20 [seed_core]");
-  EXPECT_EQ(s.format(0xffffffffc0001020), "0xffffffffc0001020");
-  EXPECT_EQ(s.name_data(0xffffffff82000000).value_or(""), "misc_mtx");
-  EXPECT_FALSE(s.name_data(0xffffffff81000010).has_value());
+  auto v = s.now();
+  EXPECT_EQ(v.format(0xffffffff81000010), "try_module_get+0x10");
+  EXPECT_EQ(v.format(0xffffffffc0000020), "seed_open+0x20 [seed_core]");
+  EXPECT_EQ(v.format(0xffffffffc0001020), "0xffffffffc0001020");
+  EXPECT_EQ(v.name_data(0xffffffff82000000).value_or(""), "misc_mtx");
+  EXPECT_FALSE(v.name_data(0xffffffff81000010).has_value());
   EXPECT_EQ(s.lookup("module_put").value_or(0), 0xffffffff81000100u);
 }
 
@@ -78,9 +81,9 @@ TEST(Symbols, ModuleTextIsNeverNamedByAnotherModulesSymbol) {
   s.add_module_range("seed_core", 0xffffffffc048f000, 0x1000);
   s.add_module_range("seed_drv", 0xffffffffc0499000, 0x1000);
   s.finalize();
-  EXPECT_EQ(s.format(0xffffffffc048f24e), ".text+0x24e [seed_core]");
-  EXPECT_EQ(s.resolve(0xffffffffc048f24e).symbol, nullptr);
-  EXPECT_EQ(s.format(0xffffffffc0499020), "seed_drv_open+0x10 [seed_drv]");
+  EXPECT_EQ(s.now().format(0xffffffffc048f24e), ".text+0x24e [seed_core]");
+  EXPECT_EQ(s.now().resolve(0xffffffffc048f24e).symbol, nullptr);
+  EXPECT_EQ(s.now().format(0xffffffffc0499020), "seed_drv_open+0x10 [seed_drv]");
 }
 
 TEST(Symbols, ReloadedModuleRangeWins) {
@@ -88,7 +91,103 @@ TEST(Symbols, ReloadedModuleRangeWins) {
   s.add_module_range("old_mod", 0xffffffffc0100000, 0x2000);
   s.add_module_range("new_mod", 0xffffffffc0100000, 0x1000);
   s.finalize();
-  EXPECT_EQ(s.format(0xffffffffc0100010), ".text+0x10 [new_mod]");
+  EXPECT_EQ(s.now().format(0xffffffffc0100010), ".text+0x10 [new_mod]");
+}
+
+namespace {
+Event load_event(uint64_t ptr, const std::string& name, uint64_t text, uint64_t size) {
+  Event ev;
+  ev.kind = EventKind::module_load;
+  ModuleLoad m;
+  m.module = ptr;
+  m.name = name;
+  m.core_text_start = text;
+  m.core_text_size = size;
+  ev.data = m;
+  return ev;
+}
+Event free_event(uint64_t ptr) {
+  Event ev;
+  ev.kind = EventKind::module_free;
+  ev.data = ModuleFree{ptr};
+  return ev;
+}
+}  // namespace
+
+// The edit-build-reload loop: alpha unloaded, beta loaded at the same addresses. Each address is
+// named by the load live when it was seen, text and data alike, never by the other's symbols.
+TEST(Symbols, OverlappingLoadsAreNamedAtTheirOwnEpochs) {
+  const uint64_t text = 0xffffffffc0100000, data = text + 0x3000;
+  SymbolTable s;
+  s.add({0xffffffff81000000, 'T', "try_module_get", ""});
+  SymbolEpoch alpha = s.note(load_event(0xffffffffc0105000, "alpha", text, 0x2000));
+  s.add({text + 0x100, 't', "alpha_open", "alpha", 0x80});
+  s.add({data, 'b', "alpha_lock", "alpha", 0x20});
+  s.add({data + 0x20, 'b', "alpha_count", "alpha", 8});
+  s.finalize();
+  SymbolEpoch alpha_free = s.note(free_event(0xffffffffc0105000));
+  SymbolEpoch beta = s.note(load_event(0xffffffffc0105000, "beta", text, 0x2000));
+  s.add({text + 0xf0, 't', "beta_release", "beta", 0x10});
+  s.add({data + 0x10, 'd', "beta_list", "beta", 0x10});
+  s.finalize();
+
+  EXPECT_EQ(s.at(alpha).format(text + 0x108), "alpha_open+0x8 [alpha]");
+  EXPECT_EQ(s.at(alpha_free).format(text + 0x108), "alpha_open+0x8 [alpha]");
+  EXPECT_EQ(s.at(beta).format(text + 0x108), ".text+0x108 [beta]");  // past beta_release's end
+  EXPECT_EQ(s.at(beta).format(text + 0xf8), "beta_release+0x8 [beta]");
+  EXPECT_EQ(s.now().format(text + 0xf8), "beta_release+0x8 [beta]");
+  // Data: alpha's lock by alpha's symbols; at beta's time the same address is not a lock.
+  EXPECT_EQ(s.at(alpha).lock_name(data + 0x8), "alpha_lock+0x8");
+  EXPECT_EQ(s.at(beta).lock_name(data + 0x8), fmt::format("0x{:x}", data + 0x8));
+  EXPECT_EQ(s.at(beta).lock_name(data + 0x10), "beta_list");
+  // Inside no object: never the nearest symbol before it.
+  EXPECT_FALSE(s.at(beta).name_data(data + 0x28).has_value());
+  EXPECT_FALSE(s.at(alpha).name_data(data + 0x40).has_value());
+  EXPECT_EQ(s.at(alpha).name_data(data + 0x20).value_or(""), "alpha_count");
+  // Both loads keep their symbols, and the table says which was live when.
+  ASSERT_EQ(s.loads().size(), 2u);
+  EXPECT_EQ(s.loads()[0].symbols, 3u);
+  EXPECT_EQ(s.loads()[1].symbols, 2u);
+  EXPECT_NE(s.at(alpha).load_at(text), s.at(beta).load_at(text));
+}
+
+// A module_free that was never seen (lost): the next load of the same name replaces the load.
+TEST(Symbols, ReloadWithoutASeenFreeStartsANewLoad) {
+  SymbolTable s;
+  SymbolEpoch first = s.note(load_event(0x1000, "gamma", 0xffffffffc0200000, 0x1000));
+  s.add({0xffffffffc0200100, 't', "gamma_old", "gamma"});
+  SymbolEpoch second = s.note(load_event(0x2000, "gamma", 0xffffffffc0200000, 0x1000));
+  s.add({0xffffffffc0200100, 't', "gamma_new", "gamma"});
+  s.finalize();
+  EXPECT_EQ(s.at(first).format(0xffffffffc0200104), "gamma_old+0x4 [gamma]");
+  EXPECT_EQ(s.at(second).format(0xffffffffc0200104), "gamma_new+0x4 [gamma]");
+}
+
+// The start-up snapshot: symbols of a module first, its (preexisting) module_load after.
+TEST(Symbols, SnapshotSymbolsJoinTheModulesLoad) {
+  SymbolTable s;
+  s.add({0xffffffffc0300010, 't', "delta_fn", "delta"});
+  SymbolEpoch e = s.note(load_event(0x3000, "delta", 0xffffffffc0300000, 0x1000));
+  s.finalize();
+  ASSERT_EQ(s.loads().size(), 1u);
+  EXPECT_EQ(s.loads()[0].module, 0x3000u);
+  EXPECT_EQ(s.at(e).format(0xffffffffc0300014), "delta_fn+0x4 [delta]");
+  TraceMeta meta;
+  EXPECT_TRUE(missing_symbols(s, meta).empty());
+}
+
+TEST(Symbols, MissingSymbolsSayWhichLoadAndWhy) {
+  SymbolTable s;
+  s.note(load_event(0x4000, "epsilon", 0xffffffffc0400000, 0x1000));
+  TraceMeta meta;
+  meta.features = {"module_symbols=bpf"};
+  meta.drops[DropCause::ringbuf_full] = 7;
+  auto missing = missing_symbols(s, meta);
+  ASSERT_EQ(missing.size(), 1u);
+  EXPECT_NE(missing[0].find("epsilon"), std::string::npos) << missing[0];
+  EXPECT_NE(missing[0].find("lost 7 records"), std::string::npos) << missing[0];
+  meta.features = {"module_symbols=kallsyms"};
+  EXPECT_NE(missing_symbols(s, meta)[0].find("/proc/kallsyms"), std::string::npos);
 }
 
 TEST(Symbols, LockdepKeyDoesNotHideTheLockSharingItsAddress) {
@@ -102,6 +201,6 @@ TEST(Symbols, LockdepKeyDoesNotHideTheLockSharingItsAddress) {
     s.add(key);
     s.add(lock);
     s.finalize();
-    EXPECT_EQ(s.name_data(0xffffffff82a00000).value_or(""), "file_systems_lock") << order;
+    EXPECT_EQ(s.now().name_data(0xffffffff82a00000).value_or(""), "file_systems_lock") << order;
   }
 }

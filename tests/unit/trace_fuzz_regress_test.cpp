@@ -26,12 +26,13 @@ TEST(TraceFuzzRegress, SeedsAndRegressionsReadCleanly) {
       try {
         auto src = open_trace(entry.path().string());
         ModuleTracker modules;
-        FrameFormatter frames(src->symbols(), {});
-        EventFormatContext ctx{modules, frames, src->symbols()};
+        FrameFormatter frames({});
+        EventFormatContext ctx{modules, frames, src->symbols().now()};
         Event ev;
         uint64_t n = 0;
         while (src->next(ev)) {
           modules.observe(ev);
+          ctx.symbols = src->symbols().at(src->event_epoch());
           EXPECT_TRUE(payload_matches_kind(ev));
           (void)format_event_line(ev, ctx);
           n++;

@@ -31,7 +31,9 @@ ReadBack read_all(const std::string& path) {
     rb.stacks.emplace_back(f.begin(), f.end());
   }
   rb.meta = src->meta();
-  rb.symbols = src->symbols().all();
+  rb.symbols = src->symbols().kernel_symbols();
+  for (size_t i = 0; i < src->symbols().loads().size(); i++)
+    for (const auto& s : src->symbols().module_symbols(i)) rb.symbols.push_back(s);
   return rb;
 }
 
@@ -58,7 +60,6 @@ TEST(TraceRoundTrip, EveryKindEveryField) {
     auto w = TraceWriter::create(f.path(), meta);
     auto syms = test::sample_symbols();
     w->add_symbols(syms);
-    w->add_module_range("seed_core", 0xffffffffc0000000ull, 0x2000);
     size_t i = 0;
     for (const auto& ev : events) {
       w->write(ev, stacks);
@@ -97,21 +98,52 @@ TEST(TraceRoundTrip, TraceFilesAreOwnerOnlyAlsoWhenReplacingAnOlderFile) {
   }
 }
 
-TEST(TraceRoundTrip, SymbolsResolveAndModuleRangesApply) {
+// Module symbols belong to the load of their module: its text range comes with its module_load
+// event, and its symbols keep naming it after it is unloaded, at the epochs it was live.
+TEST(TraceRoundTrip, ModuleSymbolsBelongToTheirLoad) {
   TempFile f("symbols");
+  auto load = [](uint64_t ptr, const char* name) {
+    Event ev;
+    ev.kind = EventKind::module_load;
+    ev.ts_ns = 5;
+    ModuleLoad m;
+    m.module = ptr;
+    m.name = name;
+    m.core_text_start = 0xffffffffc0000000ull;
+    m.core_text_size = 0x200;
+    ev.data = m;
+    return ev;
+  };
+  Event free_core;
+  free_core.kind = EventKind::module_free;
+  free_core.data = ModuleFree{0xffffffffc1000000ull};
   {
     auto w = TraceWriter::create(f.path(), test::sample_meta());
     auto syms = test::sample_symbols();
-    w->add_symbols(syms);
-    w->add_module_range("seed_core", 0xffffffffc0000000ull, 0x200);
+    w->add_symbols(std::span(syms).first(3));  // vmlinux
+    StackTable none;
+    w->write(load(0xffffffffc1000000ull, "seed_core"), none);
+    w->add_symbols(std::span(syms).subspan(3));  // seed_core's, after its load
+    w->write(free_core, none);
+    w->write(load(0xffffffffc2000000ull, "other_mod"), none);  // same address, no symbols
     w->close();
   }
   auto src = open_trace(f.path());
   Event ev;
-  EXPECT_FALSE(src->next(ev));
-  EXPECT_EQ(src->symbols().format(0xffffffffc0000110ull), "seed_release+0x10 [seed_core]");
-  EXPECT_EQ(src->symbols().format(0xffffffffc0000300ull), "0xffffffffc0000300");
-  EXPECT_EQ(src->symbols().name_data(0xffffffff82000000ull).value_or(""), "misc_mtx");
+  std::vector<SymbolEpoch> epochs;
+  while (src->next(ev)) epochs.push_back(src->event_epoch());
+  ASSERT_EQ(epochs.size(), 3u);
+  const auto& t = src->symbols();
+  EXPECT_EQ(t.at(epochs[0]).format(0xffffffffc0000110ull), "seed_release+0x10 [seed_core]");
+  EXPECT_EQ(t.at(epochs[1]).format(0xffffffffc0000110ull), "seed_release+0x10 [seed_core]");
+  EXPECT_EQ(t.at(epochs[0]).format(0xffffffffc0000300ull), "0xffffffffc0000300");
+  EXPECT_EQ(t.at(epochs[2]).format(0xffffffffc0000110ull), ".text+0x110 [other_mod]");
+  EXPECT_EQ(t.now().name_data(0xffffffff82000000ull).value_or(""), "misc_mtx");
+  EXPECT_EQ(t.module_symbols(0).size(), 2u);
+  EXPECT_EQ(t.module_symbols(0)[1].size, 0x80u);  // sizes travel (format 1.2)
+  auto missing = missing_symbols(t, src->meta());
+  ASSERT_EQ(missing.size(), 1u);
+  EXPECT_NE(missing[0].find("other_mod"), std::string::npos) << missing[0];
 }
 
 // Lockdep class names travel with the symbols but never name addresses: a class key sits on a
@@ -131,9 +163,9 @@ TEST(TraceRoundTrip, LockClassNamesKeptApartFromSymbols) {
   EXPECT_FALSE(src->next(ev));
   EXPECT_EQ(src->symbols().lock_class(key).value_or(""), "&disk->open_mutex");
   EXPECT_FALSE(src->symbols().lock_class(key + 8).has_value());
-  EXPECT_EQ(src->symbols().name_data(key).value_or(""), "misc_mtx");
+  EXPECT_EQ(src->symbols().now().name_data(key).value_or(""), "misc_mtx");
   EXPECT_EQ(src->symbols().lock_class_count(), 1u);
-  EXPECT_EQ(src->symbols().lock_name(key + 0x40, key), "&disk->open_mutex");
+  EXPECT_EQ(src->symbols().now().lock_name(key + 0x40, key), "&disk->open_mutex");
 }
 
 TEST(TraceRoundTrip, LastDropsWinAndKilledWriterKeepsRecentDrops) {

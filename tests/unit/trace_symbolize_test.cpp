@@ -53,9 +53,9 @@ TEST(Symbolize, FormatterWithoutDwarfIsTheSymbolTable) {
   SymbolTable s;
   s.add({0xffffffffc0000000ull, 't', "seed_open", "seed_core"});
   s.finalize();
-  FrameFormatter f(s, {});
-  EXPECT_EQ(f.format(0xffffffffc0000010ull), "seed_open+0x10 [seed_core]");
-  EXPECT_FALSE(f.source_line(0xffffffffc0000010ull).has_value());
+  FrameFormatter f({});
+  EXPECT_EQ(f.format(s.now(), 0xffffffffc0000010ull), "seed_open+0x10 [seed_core]");
+  EXPECT_FALSE(f.source_line(s.now(), 0xffffffffc0000010ull).has_value());
 }
 
 TEST(Symbolize, MissingKoFileIsAUserError) {
@@ -83,12 +83,12 @@ TEST(Symbolize, DwarfFileAndLineFromKo) {
   s.add({0xffffffffc0000100ull, 't', "seed_open", "seed_core"});
   s.add({0xffffffff81000000ull, 'T', "vfs_open", ""});
   s.finalize();
-  FrameFormatter f(s, kos);
-  EXPECT_EQ(f.format(0xffffffffc0000100ull), "seed_open+0x0 [seed_core] (seed_trace.c:6)");
+  FrameFormatter f(kos);
+  EXPECT_EQ(f.format(s.now(), 0xffffffffc0000100ull), "seed_open+0x0 [seed_core] (seed_trace.c:6)");
   // A return address inside seed_open maps to a line of seed_open.
-  auto line = f.source_line(0xffffffffc0000100ull + 0x12);
+  auto line = f.source_line(s.now(), 0xffffffffc0000100ull + 0x12);
   ASSERT_TRUE(line.has_value());
   EXPECT_EQ(line->rfind("seed_trace.c:", 0), 0u) << *line;
   // vmlinux frames have no .ko: plain symbol.
-  EXPECT_EQ(f.format(0xffffffff81000004ull), "vfs_open+0x4");
+  EXPECT_EQ(f.format(s.now(), 0xffffffff81000004ull), "vfs_open+0x4");
 }

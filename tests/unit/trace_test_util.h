@@ -162,8 +162,8 @@ inline std::vector<KernelSymbol> sample_symbols() {
   return {{0xffffffff81000000ull, 'T', "try_module_get", ""},
           {0xffffffff81000100ull, 'T', "module_put", ""},
           {0xffffffff82000000ull, 'd', "misc_mtx", ""},
-          {0xffffffffc0000000ull, 't', "seed_open", "seed_core"},
-          {0xffffffffc0000100ull, 't', "seed_release", "seed_core"}};
+          {0xffffffffc0000000ull, 't', "seed_open", "seed_core", 0x100},
+          {0xffffffffc0000100ull, 't', "seed_release", "seed_core", 0x80}};
 }
 
 }  // namespace modrace::test

@@ -72,6 +72,7 @@ class Analyzer::Impl {
 
 void Analyzer::Impl::consume(const Event& ev, const EventSource& src) {
   events_++;
+  ctx_.epoch = src.event_epoch();
   switch (ev.kind) {
     case EventKind::try_module_get:
     case EventKind::module_get:
@@ -144,11 +145,12 @@ void Analyzer::Impl::on_unload_lock(const Event& ev, const EventSource& src) {
   if (!inst) return;
   const auto& u = std::get<UnloadLock>(ev.data);
   UnloadLockRec rec{u.lock, u.ip, u.kind, u.class_key, "delete_module", ev.ts_ns};
+  rec.epoch = ctx_.epoch;
   // The innermost frame in module text says which module code took it (seed_drv's exit
   // calling seed_core's unregister function).
   for (uint64_t pc : src.stacks().frames(ev.stack))
     if (callers_.classify(pc, src).inst) {
-      rec.via = src.symbols().format(pc);
+      rec.via = src.symbols().at(ctx_.epoch).format(pc);
       rec.module_code = true;
       break;
     }
@@ -162,7 +164,7 @@ void Analyzer::Impl::on_driver_unregister(const Event& ev, const DriverOp& d) {
   for (const auto& l : d.locks.held())
     inst.unload.add_driver({l.addr, l.acquire_ip, l.kind, l.class_key,
                             fmt::format("driver_unregister({})", d.name), ev.ts_ns,
-                            /*module_code=*/true});
+                            /*module_code=*/true, ctx_.epoch});
   if (Instance* u = modules_.unloading_instance(ev.tid); u == &inst) inst.exit_began = true;
 }
 
@@ -184,7 +186,7 @@ void Analyzer::Impl::on_get(const Event& ev, const RefcountOp& r, Instance& inst
   bool success = ev.kind == EventKind::module_get || r.success;
   if (!success && inst.unloading) inst.exit_began = true;  // the kernel refused: GOING
 
-  uint32_t sig = sites_.sig_for(inst.name_id, r, ev.kind, c, ev);
+  uint32_t sig = sites_.sig_for(inst.name_id, r, ev.kind, c, ev, ctx_.epoch);
   uint32_t site = sites_.sig(sig).site;
   sites_.site(site).count++;
 

@@ -34,9 +34,9 @@ struct SourceLocation {
 struct AnalyzerOptions {
   // Formats one frame; defaults to SymbolTable::format. The CLI plugs the trace library's
   // FrameFormatter in here to get "(file:line)" from .ko DWARF.
-  std::function<std::string(uint64_t addr, const SymbolTable&)> format_frame;
+  std::function<std::string(uint64_t addr, SymbolView)> format_frame;
   // Source location of an address (SARIF physicalLocation); empty by default.
-  std::function<std::optional<SourceLocation>(uint64_t addr, const SymbolTable&)> locate;
+  std::function<std::optional<SourceLocation>(uint64_t addr, SymbolView)> locate;
 };
 
 class Analyzer {

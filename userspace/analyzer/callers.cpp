@@ -37,7 +37,7 @@ Caller CallerIndex::classify_slow(uint64_t ip, const EventSource& src) {
   auto it = core_cache_.find(ip);
   if (it != core_cache_.end()) return it->second;
   Caller c;
-  auto r = src.symbols().resolve(ip);
+  auto r = src.symbols().at(src.event_epoch()).resolve(ip);
   if (r.symbol && r.symbol->module.empty()) {
     c.resolved = true;
     c.core = classify_core_function(r.symbol->name);

@@ -8,13 +8,15 @@
 namespace modrace::checker {
 
 FindingAcc& FindingStore::find_or_add(Rule rule, uint32_t name_id, uint64_t caller_ip,
-                                      bool* created) {
-  uint64_t h = mix64(caller_ip ^ (uint64_t(name_id) << 40) ^ (uint64_t(rule) << 58));
+                                      int64_t caller_mod, bool* created) {
+  uint64_t h = mix64(caller_ip ^ (uint64_t(name_id) << 40) ^ (uint64_t(rule) << 58) ^
+                     uint64_t(caller_mod + 1) << 20);
   for (;; h++) {
     auto it = finding_index_.find(h);
     if (it == finding_index_.end()) break;
     auto& f = findings_[it->second];
-    if (f.rule == rule && f.name_id == name_id && f.caller_ip == caller_ip) {
+    if (f.rule == rule && f.name_id == name_id && f.caller_ip == caller_ip &&
+        f.caller_mod == caller_mod) {
       *created = false;
       return f;
     }
@@ -27,37 +29,29 @@ FindingAcc& FindingStore::find_or_add(Rule rule, uint32_t name_id, uint64_t call
   f.rule = rule;
   f.name_id = name_id;
   f.caller_ip = caller_ip;
+  f.caller_mod = caller_mod;
   *created = true;
   return f;
 }
 
 FindingAcc& FindingStore::for_site(Rule rule, const SiteTable& sites, uint32_t site_idx,
-                                   const Event* ev) {
+                                   const Event* ev, SymbolEpoch epoch) {
   const Site& s = sites.site(site_idx);
   bool created = false;
-  auto& f = find_or_add(rule, s.name_id, s.caller_ip, &created);
+  auto& f = find_or_add(rule, s.name_id, s.caller_ip, s.caller_mod, &created);
   if (created) {
     f.site = site_idx;
     f.has_site = true;
-    f.caller_mod = s.caller_mod;
     f.caller_off = s.caller_off;
     f.caller_in_init = s.caller_in_init;
     f.op = s.op;
     if (ev) {
-      f.stack = ev->stack;
-      f.pid = ev->pid;
-      f.tid = ev->tid;
-      f.comm = ev->comm;
-      f.ts = ev->ts_ns;
+      f.first = FirstSeen::of(*ev, epoch);
       if (auto* lc = ev->locks()) f.locks = *lc;
       if (ev->kind == EventKind::try_module_get || ev->kind == EventKind::module_get)
         f.refcount = ev->refcount().refcount;
     } else {
-      f.stack = s.stack;
-      f.pid = s.pid;
-      f.tid = s.tid;
-      f.comm = s.comm;
-      f.ts = s.ts;
+      f.first = s.first;
     }
   }
   return f;
@@ -67,37 +61,29 @@ FindingAcc& FindingStore::for_sig(Rule rule, const SiteTable& sites, uint32_t si
                                   const std::vector<UnloadLockRec>& profile, bool* created) {
   const Sig& sig = sites.sig(sig_idx);
   const Site& site = sites.site(sig.site);
-  auto& f = find_or_add(rule, site.name_id, site.caller_ip, created);
+  auto& f = find_or_add(rule, site.name_id, site.caller_ip, site.caller_mod, created);
   if (*created) {
     f.site = sig.site;
     f.has_site = true;
-    f.caller_mod = site.caller_mod;
     f.caller_off = site.caller_off;
     f.caller_in_init = site.caller_in_init;
     f.op = site.op;
-    f.stack = sig.stack;
-    f.pid = sig.pid;
-    f.tid = sig.tid;
-    f.comm = sig.comm;
-    f.ts = sig.ts;
+    f.first = sig.first;
     f.locks = sig.locks;
     f.unload_locks = profile;
   }
   return f;
 }
 
-FindingAcc& FindingStore::for_put(Rule rule, uint32_t name_id, const Event& ev, const RefcountOp& r,
-                                  const Caller& c) {
+FindingAcc& FindingStore::for_put(Rule rule, uint32_t name_id, const Event& ev, SymbolEpoch epoch,
+                                  const RefcountOp& r, const Caller& c) {
   bool created = false;
-  auto& f = find_or_add(rule, name_id, r.caller_ip, &created);
+  auto& f =
+      find_or_add(rule, name_id, r.caller_ip, c.inst ? int64_t(c.inst->name_id) : -1, &created);
   if (created) {
     f.op = ev.kind;
     place_caller(f, r.caller_ip, c);
-    f.stack = ev.stack;
-    f.pid = ev.pid;
-    f.tid = ev.tid;
-    f.comm = ev.comm;
-    f.ts = ev.ts_ns;
+    f.first = FirstSeen::of(ev, epoch);
     f.locks = r.locks;
     f.refcount = r.refcount;
   }

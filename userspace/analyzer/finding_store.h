@@ -31,10 +31,7 @@ struct FindingAcc {
   bool caller_in_init = false;
   EventKind op = EventKind::try_module_get;
   uint64_t count = 0;
-  StackId stack = 0;
-  uint32_t pid = 0, tid = 0;
-  Comm comm{};
-  uint64_t ts = 0;
+  FirstSeen first;
   LockContext locks;
   int32_t refcount = -1;
   std::vector<UnloadLockRec> unload_locks;
@@ -53,17 +50,20 @@ inline bool degraded_by_loss(const FindingAcc& a, const TraceMeta& meta) {
 
 class FindingStore {
  public:
-  FindingAcc& find_or_add(Rule rule, uint32_t name_id, uint64_t caller_ip, bool* created);
-  // The finding of a get site; a new one takes its first occurrence from `ev`, or from the
-  // site's when null.
-  FindingAcc& for_site(Rule rule, const SiteTable& sites, uint32_t site_idx, const Event* ev);
+  // One finding per (rule, target module, caller ip, caller module).
+  FindingAcc& find_or_add(Rule rule, uint32_t name_id, uint64_t caller_ip, int64_t caller_mod,
+                          bool* created);
+  // The finding of a get site; a new one takes its first occurrence from `ev` (at symbol epoch
+  // `epoch`), or from the site's when null.
+  FindingAcc& for_site(Rule rule, const SiteTable& sites, uint32_t site_idx, const Event* ev,
+                       SymbolEpoch epoch);
   // The finding of a get site judged by one of its sigs: a new one is described by the sig
   // (task, stack, locks) that showed it and the unload path it was judged against.
   FindingAcc& for_sig(Rule rule, const SiteTable& sites, uint32_t sig_idx,
                       const std::vector<UnloadLockRec>& profile, bool* created);
   // The finding of a put (puts have no Site record).
-  FindingAcc& for_put(Rule rule, uint32_t name_id, const Event& ev, const RefcountOp& r,
-                      const Caller& c);
+  FindingAcc& for_put(Rule rule, uint32_t name_id, const Event& ev, SymbolEpoch epoch,
+                      const RefcountOp& r, const Caller& c);
 
   std::vector<FindingAcc>& all() { return findings_; }
   const std::vector<FindingAcc>& all() const { return findings_; }

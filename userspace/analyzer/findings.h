@@ -137,6 +137,8 @@ struct Report {
   bool complete = true;                     // false: lost events or a truncated trace
   std::vector<std::string> incomplete_why;  // human-readable reasons, empty when complete
   bool lock_info_complete = true;
+  // Module loads whose symbols the trace lacks (their code is named .text+0x...), and why.
+  std::vector<std::string> missing_symbols;
   TraceMeta meta;                 // of the source, drops final
   std::vector<Finding> findings;  // deduplicated by id; errors first, then by module and site
   std::vector<SiteReport> sites;  // every get site seen

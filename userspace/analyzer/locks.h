@@ -9,6 +9,7 @@
 #include <vector>
 
 #include "events/event.h"
+#include "events/symbols.h"
 
 namespace modrace::checker {
 
@@ -52,6 +53,7 @@ struct UnloadLockRec {
   // Taken by module code on the unload path (the exit -> xxx_unregister), not by the loader or
   // core teardown: the locks a fix should name.
   bool module_code = false;
+  SymbolEpoch epoch = 0;  // of the event that showed it: names come from the loads live then
 };
 
 // The first lock held in `lc` that the unload path also took, with one side exclusive.

@@ -14,7 +14,7 @@
 
 namespace modrace::checker {
 
-Frame ReportBuilder::frame(uint64_t addr, const SymbolTable& syms) const {
+Frame ReportBuilder::frame(uint64_t addr, SymbolView syms) const {
   Frame f;
   f.addr = addr;
   f.text = opts_.format_frame ? opts_.format_frame(addr, syms) : syms.format(addr);
@@ -29,7 +29,7 @@ Frame ReportBuilder::frame(uint64_t addr, const SymbolTable& syms) const {
 }
 
 LockDesc ReportBuilder::lock_desc(uint64_t addr, LockKind kind, uint64_t class_key, uint64_t ip,
-                                  const SymbolTable& syms) const {
+                                  SymbolView syms) const {
   LockDesc d;
   d.addr = addr;
   d.kind = kind;
@@ -42,7 +42,8 @@ LockDesc ReportBuilder::lock_desc(uint64_t addr, LockKind kind, uint64_t class_k
 }
 
 Finding ReportBuilder::build_finding(const FindingAcc& a, const EventSource& src) const {
-  const SymbolTable& syms = src.symbols();
+  // Named from the module loads live when it happened, not those at the end of the trace.
+  const SymbolView syms = src.symbols().at(a.first.epoch);
   Finding f;
   f.rule = a.rule;
   f.severity = severity_of(a.rule);
@@ -54,20 +55,21 @@ Finding ReportBuilder::build_finding(const FindingAcc& a, const EventSource& src
                                            : "module_put";
   f.id = finding_id(a.rule, f.module, f.site);
   f.count = a.count;
-  for (uint64_t pc : src.stacks().frames(a.stack)) f.stack.push_back(frame(pc, syms));
-  if (a.stack == 0) f.stack.push_back(frame(a.caller_ip, syms));
+  for (uint64_t pc : src.stacks().frames(a.first.stack)) f.stack.push_back(frame(pc, syms));
+  if (a.first.stack == 0) f.stack.push_back(frame(a.caller_ip, syms));
   for (const auto& l : a.locks.held())
     f.locks_held.push_back(lock_desc(l.addr, l.kind, l.class_key, l.acquire_ip, syms));
   f.lock_context = lock_context_text(a.locks);
   for (const auto& u : a.unload_locks) {
-    auto d = lock_desc(u.addr, u.kind, u.class_key, u.ip, syms);
+    const SymbolView unload_syms = src.symbols().at(u.epoch);  // as the unload saw them
+    auto d = lock_desc(u.addr, u.kind, u.class_key, u.ip, unload_syms);
     d.via = u.via;
     d.ts = u.ts;
     d.module_code = u.module_code;
     // A lock that is a module's own static object (seed_core's seed_driver_lock) is the
     // subsystem's: the unload took it in that module's unregister code. This also covers fentry
     // lock probes, whose stacks do not always unwind past the BPF trampoline to the module frame.
-    if (auto r = syms.resolve(u.addr);
+    if (auto r = unload_syms.resolve(u.addr);
         !d.module_code && r.symbol && !r.symbol->module.empty() && d.is_static)
       d.module_code = true;
     f.unload_locks.push_back(std::move(d));
@@ -78,10 +80,10 @@ Finding ReportBuilder::build_finding(const FindingAcc& a, const EventSource& src
                      if (a.module_code != b.module_code) return a.module_code;
                      return a.ts < b.ts;
                    });
-  f.comm = std::string(a.comm.data(), strnlen(a.comm.data(), a.comm.size()));
-  f.pid = a.pid;
-  f.tid = a.tid;
-  f.first_ts_ns = a.ts;
+  f.comm = std::string(a.first.comm.data(), strnlen(a.first.comm.data(), a.first.comm.size()));
+  f.pid = a.first.pid;
+  f.tid = a.first.tid;
+  f.first_ts_ns = a.first.ts;
   f.refcount = a.refcount;
   // What happened and the fix: the rule's own words.
   switch (a.rule) {
@@ -127,6 +129,7 @@ Report ReportBuilder::start(const EventSource& src, uint64_t events, uint64_t un
         fmt::format("the trace is truncated at offset {}{}", meta.truncated_at_offset,
                     meta.truncation_reason.empty() ? "" : ": " + meta.truncation_reason));
   rep.complete = rep.incomplete_why.empty();
+  rep.missing_symbols = missing_symbols(src.symbols(), meta);
   rep.lock_info_complete = meta.drops.lost_lock_info() == 0;
   return rep;
 }

@@ -29,9 +29,9 @@ class ReportBuilder {
                     SiteFindings& named) const;
 
  private:
-  Frame frame(uint64_t addr, const SymbolTable& syms) const;
+  Frame frame(uint64_t addr, SymbolView syms) const;
   LockDesc lock_desc(uint64_t addr, LockKind kind, uint64_t class_key, uint64_t ip,
-                     const SymbolTable& syms) const;
+                     SymbolView syms) const;
 
   const AnalyzerOptions& opts_;
   const ModuleTable& modules_;

@@ -90,9 +90,10 @@ void add_site_verdicts(Report& rep, const SiteTable& sites, const ModuleTable& m
   std::unordered_map<std::string, size_t> agg_index;
   for (uint32_t i = 0; i < sites.sites(); i++) {
     const Site& s = sites.site(i);
+    const SymbolView names = syms.at(s.first.epoch);
     std::string fn;
     std::string text =
-        site_text(s.caller_ip, s.caller_mod, s.caller_off, s.caller_in_init, syms, modules, &fn);
+        site_text(s.caller_ip, s.caller_mod, s.caller_off, s.caller_in_init, names, modules, &fn);
     std::string op = s.op == EventKind::try_module_get ? "try_module_get" : "__module_get";
     std::string key = modules.name(s.name_id) + '\0' + text + '\0' + op;
     auto [it, fresh] = agg_index.emplace(key, aggs.size());
@@ -107,11 +108,11 @@ void add_site_verdicts(Report& rep, const SiteTable& sites, const ModuleTable& m
     g.r.count += s.count;
     g.tally += s.tally;
     if (s.tally.cross_instance && g.own_lock.empty())
-      g.own_lock = syms.lock_name(s.own_lock.addr, s.own_lock.class_key);
+      g.own_lock = names.lock_name(s.own_lock.addr, s.own_lock.class_key);
     if (s.has_protecting && g.protecting.empty())
-      g.protecting = syms.lock_name(s.protecting.addr, s.protecting.class_key);
+      g.protecting = names.lock_name(s.protecting.addr, s.protecting.class_key);
     for (const auto& l : s.locks_seen) {
-      auto name = syms.lock_name(l.addr, l.class_key);
+      auto name = names.lock_name(l.addr, l.class_key);
       if (std::find(g.r.locks_held.begin(), g.r.locks_held.end(), name) == g.r.locks_held.end())
         g.r.locks_held.push_back(name);
     }

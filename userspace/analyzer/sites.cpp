@@ -8,24 +8,24 @@
 namespace modrace::checker {
 
 uint32_t SiteTable::site_for(uint32_t name_id, const RefcountOp& r, EventKind op, const Caller& c,
-                             const Event& ev) {
-  uint64_t h = mix64(r.caller_ip ^ (uint64_t(name_id) << 40) ^ (uint64_t(op) << 56));
+                             const FirstSeen& first) {
+  const int64_t caller_mod = c.inst ? int64_t(c.inst->name_id) : -1;
+  uint64_t h = mix64(r.caller_ip ^ (uint64_t(name_id) << 40) ^ (uint64_t(op) << 56) ^
+                     uint64_t(caller_mod + 1) << 20);
   for (;; h++) {
     auto it = site_index_.find(h);
     if (it == site_index_.end()) break;
     const Site& s = sites_[it->second];
-    if (s.caller_ip == r.caller_ip && s.name_id == name_id && s.op == op) return it->second;
+    if (s.caller_ip == r.caller_ip && s.name_id == name_id && s.op == op &&
+        s.caller_mod == caller_mod)
+      return it->second;
   }
   Site s;
   s.name_id = name_id;
   s.caller_ip = r.caller_ip;
   s.op = op;
   place_caller(s, r.caller_ip, c);
-  s.stack = ev.stack;
-  s.pid = ev.pid;
-  s.tid = ev.tid;
-  s.comm = ev.comm;
-  s.ts = ev.ts_ns;
+  s.first = first;
   auto idx = static_cast<uint32_t>(sites_.size());
   sites_.push_back(std::move(s));
   site_index_.emplace(h, idx);
@@ -33,18 +33,14 @@ uint32_t SiteTable::site_for(uint32_t name_id, const RefcountOp& r, EventKind op
 }
 
 uint32_t SiteTable::add_sig(uint64_t h, uint32_t name_id, const RefcountOp& r, EventKind op,
-                            const Caller& c, const Event& ev, bool incomplete) {
+                            const Caller& c, const FirstSeen& first, bool incomplete) {
   const LockContext& lc = r.locks;
-  uint32_t site = site_for(name_id, r, op, c, ev);
+  uint32_t site = site_for(name_id, r, op, c, first);
   Sig s;
   s.site = site;
   s.locks = lc;
   s.incomplete = incomplete;
-  s.stack = ev.stack;
-  s.pid = ev.pid;
-  s.tid = ev.tid;
-  s.comm = ev.comm;
-  s.ts = ev.ts_ns;
+  s.first = first;
   auto idx = static_cast<uint32_t>(sigs_.size());
   sigs_.push_back(std::move(s));
   sig_index_.emplace(h, idx);
@@ -58,8 +54,8 @@ uint32_t SiteTable::add_sig(uint64_t h, uint32_t name_id, const RefcountOp& r, E
   return idx;
 }
 
-std::string site_text(uint64_t ip, int64_t caller_mod, uint64_t off, bool in_init,
-                      const SymbolTable& syms, const ModuleTable& modules, std::string* function) {
+std::string site_text(uint64_t ip, int64_t caller_mod, uint64_t off, bool in_init, SymbolView syms,
+                      const ModuleTable& modules, std::string* function) {
   auto r = syms.resolve(ip);
   if (r.symbol) {
     if (function) *function = r.symbol->name;

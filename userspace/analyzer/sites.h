@@ -37,6 +37,19 @@ struct SiteTally {
   }
 };
 
+// The first occurrence of a site, sig or finding: the event's task, stack and time, and the
+// symbol epoch its addresses are named at (the module loads live then).
+struct FirstSeen {
+  StackId stack = 0;
+  uint32_t pid = 0, tid = 0;
+  Comm comm{};
+  uint64_t ts = 0;
+  SymbolEpoch epoch = 0;
+  static FirstSeen of(const Event& ev, SymbolEpoch epoch) {
+    return {ev.stack, ev.pid, ev.tid, ev.comm, ev.ts_ns, epoch};
+  }
+};
+
 struct Site {
   uint32_t name_id = 0;  // target module
   uint64_t caller_ip = 0;
@@ -50,40 +63,38 @@ struct Site {
   bool has_protecting = false;
   HeldLock own_lock{};               // the first lock that kept a cross_instance get from a verdict
   std::vector<HeldLock> locks_seen;  // union over its sigs, capped
-  // First occurrence.
-  StackId stack = 0;
-  uint32_t pid = 0, tid = 0;
-  Comm comm{};
-  uint64_t ts = 0;
+  FirstSeen first;
 };
 
 struct Sig {
   uint32_t site = 0;
   LockContext locks;
   bool incomplete = false;
-  StackId stack = 0;
-  uint32_t pid = 0, tid = 0;
-  Comm comm{};
-  uint64_t ts = 0;
+  FirstSeen first;
 };
 
 class SiteTable {
  public:
   // The sig of a get: (site, lock signature), creating the site as needed. One hash lookup on
   // the hot path.
+  // A site is one caller ip in one caller module: another module loaded at the same address
+  // later has sites of its own. `epoch`: the event's, for a new site's or sig's first occurrence.
   uint32_t sig_for(uint32_t name_id, const RefcountOp& r, EventKind op, const Caller& c,
-                   const Event& ev) {
+                   const Event& ev, SymbolEpoch epoch) {
     // Only what decides protection is part of the signature: which locks (address, kind),
     // whether a grace period is blocked, whether the snapshot is complete.
     const LockContext& lc = r.locks;
     bool incomplete = lock_info_incomplete(lc);
-    uint64_t h = mix64(r.caller_ip ^ (uint64_t(name_id) << 40) ^ (uint64_t(op) << 56)) ^
+    const int64_t caller_mod = c.inst ? int64_t(c.inst->name_id) : -1;
+    uint64_t h = mix64(r.caller_ip ^ (uint64_t(name_id) << 40) ^ (uint64_t(op) << 56) ^
+                       uint64_t(caller_mod + 1) << 20) ^
                  (lc.blocks_grace_period() ? 0x51ull : 0) ^ (incomplete ? 0xa3ull : 0);
     for (const auto& l : lc.held()) h = mix64(h ^ l.addr ^ (uint64_t(l.kind) << 60));
     auto same = [&](const Sig& s) {
       const Site& site = sites_[s.site];
       if (site.caller_ip != r.caller_ip || site.name_id != name_id || site.op != op ||
-          s.incomplete != incomplete || s.locks.blocks_grace_period() != lc.blocks_grace_period() ||
+          site.caller_mod != caller_mod || s.incomplete != incomplete ||
+          s.locks.blocks_grace_period() != lc.blocks_grace_period() ||
           s.locks.nr_locks != lc.nr_locks)
         return false;
       for (int i = 0; i < lc.nr_locks; i++)
@@ -96,7 +107,7 @@ class SiteTable {
       if (it == sig_index_.end()) break;
       if (same(sigs_[it->second])) return it->second;
     }
-    return add_sig(h, name_id, r, op, c, ev, incomplete);
+    return add_sig(h, name_id, r, op, c, FirstSeen::of(ev, epoch), incomplete);
   }
 
   Site& site(uint32_t i) { return sites_[i]; }
@@ -106,9 +117,9 @@ class SiteTable {
 
  private:
   uint32_t add_sig(uint64_t h, uint32_t name_id, const RefcountOp& r, EventKind op, const Caller& c,
-                   const Event& ev, bool incomplete);
+                   const FirstSeen& first, bool incomplete);
   uint32_t site_for(uint32_t name_id, const RefcountOp& r, EventKind op, const Caller& c,
-                    const Event& ev);
+                    const FirstSeen& first);
 
   std::vector<Site> sites_;
   std::unordered_map<uint64_t, uint32_t> site_index_;  // hash -> first candidate
@@ -118,7 +129,7 @@ class SiteTable {
 
 // A caller as text: symbolized, never raw, where possible, since the finding id built from it
 // must survive reboots (KASLR); else module-relative, else the raw address.
-std::string site_text(uint64_t ip, int64_t caller_mod, uint64_t off, bool in_init,
-                      const SymbolTable& syms, const ModuleTable& modules, std::string* function);
+std::string site_text(uint64_t ip, int64_t caller_mod, uint64_t off, bool in_init, SymbolView syms,
+                      const ModuleTable& modules, std::string* function);
 
 }  // namespace modrace::checker

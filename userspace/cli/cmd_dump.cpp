@@ -28,26 +28,27 @@ struct DumpOptions {
 
 void run_dump(const DumpOptions& o) {
   auto src = open_trace(o.file);
-  FrameFormatter frames(src->symbols(), collect_ko_files(o.ko, o.modules_dir));
+  FrameFormatter frames(collect_ko_files(o.ko, o.modules_dir));
   ModuleTracker modules;
-  EventFormatContext ctx{modules, frames, src->symbols()};
+  EventFormatContext ctx{modules, frames, src->symbols().now()};
   Event ev;
   std::string line;
   while (src->next(ev)) {
     modules.observe(ev);
+    ctx.symbols = src->symbols().at(src->event_epoch());
     auto stack = src->stacks().frames(ev.stack);
     if (o.json) {
       auto j = event_to_json(ev, ctx);
       if (o.stacks) {
         auto arr = nlohmann::json::array();
-        for (uint64_t f : stack) arr.push_back(frames.format(f));
+        for (uint64_t f : stack) arr.push_back(ctx.frame(f));
         j["stack"] = std::move(arr);
       }
       line = j.dump(-1, ' ', false, nlohmann::json::error_handler_t::replace);
     } else {
       line = format_event_line(ev, ctx);
       if (o.stacks)
-        for (uint64_t f : stack) line += fmt::format("\n\t{:016x} {}", f, frames.format(f));
+        for (uint64_t f : stack) line += fmt::format("\n\t{:016x} {}", f, ctx.frame(f));
     }
     line += '\n';
     std::fwrite(line.data(), 1, line.size(), stdout);

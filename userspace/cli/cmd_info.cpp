@@ -2,6 +2,7 @@
 //
 // modrace info: what a trace is (header), what it holds (counts, modules) and what it lost
 // (drops, truncation). Reads the whole trace once, streaming.
+#include <algorithm>
 #include <array>
 #include <ctime>
 #include <string>
@@ -74,11 +75,22 @@ void run_info(const std::string& file) {
   fmt::print("truncated:     {}\n",
              m.truncated ? "yes: " + m.truncation_reason : std::string("no"));
   fmt::print("modules:       {}\n", modules.instances().size());
+  const auto& loads = src->symbols().loads();
   for (const auto& mi : modules.instances()) {
     std::string loaded = mi.preexisting ? "before start" : seconds_text(mi.load_ts_ns);
     std::string freed = mi.free_ts_ns ? seconds_text(*mi.free_ts_ns) : "-";
-    fmt::print("  {:<24} {:#018x} text {:#018x}+{:#x} loaded {} freed {}\n", mi.name, mi.module,
-               mi.core_text_start, mi.core_text_size, loaded, freed);
+    auto load = std::find_if(loads.begin(), loads.end(), [&](const ModuleSymbolsLoad& l) {
+      return l.module == mi.module && l.load_ts == mi.load_ts_ns;
+    });
+    fmt::print("  {:<24} {:#018x} text {:#018x}+{:#x} loaded {} freed {} symbols {}\n", mi.name,
+               mi.module, mi.core_text_start, mi.core_text_size, loaded, freed,
+               load == loads.end() ? 0 : load->symbols);
+  }
+  auto missing = missing_symbols(src->symbols(), m);
+  if (!missing.empty()) {
+    fmt::print("missing symbols: {} module load{}\n", missing.size(),
+               missing.size() == 1 ? "" : "s");
+    for (const auto& line : missing) fmt::print("  {}\n", line);
   }
   if (m.truncated) throw Error(fmt::format("{}: {}", file, m.truncation_reason));
 }

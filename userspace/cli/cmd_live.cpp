@@ -58,10 +58,7 @@ int run_live(const LiveOptions& o) {
     }
   });
 
-  FrameFormatter frames(src.symbols(), {});
-  AnalyzerOptions aopts;
-  aopts.format_frame = [&frames](uint64_t addr, const SymbolTable&) { return frames.format(addr); };
-  Analyzer analyzer(std::move(aopts));
+  Analyzer analyzer;
   const TextOptions text_opts{.colour = use_colour()};
   std::set<std::string> printed;
   auto print_findings = [&](const std::vector<Finding>& fs) {

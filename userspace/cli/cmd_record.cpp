@@ -49,14 +49,8 @@ int run_record(const RecordOpts& ro) {
   tracer->set_symbol_sink([&](std::span<const KernelSymbol> syms) { writer->add_symbols(syms); });
 
   writer->add_symbols(tracer->kallsyms().symbols());
-  auto add_module_text = [&](const ModuleLoad& m) {
-    for (const auto& r : loader::module_text_ranges(m))
-      writer->add_module_range(r.module, r.start, r.size);
-  };
-  for (auto& ev : loader::preexisting_module_events(tracer->kallsyms(), meta.start_ts_ns)) {
-    add_module_text(std::get<ModuleLoad>(ev.data));
+  for (auto& ev : loader::preexisting_module_events(tracer->kallsyms(), meta.start_ts_ns))
     writer->write(ev, tracer->stacks());
-  }
   writer->flush();
 
   int attached = 0;
@@ -75,13 +69,12 @@ int run_record(const RecordOpts& ro) {
     writer->write(ev, tracer->stacks());
     if (auto* m = std::get_if<ModuleLoad>(&ev.data)) new_modules.push_back(*m);
   };
-  // Module text ranges and (without the in-kernel walk) symbols as each load is seen.
+  // Without the in-kernel walk, symbols as each load is seen (read after it).
   const bool kallsyms_fallback = !tracer->module_symbols_from_bpf();
   auto capture_modules = [&] {
     for (const auto& m : new_modules) {
       auto syms = loader::symbols_after_load(*tracer, m);
       if (!syms.empty()) writer->add_symbols(syms);
-      add_module_text(m);
     }
     new_modules.clear();
   };

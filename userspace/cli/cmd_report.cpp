@@ -55,11 +55,13 @@ void run_report(const ReportOptions& o) {
   refuse_output_over_input(o.out, o.file);
 
   auto src = open_trace(o.file);
-  FrameFormatter frames(src->symbols(), collect_ko_files(o.ko, o.modules_dir));
+  FrameFormatter frames(collect_ko_files(o.ko, o.modules_dir));
   AnalyzerOptions aopts;
-  aopts.format_frame = [&frames](uint64_t addr, const SymbolTable&) { return frames.format(addr); };
-  aopts.locate = [&frames](uint64_t addr, const SymbolTable&) -> std::optional<SourceLocation> {
-    auto line = frames.source_line(addr);
+  aopts.format_frame = [&frames](uint64_t addr, SymbolView syms) {
+    return frames.format(syms, addr);
+  };
+  aopts.locate = [&frames](uint64_t addr, SymbolView syms) -> std::optional<SourceLocation> {
+    auto line = frames.source_line(syms, addr);
     if (!line) return std::nullopt;
     // "path/file.c:123"
     auto colon = line->rfind(':');

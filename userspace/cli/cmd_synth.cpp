@@ -29,11 +29,13 @@ void run_synth(const SynthCmdOptions& o) {
   so.tasks = o.tasks;
   SynthSource src(so);
   auto w = TraceWriter::create(o.out, src.meta());
-  const auto& syms = src.symbols().all();
-  w->add_symbols(std::span<const KernelSymbol>(syms.data(), syms.size()));
-  for (const auto& r : src.module_ranges()) w->add_module_range(r.module, r.start, r.size);
+  w->add_symbols(src.symbols().kernel_symbols());
   Event ev;
-  while (src.next(ev)) w->write(ev, src.stacks());
+  while (src.next(ev)) {
+    w->write(ev, src.stacks());
+    if (const auto* m = std::get_if<ModuleLoad>(&ev.data))
+      w->add_symbols(src.module_symbols(m->module));
+  }
   w->set_drops(src.meta().drops);
   w->close();
   fmt::print(stderr, "modrace: wrote {} events ({} bytes) to {}\n", w->events_written(),

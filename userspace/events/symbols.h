@@ -1,7 +1,13 @@
 // SPDX-License-Identifier: GPL-2.0-only
 //
 // Naming kernel addresses. The trace carries a kallsyms snapshot and the symbols of every module
-// captured while it was loaded (they vanish at unload); readers rebuild this table from it.
+// load, captured while it was loaded (they vanish at unload); readers rebuild this table from it.
+//
+// Module symbols belong to one load of their module, not to its name: an address means another
+// function once the module is unloaded and another one loaded where it was. The table keeps each
+// load apart and counts time in epochs (each load and each unload it hears of is one): a name is
+// asked "as of" the epoch of the event that carried the address (SymbolTable::at), and only the
+// loads live at that epoch can answer.
 #pragma once
 
 #include <cstdint>
@@ -10,6 +16,8 @@
 #include <string_view>
 #include <unordered_map>
 #include <vector>
+
+#include "events/event.h"
 
 namespace modrace {
 
@@ -23,6 +31,7 @@ struct KernelSymbol {
   char type = 't';  // nm-style type letter from kallsyms, or kLockClassSymbolType
   std::string name;
   std::string module;  // empty for vmlinux
+  uint64_t size = 0;   // bytes of the object (ELF st_size), 0 when unknown (/proc/kallsyms)
   friend bool operator==(const KernelSymbol&, const KernelSymbol&) = default;
 };
 
@@ -31,46 +40,114 @@ struct ResolvedAddress {
   uint64_t offset = 0;
 };
 
+// A position in the table's history: names asked at an epoch come from the loads live then.
+using SymbolEpoch = uint32_t;
+
+// One load of a module, as the symbol table knows it.
+struct ModuleSymbolsLoad {
+  std::string name;
+  uint64_t module = 0;                  // struct module *; 0 until its module_load was seen
+  uint64_t load_ts = 0, unload_ts = 0;  // 0: not seen
+  bool preexisting = false;
+  struct Range {
+    uint64_t start = 0, size = 0;
+  };
+  std::vector<Range> text;  // core text, then init text
+  size_t symbols = 0;
+  SymbolEpoch born = 0;
+  SymbolEpoch died = UINT32_MAX;  // UINT32_MAX while loaded
+  bool contains(uint64_t addr) const;
+  const Range* text_range(uint64_t addr) const;
+};
+
+struct TraceMeta;
+class SymbolView;
+
 class SymbolTable {
  public:
+  // vmlinux symbols, lock class names, and a module symbol: it belongs to its module's current
+  // load (or, before that load's module_load arrives, e.g. the kallsyms snapshot at start, to a
+  // load waiting for it).
   void add(KernelSymbol sym);
-  // Text range of a module instance; lets an address be attributed to a module even
-  // without symbols; the latest range added wins where two overlap (a module reloaded there).
-  void add_module_range(std::string module, uint64_t start, uint64_t size);
+  // What a module event changes: module_load opens a load, module_free closes it. Returns the
+  // epoch to name `ev` at (a module_free still names the module it frees).
+  SymbolEpoch note(const Event& ev);
+  // A module text range from a trace written before module loads carried their own (format 1.1
+  // and older): joins the module's current load, or opens one.
+  void add_module_range(const std::string& module, uint64_t start, uint64_t size);
   // Call after adding; sorts. Lookups before finalize() see nothing new.
   void finalize();
-  bool empty() const { return syms_.empty(); }
-  size_t size() const { return syms_.size(); }
-  const std::vector<KernelSymbol>& all() const { return syms_; }
 
-  // The closest symbol at or below addr (within its module's range when known).
+  SymbolEpoch epoch() const { return epoch_; }
+  SymbolView at(SymbolEpoch e) const;
+  SymbolView now() const;
+
+  bool empty() const { return kernel_.empty() && loads_.empty(); }
+  // Address-ordered symbols: vmlinux and every module load's.
+  size_t size() const;
+  // vmlinux symbols (modules' are per load: module_symbols()).
+  const std::vector<KernelSymbol>& kernel_symbols() const { return kernel_; }
+  const std::vector<ModuleSymbolsLoad>& loads() const { return load_info_; }
+  const std::vector<KernelSymbol>& module_symbols(size_t load) const { return loads_[load].syms; }
+  // The address of a vmlinux symbol by name (e.g. "misc_mtx").
+  std::optional<uint64_t> lookup(std::string_view name) const;
+  // Lockdep's name of the lock class with this key, nullopt when the trace never named it.
+  std::optional<std::string> lock_class(uint64_t key) const;
+  size_t lock_class_count() const { return lock_classes_.size(); }
+
+ private:
+  friend class SymbolView;
+  struct Load {
+    std::vector<KernelSymbol> syms;
+    bool sorted = true;
+  };
+  size_t open_load(const std::string& name);  // a new load, born now
+  void close_load(size_t i);
+  bool visible(size_t i, SymbolEpoch e) const {
+    return load_info_[i].born <= e && e < load_info_[i].died;
+  }
+
+  std::vector<KernelSymbol> kernel_;
+  bool kernel_sorted_ = true;
+  std::vector<Load> loads_;                       // parallel to load_info_
+  std::vector<ModuleSymbolsLoad> load_info_;      // in the order they were opened
+  std::unordered_map<std::string, size_t> open_;  // module name -> its current load
+  std::unordered_map<uint64_t, std::string> lock_classes_;
+  SymbolEpoch epoch_ = 0;
+};
+
+// The table as of one epoch: every way of naming an address.
+class SymbolView {
+ public:
+  SymbolView(const SymbolTable& t, SymbolEpoch e) : t_(&t), e_(e) {}
+
+  // The symbol holding addr: inside a module's text only that load's own symbols; elsewhere the
+  // closest symbol at or below addr among vmlinux and the loads live at this epoch, as long as
+  // addr lies inside its object (its size when known).
   ResolvedAddress resolve(uint64_t addr) const;
   // "func+0x1a [mod]"; ".text+0x1a [mod]" inside a module whose symbols are unknown;
   // "0xffff..." otherwise.
   std::string format(uint64_t addr) const;
-  // The address of a data symbol by name (e.g. "misc_mtx"), for naming static locks.
-  std::optional<uint64_t> lookup(std::string_view name) const;
   // The name of the object at exactly addr or containing it, for lock addresses: "misc_mtx",
   // "file_systems_lock+0x8"; nullopt when it is not inside any known data symbol.
   std::optional<std::string> name_data(uint64_t addr) const;
   // The data symbol (d, b or r) at or containing addr, as name_data() finds it; nullptr otherwise.
   const KernelSymbol* data_symbol(uint64_t addr) const;
-  // Lockdep's name of the lock class with this key, nullopt when the trace never named it.
-  std::optional<std::string> lock_class(uint64_t key) const;
   // How reports name a lock: its lockdep class (class_key, lockdep kernels), else the data
   // object it is in (name_data), else its address "0x...".
   std::string lock_name(uint64_t addr, uint64_t class_key = 0) const;
-  size_t lock_class_count() const { return lock_classes_.size(); }
+  // The load whose text holds addr at this epoch, nullptr when none does.
+  const ModuleSymbolsLoad* load_at(uint64_t addr) const;
+  SymbolEpoch epoch() const { return e_; }
 
  private:
-  struct Range {
-    std::string module;
-    uint64_t start, size;
-  };
-  const Range* module_range(uint64_t addr) const;
-  std::vector<KernelSymbol> syms_;
-  std::vector<Range> ranges_;
-  std::unordered_map<uint64_t, std::string> lock_classes_;
+  long text_owner(uint64_t addr) const;  // index of the load, -1
+  const SymbolTable* t_;
+  SymbolEpoch e_;
 };
+
+// Loads of the trace whose symbols are missing, one line each: which, when, and why (from how
+// the trace captured module symbols). Empty when every load was named.
+std::vector<std::string> missing_symbols(const SymbolTable& syms, const TraceMeta& meta);
 
 }  // namespace modrace

@@ -9,29 +9,22 @@ LiveSource::LiveSource(std::unique_ptr<Tracer> tracer, const std::atomic<bool>& 
     : tracer_(std::move(tracer)), stop_(stop) {
   meta_ = tracer_->trace_meta();
   for (const auto& s : tracer_->kallsyms().symbols()) symbols_.add(s);
-  // Symbols walked in the kernel at module_load arrive before the events that follow them.
+  // Symbols walked in the kernel at module_load arrive after that event and before the next.
   tracer_->set_symbol_sink([this](std::span<const KernelSymbol> syms) {
     for (const auto& s : syms) symbols_.add(s);
     symbols_.finalize();
   });
-  for (auto& ev : preexisting_module_events(tracer_->kallsyms(), meta_.start_ts_ns)) {
-    add_module_text(std::get<ModuleLoad>(ev.data));
-    queue_.push_back(std::move(ev));
-  }
+  for (auto& ev : preexisting_module_events(tracer_->kallsyms(), meta_.start_ts_ns)) on_event(ev);
   symbols_.finalize();
 }
 
-void LiveSource::add_module_text(const ModuleLoad& m) {
-  for (const auto& r : module_text_ranges(m)) symbols_.add_module_range(r.module, r.start, r.size);
-}
-
 void LiveSource::on_event(Event& ev) {
-  if (auto* m = std::get_if<ModuleLoad>(&ev.data)) {
+  SymbolEpoch epoch = symbols_.note(ev);
+  if (auto* m = std::get_if<ModuleLoad>(&ev.data); m && !m->preexisting) {
     for (auto& s : symbols_after_load(*tracer_, *m)) symbols_.add(std::move(s));
-    add_module_text(*m);
     symbols_.finalize();
   }
-  queue_.push_back(std::move(ev));
+  queue_.emplace_back(std::move(ev), epoch);
 }
 
 bool LiveSource::next(Event& ev) {
@@ -48,7 +41,8 @@ bool LiveSource::next(Event& ev) {
     }
     tracer_->poll(200, fn);
   }
-  ev = std::move(queue_.front());
+  ev = std::move(queue_.front().first);
+  epoch_ = queue_.front().second;
   queue_.pop_front();
   return true;
 }

@@ -22,14 +22,16 @@ class LiveSource final : public EventSource {
   const TraceMeta& meta() const override { return meta_; }
   const StackTable& stacks() const override { return tracer_->stacks(); }
   const SymbolTable& symbols() const override { return symbols_; }
+  SymbolEpoch event_epoch() const override { return epoch_; }
   Tracer& tracer() { return *tracer_; }
 
  private:
   void on_event(Event& ev);
-  void add_module_text(const ModuleLoad& m);
   std::unique_ptr<Tracer> tracer_;
   const std::atomic<bool>& stop_;
-  std::deque<Event> queue_;
+  // Events polled but not yet returned, each with the symbol epoch it happened at.
+  std::deque<std::pair<Event, SymbolEpoch>> queue_;
+  SymbolEpoch epoch_ = 0;
   TraceMeta meta_;
   SymbolTable symbols_;
   bool drained_ = false;

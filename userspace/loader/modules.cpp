@@ -22,14 +22,6 @@ std::vector<Event> preexisting_module_events(const Kallsyms& ksyms, uint64_t ts_
   return out;
 }
 
-std::vector<ModuleText> module_text_ranges(const ModuleLoad& m) {
-  std::vector<ModuleText> out;
-  if (m.core_text_start) out.push_back({m.name, m.core_text_start, m.core_text_size});
-  if (m.init_text_start && m.init_text_size)
-    out.push_back({m.name, m.init_text_start, m.init_text_size});
-  return out;
-}
-
 std::vector<KernelSymbol> symbols_after_load(const Tracer& tracer, const ModuleLoad& m) {
   if (tracer.module_symbols_from_bpf()) return {};
   return Kallsyms::read_module(m.name);

@@ -2,8 +2,7 @@
 //
 // What `record` and `live` do with modules, in one place so the trace file and the live
 // analyzer see the same: the modules loaded before tracing started become module_load events,
-// and each module_load brings the module's text ranges and, when the kernel did not walk them,
-// its symbols from /proc/kallsyms.
+// and each module_load brings, when the kernel did not walk them, its symbols from /proc/kallsyms.
 #pragma once
 
 #include <cstdint>
@@ -21,14 +20,6 @@ class Tracer;
 // The modules loaded before tracing started (preexisting_modules), as module_load events at
 // `ts_ns` from this process (pid/tid and comm "modrace").
 std::vector<Event> preexisting_module_events(const Kallsyms& ksyms, uint64_t ts_ns);
-
-// A text range of a module: frames inside it are the module's.
-struct ModuleText {
-  std::string module;
-  uint64_t start = 0, size = 0;
-};
-// The core and init text of a loaded module; empty ranges left out.
-std::vector<ModuleText> module_text_ranges(const ModuleLoad& m);
 
 // The symbols of a module just loaded, read from /proc/kallsyms when the tracer cannot walk
 // them in the kernel (they vanish at unload, often before this read under slow kernels); empty

@@ -15,7 +15,7 @@ namespace modrace::loader {
 
 // The C++ model mirrors the ABI's limits and enum values; a change on one side must be made on
 // the other (and MR_ABI_VERSION bumped).
-static_assert(MR_ABI_VERSION == 5);
+static_assert(MR_ABI_VERSION == 6);
 static_assert(kMaxHeldLocks == MR_MAX_HELD_LOCKS);
 static_assert(kMaxStackDepth == MR_MAX_STACK_DEPTH);
 static_assert(kCommLen == MR_COMM_LEN);
@@ -40,7 +40,8 @@ static_assert(offsetof(mr_ev_refcount, locks) == 264);
 static_assert(sizeof(mr_ev_driver) == 240 + 24 + 64 + sizeof(mr_lock_ctx));
 static_assert(sizeof(mr_ev_delete_module) == 240 + 16 + 56);
 static_assert(sizeof(mr_ev_unload_lock) == 240 + 32);
-static_assert(sizeof(mr_rec_module_symbol) == 240 + 24 + MR_SYMBOL_NAME_LEN);
+static_assert(sizeof(mr_rec_module_symbol) == 240 + 24 + MR_SYMBOL_NAME_LEN + 8);
+static_assert(offsetof(mr_rec_module_symbol, size) == 240 + 24 + MR_SYMBOL_NAME_LEN);
 static_assert(offsetof(mr_rec_module_symbol, addr) == 248);
 static_assert(offsetof(mr_rec_module_symbol, type) == 256);
 static_assert(offsetof(mr_rec_module_symbol, name) == 264);
@@ -229,6 +230,7 @@ bool decode_symbol(const void* data, size_t size, uint64_t& module, KernelSymbol
   sym.addr = r->addr;
   sym.type = static_cast<char>(r->type);
   sym.name = fixed_string(r->name, MR_SYMBOL_NAME_LEN);
+  sym.size = r->size;
   module = r->module;
   return !sym.name.empty();
 }

@@ -49,6 +49,7 @@ std::string render_json(const Report& r) {
   root["complete"] = r.complete;
   root["incomplete_reasons"] = r.incomplete_why;
   root["lock_info_complete"] = r.lock_info_complete;
+  root["missing_symbols"] = r.missing_symbols;
   json drops = json::object();
   for (int i = 0; i < kDropCauseMax; i++)
     drops[std::string(to_string(static_cast<DropCause>(i)))] = r.meta.drops.by_cause[i];

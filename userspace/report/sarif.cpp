@@ -144,12 +144,12 @@ std::string render_sarif(const Report& r) {
              {"properties",
               {{"events", r.events}, {"lost_events", r.lost_events}, {"complete", r.complete}}}}})},
   };
-  if (!r.complete) {
-    json notes = json::array();
-    for (const auto& why : r.incomplete_why)
-      notes.push_back({{"level", "warning"}, {"message", {{"text", why}}}});
-    run["invocations"][0]["toolExecutionNotifications"] = notes;
-  }
+  json notes = json::array();
+  for (const auto& why : r.incomplete_why)
+    notes.push_back({{"level", "warning"}, {"message", {{"text", why}}}});
+  for (const auto& m : r.missing_symbols)
+    notes.push_back({{"level", "warning"}, {"message", {{"text", "no symbols: " + m}}}});
+  if (!notes.empty()) run["invocations"][0]["toolExecutionNotifications"] = notes;
   json root = {{"$schema", "https://json.schemastore.org/sarif-2.1.0.json"},
                {"version", "2.1.0"},
                {"runs", json::array({run})}};

@@ -129,6 +129,10 @@ std::string render_text(const Report& r, const TextOptions& opts) {
              "depend on it are unverified\n",
              d[DropCause::lock_table], d[DropCause::task_storage], d[DropCause::lock_recursion]);
   }
+  if (!r.missing_symbols.empty()) {
+    o += st.yellow("modrace: WARNING: module loads without symbols") + "\n";
+    for (const auto& m : r.missing_symbols) o += fmt::format("  - {}\n", m);
+  }
   o += "\n";
 
   if (opts.include_findings)

@@ -86,6 +86,7 @@ struct SynthSource::Module {
   uint64_t open_ip = 0, close_ip = 0;
   LockContext open_ctx, unreg_ctx;
   StackId open_stack = 0, close_stack = 0;
+  std::vector<KernelSymbol> syms;  // what the kernel's walk reports at each load
 };
 
 struct SynthSource::Task {
@@ -118,12 +119,9 @@ SynthSource::SynthSource(SynthOptions opts)
       m.name = fmt::format("{}_{}", spec.prefix, i);
       m.text = kModuleArea + 0x100000ull * uint64_t(idx + 1);
       m.ptr = m.text + 0x40000;  // struct module lives in the module's data
-      symbols_.add({m.text + 0x100, 't', m.name + "_open", m.name});
-      symbols_.add({m.text + 0x200, 't', m.name + "_release", m.name});
-      symbols_.add({m.text + 0x300, 't', m.name + "_init", m.name});
-      symbols_.add({m.text + 0x400, 't', m.name + "_exit", m.name});
-      symbols_.add_module_range(m.name, m.text, m.size);
-      ranges_.push_back({m.name, m.text, m.size});
+      for (auto [off, fn_name] :
+           {std::pair{0x100, "_open"}, {0x200, "_release"}, {0x300, "_init"}, {0x400, "_exit"}})
+        m.syms.push_back({m.text + off, 't', m.name + fn_name, m.name, 0x100});
       m.open_ip = spec.open_fn ? fn(spec.open_fn) + 0x2c : m.text + 0x100 + 0x18;
       m.close_ip = spec.release_fn ? fn(spec.release_fn) + 0x18 : m.text + 0x200 + 0x24;
       m.open_ctx.provider = LockProvider::probe;
@@ -349,7 +347,25 @@ bool SynthSource::next(Event& ev) {
   }
   std::swap(ev, queue_[head_++]);
   emitted_++;
+  if (ev.kind == EventKind::module_load || ev.kind == EventKind::module_free) {
+    // As a recorder's stream has it: the module's symbols right after its module_load.
+    epoch_ = symbols_.note(ev);
+    if (ev.kind == EventKind::module_load) {
+      for (const auto& sym : module_symbols(std::get<ModuleLoad>(ev.data).module))
+        symbols_.add(sym);
+      symbols_.finalize();
+    }
+  } else {
+    epoch_ = symbols_.epoch();
+  }
   return true;
+}
+
+const std::vector<KernelSymbol>& SynthSource::module_symbols(uint64_t module) const {
+  for (const auto& m : modules_)
+    if (m.ptr == module) return m.syms;
+  static const std::vector<KernelSymbol> none;
+  return none;
 }
 
 std::vector<PlantedFinding> SynthSource::planted() const {

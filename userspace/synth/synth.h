@@ -43,12 +43,9 @@ class SynthSource final : public EventSource {
 
   // Everything the generator plants, whatever the length of the stream.
   std::vector<PlantedFinding> planted() const;
-  // Module text ranges (for TraceWriter::add_module_range), in load order.
-  struct Range {
-    std::string module;
-    uint64_t start, size;
-  };
-  const std::vector<Range>& module_ranges() const { return ranges_; }
+  SymbolEpoch event_epoch() const override { return epoch_; }
+  // The symbols of the module at `module` (struct module *), as each of its loads brings them.
+  const std::vector<KernelSymbol>& module_symbols(uint64_t module) const;
   uint64_t emitted() const { return emitted_; }
 
  private:
@@ -75,7 +72,7 @@ class SynthSource final : public EventSource {
   TraceMeta meta_;
   StackTable stacks_;
   SymbolTable symbols_;
-  std::vector<Range> ranges_;
+  SymbolEpoch epoch_ = 0;
   std::vector<Module> modules_;
   std::vector<Task> tasks_;
   std::vector<Event> queue_;  // refilled in batches; a deque would allocate per event

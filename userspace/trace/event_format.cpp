@@ -24,7 +24,7 @@ std::string format_lock_context(const LockContext& lc, const EventFormatContext&
     first = false;
     s += fmt::format("{}:{}", ctx.symbols.lock_name(l.addr, l.class_key), to_string(l.kind));
     // fentry-tracked locks carry no acquisition ip (0): print none rather than a bogus symbol.
-    if (l.acquire_ip) s += "@" + ctx.symbols.format(l.acquire_ip);
+    if (l.acquire_ip) s += "@" + ctx.frame(l.acquire_ip);
   }
   if (lc.truncated) s += first ? "..." : ", ...";
   s += fmt::format("] rcu={} preempt={} irqs={}", lc.rcu_depth, lc.preempt_count,
@@ -56,7 +56,7 @@ std::string format_payload(const Event& ev, const EventFormatContext& ctx) {
           std::string s =
               fmt::format("module={} refcnt={}", format_module(p.module, ctx.modules), p.refcount);
           if (ev.kind == EventKind::try_module_get) s += p.success ? " ok" : " FAILED";
-          s += fmt::format(" caller={} {}", ctx.frames.format(p.caller_ip),
+          s += fmt::format(" caller={} {}", ctx.frame(p.caller_ip),
                            format_lock_context(p.locks, ctx));
           return s;
         } else if constexpr (std::is_same_v<T, DriverOp>) {
@@ -71,11 +71,11 @@ std::string format_payload(const Event& ev, const EventFormatContext& ctx) {
           // fentry-tracked locks carry no acquisition ip: the stack shows where instead.
           std::string s = fmt::format("lock={}:{}", ctx.symbols.lock_name(p.lock, p.class_key),
                                       to_string(p.kind));
-          if (p.ip) s += " at=" + ctx.frames.format(p.ip);
+          if (p.ip) s += " at=" + ctx.frame(p.ip);
           return s;
         } else {
           static_assert(std::is_same_v<T, UnloadRcuSync>);
-          return fmt::format("at={}", ctx.frames.format(p.ip));
+          return fmt::format("at={}", ctx.frame(p.ip));
         }
       },
       ev.data);
@@ -99,7 +99,7 @@ nlohmann::json lock_context_json(const LockContext& lc, const EventFormatContext
                      {"name", ctx.symbols.lock_name(l.addr, l.class_key)},
                      {"kind", to_string(l.kind)},
                      {"acquire_ip", jaddr(l.acquire_ip)},
-                     {"acquired_at", ctx.frames.format(l.acquire_ip)},
+                     {"acquired_at", ctx.frame(l.acquire_ip)},
                      {"class_key", jaddr(l.class_key)}});
   return {{"preempt_count", lc.preempt_count}, {"rcu_depth", lc.rcu_depth},
           {"irqs_disabled", lc.irqs_disabled}, {"in_interrupt", lc.in_interrupt},
@@ -145,7 +145,7 @@ nlohmann::json event_to_json(const Event& ev, const EventFormatContext& ctx) {
         } else if constexpr (std::is_same_v<T, RefcountOp>) {
           module_fields("module", p.module);
           j["caller_ip"] = jaddr(p.caller_ip);
-          j["caller"] = ctx.frames.format(p.caller_ip);
+          j["caller"] = ctx.frame(p.caller_ip);
           j["refcount"] = p.refcount;
           j["success"] = p.success;
           j["locks"] = lock_context_json(p.locks, ctx);
@@ -162,11 +162,11 @@ nlohmann::json event_to_json(const Event& ev, const EventFormatContext& ctx) {
           j["lock_name"] = ctx.symbols.lock_name(p.lock, p.class_key);
           j["lock_kind"] = to_string(p.kind);
           j["ip"] = jaddr(p.ip);
-          if (p.ip) j["at"] = ctx.frames.format(p.ip);
+          if (p.ip) j["at"] = ctx.frame(p.ip);
           j["class_key"] = jaddr(p.class_key);
         } else {
           j["ip"] = jaddr(p.ip);
-          j["at"] = ctx.frames.format(p.ip);
+          j["at"] = ctx.frame(p.ip);
         }
       },
       ev.data);

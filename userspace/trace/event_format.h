@@ -19,7 +19,8 @@ namespace modrace {
 struct EventFormatContext {
   const ModuleTracker& modules;
   const FrameFormatter& frames;
-  const SymbolTable& symbols;
+  SymbolView symbols;  // as of the event being formatted (EventSource::event_epoch)
+  std::string frame(uint64_t addr) const { return frames.format(symbols, addr); }
 };
 
 // "name(0xffff...)" or just the pointer when the module was never seen loading.

@@ -17,7 +17,7 @@ inline constexpr char kMagic[4] = {'M', 'R', 'T', 'R'};
 inline constexpr uint32_t kByteOrderMark = 0x1A2B3C4D;
 inline constexpr uint32_t kByteOrderMarkSwapped = 0x4D3C2B1A;
 inline constexpr uint16_t kVersionMajor = 1;  // bumped only for changes old readers cannot skip
-inline constexpr uint16_t kVersionMinor = 1;  // bumped when block types, tags or fields are added
+inline constexpr uint16_t kVersionMinor = 2;  // bumped when block types, tags or fields are added
 inline constexpr size_t kFileHeaderSize = 16;
 
 // Block header: u16 type, u16 flags, u32 stored length, u32 raw length, u32 CRC-32 of the stored
@@ -36,7 +36,7 @@ enum BlockFlags : uint16_t {
 // Records inside a chunk: varint tag, varint body length, body. Unknown tags are skipped.
 enum RecordTag : uint32_t {
   kRecSymbol = 1,
-  kRecModuleRange = 2,
+  kRecModuleRange = 2,  // written up to 1.1; read for old files
   kRecStack = 3,
   kRecDrops = 4,
   kRecEventBase = 16,  // event records are kRecEventBase + EventKind

@@ -50,8 +50,8 @@ struct TaskState {
 uint64_t export_perfetto(EventSource& src, std::ostream& out, const PerfettoOptions& opts) {
   Exporter ex(out);
   ModuleTracker modules;
-  FrameFormatter frames(src.symbols(), opts.ko_files);
-  EventFormatContext ctx{modules, frames, src.symbols()};
+  FrameFormatter frames(opts.ko_files);
+  EventFormatContext ctx{modules, frames, src.symbols().now()};
   std::unordered_map<uint32_t, TaskState> tasks;  // by tid
   std::set<uint32_t> named_pids, named_tids;
   uint64_t last_ts = 0;
@@ -70,7 +70,7 @@ uint64_t export_perfetto(EventSource& src, std::ostream& out, const PerfettoOpti
   auto lock_span = [&](const Event& ev, uint64_t addr, bool begin) {
     ex.emit({{"ph", begin ? "b" : "e"},
              {"cat", "lock"},
-             {"name", src.symbols().lock_name(addr)},
+             {"name", ctx.symbols.lock_name(addr)},
              {"id2", {{"local", fmt::format("0x{:x}", addr)}}},
              {"pid", ev.pid},
              {"tid", ev.tid},
@@ -80,6 +80,7 @@ uint64_t export_perfetto(EventSource& src, std::ostream& out, const PerfettoOpti
   Event ev;
   while (src.next(ev)) {
     modules.observe(ev);
+    ctx.symbols = src.symbols().at(src.event_epoch());
     last_ts = std::max(last_ts, ev.ts_ns);
     if (named_pids.insert(ev.pid).second)
       ex.emit({{"ph", "M"},
@@ -141,7 +142,7 @@ uint64_t export_perfetto(EventSource& src, std::ostream& out, const PerfettoOpti
     for (uint64_t a : ts.held)
       ex.emit({{"ph", "e"},
                {"cat", "lock"},
-               {"name", src.symbols().lock_name(a)},
+               {"name", src.symbols().now().lock_name(a)},
                {"id2", {{"local", fmt::format("0x{:x}", a)}}},
                {"pid", ts.pid},
                {"tid", tid},

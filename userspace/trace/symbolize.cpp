@@ -154,23 +154,22 @@ std::optional<std::string> DwarfSymbolizer::source_line(std::string_view module,
 #endif
 }
 
-FrameFormatter::FrameFormatter(const SymbolTable& symbols, std::vector<std::string> ko_files)
-    : symbols_(symbols) {
+FrameFormatter::FrameFormatter(std::vector<std::string> ko_files) {
   if (!ko_files.empty()) dwarf_ = std::make_unique<DwarfSymbolizer>(std::move(ko_files));
 }
 
 FrameFormatter::~FrameFormatter() = default;
 
-std::optional<std::string> FrameFormatter::source_line(uint64_t addr) const {
+std::optional<std::string> FrameFormatter::source_line(SymbolView syms, uint64_t addr) const {
   if (!dwarf_) return std::nullopt;
-  auto r = symbols_.resolve(addr);
+  auto r = syms.resolve(addr);
   if (!r.symbol || r.symbol->module.empty()) return std::nullopt;
   return dwarf_->source_line(r.symbol->module, r.symbol->name, r.offset);
 }
 
-std::string FrameFormatter::format(uint64_t addr) const {
-  std::string s = symbols_.format(addr);
-  if (auto line = source_line(addr)) s += fmt::format(" ({})", *line);
+std::string FrameFormatter::format(SymbolView syms, uint64_t addr) const {
+  std::string s = syms.format(addr);
+  if (auto line = source_line(syms, addr)) s += fmt::format(" ({})", *line);
   return s;
 }
 

@@ -41,18 +41,18 @@ class DwarfSymbolizer {
   mutable std::map<std::string, std::unique_ptr<Module>> open_;  // nullptr: failed to open
 };
 
-// The frame formatter the report renderers and dump use.
+// The frame formatter the report renderers and dump use. Addresses are named by the symbols of
+// the moment they were seen (`syms`, a SymbolTable at an epoch).
 class FrameFormatter {
  public:
-  FrameFormatter(const SymbolTable& symbols, std::vector<std::string> ko_files);
+  explicit FrameFormatter(std::vector<std::string> ko_files);
   ~FrameFormatter();
   // "func+0xoff [module] (file.c:123)"; the part in parentheses only when DWARF is known.
-  std::string format(uint64_t addr) const;
+  std::string format(SymbolView syms, uint64_t addr) const;
   // "file.c:123" for addresses inside a module whose .ko was given.
-  std::optional<std::string> source_line(uint64_t addr) const;
+  std::optional<std::string> source_line(SymbolView syms, uint64_t addr) const;
 
  private:
-  const SymbolTable& symbols_;
   std::unique_ptr<DwarfSymbolizer> dwarf_;
 };
 

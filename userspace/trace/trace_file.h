@@ -23,10 +23,9 @@ class TraceWriter {
 
   // Appends an event; its stack (if any) is looked up in `stacks` and written once per file.
   virtual void write(const Event& ev, const StackTable& stacks) = 0;
-  // Kernel symbols: the kallsyms snapshot at start, then each module's symbols when captured.
+  // Kernel symbols: the kallsyms snapshot at start, then each module's symbols when captured,
+  // after its module_load event (they belong to that load; its text ranges are in the event).
   virtual void add_symbols(std::span<const KernelSymbol> syms) = 0;
-  // Text range of a module instance (also for modules loaded before recording started).
-  virtual void add_module_range(const std::string& module, uint64_t start, uint64_t size) = 0;
   // Latest drop counters (cumulative); the last value written wins.
   virtual void set_drops(const DropCounters& drops) = 0;
   // Ends the current chunk and makes it durable.

@@ -119,6 +119,7 @@ class FileTraceReader final : public TraceReader {
   const TraceMeta& meta() const override { return meta_; }
   const StackTable& stacks() const override { return stacks_; }
   const SymbolTable& symbols() const override { return symbols_; }
+  SymbolEpoch event_epoch() const override { return event_epoch_; }
   uint16_t version_major() const override { return major_; }
   uint16_t version_minor() const override { return minor_; }
   uint64_t file_size() const override { return size_; }
@@ -287,15 +288,16 @@ class FileTraceReader final : public TraceReader {
         s.type = static_cast<char>(r.u8());
         s.name = r.str(trace::kMaxStringLen);
         s.module = string_ref(r);
+        if (r.remaining()) s.size = r.varint();  // format 1.2
         symbols_.add(std::move(s));
         symbols_dirty_ = true;
         return false;
       }
-      case trace::kRecModuleRange: {
+      case trace::kRecModuleRange: {  // format 1.1 and older; since 1.2 module_load carries it
         std::string name = string_ref(r);
         uint64_t start = r.varint();
         uint64_t size = r.varint();
-        symbols_.add_module_range(std::move(name), start, size);
+        symbols_.add_module_range(name, start, size);
         symbols_dirty_ = true;
         return false;
       }
@@ -414,6 +416,7 @@ class FileTraceReader final : public TraceReader {
         ev.data = UnloadRcuSync{value_ref(r)};
         break;
     }
+    event_epoch_ = symbols_.note(ev);
   }
 
   static LockKind lock_kind(uint64_t v) {
@@ -496,6 +499,7 @@ class FileTraceReader final : public TraceReader {
   TraceMeta meta_;
   StackTable stacks_;
   SymbolTable symbols_;
+  SymbolEpoch event_epoch_ = 0;
 };
 
 }  // namespace

@@ -127,20 +127,10 @@ class FileTraceWriter final : public TraceWriter {
       b.u8(static_cast<uint8_t>(s.type));
       b.str(clip(s.name));
       string_ref(b, s.module);
+      b.varint(s.size);
       add_record(trace::kRecSymbol, b);
       maybe_close_chunk();
     }
-  }
-
-  void add_module_range(const std::string& module, uint64_t start, uint64_t size) override {
-    check_open();
-    ByteWriter& b = body_;
-    b.clear();
-    string_ref(b, module);
-    b.varint(start);
-    b.varint(size);
-    add_record(trace::kRecModuleRange, b);
-    maybe_close_chunk();
   }
 
   void set_drops(const DropCounters& drops) override {

@@ -19,7 +19,8 @@ void on_get(RuleContext& ctx, const Event& ev, Instance& inst, uint32_t sig, boo
                       : success && inst.exit_began       ? "while its unload was running"
                                                          : nullptr;
   if (going) {
-    auto& f = ctx.findings.for_site(Rule::get_while_going, ctx.sites, ctx.sites.sig(sig).site, &ev);
+    auto& f = ctx.findings.for_site(Rule::get_while_going, ctx.sites, ctx.sites.sig(sig).site, &ev,
+                                    ctx.epoch);
     f.count++;
     f.loss_sensitive = true;
     if (f.detail.empty()) f.detail = going;

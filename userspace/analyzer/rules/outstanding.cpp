@@ -18,8 +18,8 @@ void collect(const ModuleTable& modules, const SiteTable& sites, const SymbolTab
       const Site& s = sites.site(site_idx);
       Outstanding o;
       o.module = modules.name(inst->name_id);
-      o.site = site_text(s.caller_ip, s.caller_mod, s.caller_off, s.caller_in_init, syms, modules,
-                         &o.function);
+      o.site = site_text(s.caller_ip, s.caller_mod, s.caller_off, s.caller_in_init,
+                         syms.at(s.first.epoch), modules, &o.function);
       o.id = finding_id(Rule::outstanding, o.module, o.site);
       o.count = n;
       o.leaked = inst->busy_failed;

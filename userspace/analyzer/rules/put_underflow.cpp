@@ -23,7 +23,7 @@ bool on_put(RuleContext& ctx, const Event& ev, const RefcountOp& r, const Instan
     underflow = released < 0 && inst.exact() && !inst.refs.initial_ref && inst.refs.core_refs == 0;
   }
   if (!underflow) return false;
-  auto& f = ctx.findings.for_put(Rule::put_underflow, inst.name_id, ev, r, c);
+  auto& f = ctx.findings.for_put(Rule::put_underflow, inst.name_id, ev, ctx.epoch, r, c);
   f.count++;
   f.loss_sensitive |= !from_field;
   return true;

@@ -27,7 +27,7 @@ void judge(RuleContext& ctx, Instance& inst) {
   for (auto& [site, n_busy] : inst.busy_refs) {
     auto it = held.find(site);
     if (it == held.end()) continue;  // all given back since: not a leak
-    auto& f = ctx.findings.for_site(Rule::ref_leak, ctx.sites, site, nullptr);
+    auto& f = ctx.findings.for_site(Rule::ref_leak, ctx.sites, site, nullptr, 0);
     f.count = std::max(f.count, std::min(n_busy, it->second));
     f.loss_sensitive = true;
     f.detail = inst.busy_errno;

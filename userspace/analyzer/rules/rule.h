@@ -27,6 +27,7 @@ struct RuleContext {
   const ModuleTable& modules;
   SiteTable& sites;
   FindingStore& findings;
+  SymbolEpoch epoch = 0;  // of the event being consumed: where a new finding's names come from
 };
 
 // Gets of instances that went away without an observed unload: (sig, count).

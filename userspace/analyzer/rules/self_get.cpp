@@ -12,7 +12,7 @@ void on_get(RuleContext& ctx, const Event& ev, uint32_t site, bool by_ref) {
   // For __module_get (documented as "you must already hold a reference") code inside the
   // module is the usual THIS_MODULE pin, not this rule.
   if (ev.kind != EventKind::try_module_get) return;
-  auto& f = ctx.findings.for_site(Rule::self_get, ctx.sites, site, &ev);
+  auto& f = ctx.findings.for_site(Rule::self_get, ctx.sites, site, &ev, ctx.epoch);
   f.count++;
   if (by_ref && f.detail.empty()) f.detail = "the task already held a reference";
 }

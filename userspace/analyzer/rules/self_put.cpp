@@ -23,7 +23,7 @@ void on_put(RuleContext& ctx, const Event& ev, const RefcountOp& r, const Instan
   // releases one of them itself right after (loop: __loop_clr_fd inside blkdev_put). See
   // docs/protocol.md, self-put.
   if (!last) return;
-  auto& f = ctx.findings.for_put(Rule::self_put, inst.name_id, ev, r, c);
+  auto& f = ctx.findings.for_put(Rule::self_put, inst.name_id, ev, ctx.epoch, r, c);
   f.count++;
   if (f.detail.empty()) f.detail = "dropped the last reference";
   f.loss_sensitive |= r.refcount < 0;

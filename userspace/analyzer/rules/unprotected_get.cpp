@@ -15,7 +15,7 @@ namespace {
 // Whether a lock is at the same address in every instance of module `mod`: a static of vmlinux or
 // of another module. Locks in the module's own data, or in objects allocated for this load (a
 // disk's open_mutex), move with each load.
-bool same_in_every_load(const HeldLock& l, const std::string& mod, const SymbolTable& syms) {
+bool same_in_every_load(const HeldLock& l, const std::string& mod, SymbolView syms) {
   const KernelSymbol* sym = syms.data_symbol(l.addr);
   return sym && sym->module != mod;
 }
@@ -47,7 +47,7 @@ void judge(RuleContext& ctx, uint32_t sig_idx, uint64_t count,
   // this address: whether the unload takes it is unknown, not "no".
   if (earlier)
     for (const auto& h : sig.locks.held())
-      if (!same_in_every_load(h, ctx.modules.name(site.name_id), *earlier)) {
+      if (!same_in_every_load(h, ctx.modules.name(site.name_id), earlier->at(sig.first.epoch))) {
         if (!site.tally.cross_instance) site.own_lock = h;
         site.tally.cross_instance += count;
         return;
