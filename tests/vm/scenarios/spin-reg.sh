@@ -9,9 +9,9 @@ M=$1
 insmod "$M/spin_reg.ko"
 insmod "$M/spin_client.ko"
 for cycle in 1 2; do
-	for i in 1 2 3; do
+	for read in 1 2 3; do
 		got=$(cat /proc/spin_reg)
-		[ "$got" = "spin 0 rcu 0" ] || { echo "spin-reg: unexpected read: $got"; exit 1; }
+		[ "$got" = "spin 0 rcu 0" ] || { echo "spin-reg: read $read of cycle $cycle: $got"; exit 1; }
 	done
 	rmmod spin_client
 	# Nothing registered now: both lookups find nothing and take no reference.
