@@ -15,8 +15,12 @@
  *   spin_reg_get_rcu   first rcu object, the same under rcu_read_lock() + spin_reg_lock; its
  *                      unregister unlinks with list_del_rcu() and waits with
  *                      synchronize_rcu() before the client frees it.   -> protected (rcu)
+ *   spin_reg_get_preempt  first non-rcu object under preempt_disable() and no lock at all:
+ *                      the same weakness without a lock.               -> preempt-only-get
  *
- * The read prints "spin <ret> rcu <ret>" (0: found and pinned, then put again).
+ * The read prints "spin <ret> rcu <ret> preempt <ret>" (0: found and pinned, then put again).
+ * Every walk is an RCU reader in the kernel's sense (preemption off, or on PREEMPT_RT the read
+ * side rt_spin_lock takes), which is what list_for_each_entry_rcu checks.
  */
 #include <linux/fs.h>
 #include <linux/module.h>
@@ -62,7 +66,7 @@ static __always_inline struct module *find_and_get(bool rcu, int *ret)
 	struct spin_obj *o;
 
 	*ret = -ENOENT;
-	list_for_each_entry_rcu(o, &spin_reg_list, node, lockdep_is_held(&spin_reg_lock))
+	list_for_each_entry_rcu(o, &spin_reg_list, node)
 	{
 		if (o->rcu != rcu)
 			continue;
@@ -104,15 +108,30 @@ static noinline int spin_reg_get_rcu(void)
 	return ret;
 }
 
+static noinline int spin_reg_get_preempt(void)
+{
+	struct module *owner;
+	int ret;
+
+	preempt_disable();
+	owner = find_and_get(false, &ret);
+	preempt_enable();
+	if (owner)
+		module_put(owner);
+	return ret;
+}
+
 static ssize_t spin_reg_read(struct file *file, char __user *buf, size_t len, loff_t *ppos)
 {
-	char text[48];
-	int n;
+	char text[64];
+	int spin, rcu, n;
 
 	if (*ppos)
 		return 0;
-	n = scnprintf(text, sizeof(text), "spin %d rcu %d\n", spin_reg_get_spin(),
-		      spin_reg_get_rcu());
+	spin = spin_reg_get_spin();
+	rcu = spin_reg_get_rcu();
+	n = scnprintf(text, sizeof(text), "spin %d rcu %d preempt %d\n", spin, rcu,
+		      spin_reg_get_preempt());
 	return simple_read_from_buffer(buf, len, ppos, text, n);
 }
 
