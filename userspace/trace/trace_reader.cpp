@@ -472,7 +472,7 @@ class FileTraceReader final : public TraceReader {
         lc.locks[i] = l;
       }
       // Since 1.2: each lock's flags (PREEMPT_RT, irq, bh), after the locks.
-      if (minor_ >= 2)
+      if (minor_ >= trace::kMinorHeldLockFlags)
         for (int i = 0; i < n; i++) lc.locks[i].flags = r.u8() & kHeldFlagsKnown;
       lc.nr_locks = n;
       return lc;
