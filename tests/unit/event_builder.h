@@ -119,6 +119,23 @@ class EventBuilder {
     }
     return lc;
   }
+  // The same on PREEMPT_RT: each spinlock_t/rwlock_t (taken by rt_spin_lock & co., flagged
+  // kHeldRt) adds one to the RCU nesting instead of the preempt count; raw ones still disable
+  // preemption. `explicit_rcu`: rcu_read_lock() nesting of the code itself on top.
+  static LockContext rt_locks(std::initializer_list<HeldLock> held, uint16_t explicit_rcu = 0) {
+    LockContext lc;
+    lc.provider = LockProvider::probe;
+    for (HeldLock l : held) {
+      if (l.kind == LockKind::spinlock || l.kind == LockKind::rwlock_read ||
+          l.kind == LockKind::rwlock_write) {
+        l.flags |= kHeldRt;
+        lc.rcu_depth++;
+      }
+      lc.push(l);
+    }
+    lc.rcu_depth += explicit_rcu;
+    return lc;
+  }
   static LockContext rcu() {
     LockContext lc = locks();
     lc.rcu_depth = 1;

@@ -142,7 +142,8 @@ TEST(SarifReport, Shape) {
     EXPECT_TRUE(rule["defaultConfiguration"].contains("level"));
   }
   EXPECT_EQ(ids, (std::vector<std::string>{"unprotected-get", "self-get", "self-put", "ref-leak",
-                                           "get-while-going", "put-underflow", "outstanding"}));
+                                           "get-while-going", "put-underflow", "outstanding",
+                                           "preempt-only-get"}));
   const json& results = run["results"];
   ASSERT_EQ(results.size(), 3u);  // 2 findings + 1 outstanding note
   EXPECT_EQ(results[0]["ruleId"], "unprotected-get");

@@ -71,7 +71,8 @@ inline LockContext sample_locks(int variant) {
     lc.push({.addr = 0xffffffff82000000ull + 0x40 * i,
              .acquire_ip = 0xffffffff81000100ull + i,
              .kind = static_cast<LockKind>(1 + (i + variant) % 7),
-             .class_key = variant == 3 ? 0xffffffff83000000ull + i : 0});
+             .class_key = variant == 3 ? 0xffffffff83000000ull + i : 0,
+             .flags = static_cast<uint8_t>((i + variant) % 8)});
   if (variant == 9) {
     for (int i = 0; i < kMaxHeldLocks + 1; i++) lc.push({.addr = 0x1000u + i});
   }

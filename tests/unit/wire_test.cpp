@@ -140,7 +140,9 @@ TEST(Wire, RefcountKindsWithLocks) {
     r.locks.irqs_disabled = 1;
     r.locks.provider = MR_LOCKS_PROBE;
     r.locks.nr_locks = 3;
-    r.locks.locks[0] = {0xffff888000001000, 0xffffffffc0001000, MR_LOCK_SPINLOCK, 0, 0};
+    // A PREEMPT_RT spinlock_t taken with irqsave; bits the analyzer does not know are dropped.
+    r.locks.locks[0] = {0xffff888000001000, 0xffffffffc0001000, MR_LOCK_SPINLOCK,
+                        MR_HELD_RT | MR_HELD_IRQ | 0x80, 0};
     r.locks.locks[1] = {0, 0, MR_LOCK_MUTEX, 0, 0};  // an empty slot: skipped
     r.locks.locks[2] = {0xffff888000002000, 0, MR_LOCK_RWSEM_READ, 0, 0xffffffff83000000};
     StackTable stacks;
@@ -164,7 +166,10 @@ TEST(Wire, RefcountKindsWithLocks) {
     EXPECT_EQ(held[0].addr, 0xffff888000001000u);
     EXPECT_EQ(held[0].acquire_ip, 0xffffffffc0001000u);
     EXPECT_EQ(held[0].kind, LockKind::spinlock);
+    EXPECT_EQ(held[0].flags, kHeldRt | kHeldIrq);
+    EXPECT_TRUE(held[0].rt_implicit_rcu());
     EXPECT_EQ(held[1].kind, LockKind::rwsem_read);
+    EXPECT_EQ(held[1].flags, 0);
     EXPECT_EQ(held[1].class_key, 0xffffffff83000000u);
   }
 }

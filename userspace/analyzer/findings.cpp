@@ -13,8 +13,8 @@ namespace modrace {
 
 namespace {
 constexpr std::array<std::string_view, kRuleCount> kRuleNames = {
-    "unprotected-get", "self-get",      "self-put",   "ref-leak",
-    "get-while-going", "put-underflow", "outstanding"};
+    "unprotected-get", "self-get",      "self-put",    "ref-leak",
+    "get-while-going", "put-underflow", "outstanding", "preempt-only-get"};
 }  // namespace
 
 std::string_view to_string(Rule r) { return kRuleNames[static_cast<int>(r)]; }
@@ -47,6 +47,7 @@ std::optional<Severity> severity_from_string(std::string_view s) {
 Severity severity_of(Rule r) {
   switch (r) {
     case Rule::self_get:
+    case Rule::preempt_only_get:
       return Severity::warning;
     case Rule::outstanding:
       return Severity::info;
@@ -71,6 +72,9 @@ std::string_view rule_summary(Rule r) {
       return "module_put() with no reference outstanding";
     case Rule::outstanding:
       return "module references still held when the trace ended";
+    case Rule::preempt_only_get:
+      return "try_module_get() covered only by disabled preemption, which keeps module memory "
+             "but not the objects the module's exit frees";
   }
   return "";
 }

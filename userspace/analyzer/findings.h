@@ -27,8 +27,9 @@ enum class Rule : uint8_t {
   get_while_going,
   put_underflow,
   outstanding,  // info: references still held when the trace ended
+  preempt_only_get,
 };
-inline constexpr int kRuleCount = 7;
+inline constexpr int kRuleCount = 8;
 
 std::string_view to_string(Rule r);  // "unprotected-get", ...
 std::string_view to_string(Severity s);

@@ -26,7 +26,12 @@ void add_unique(std::vector<UnloadLockRec>& v, const UnloadLockRec& l) {
 
 std::string lock_context_text(const LockContext& lc) {
   std::vector<std::string> parts;
-  if (lc.rcu_depth) parts.push_back(fmt::format("rcu_read_lock held (depth {})", lc.rcu_depth));
+  if (uint16_t own = lc.explicit_rcu_depth(); own == lc.rcu_depth && lc.rcu_depth)
+    parts.push_back(fmt::format("rcu_read_lock held (depth {})", lc.rcu_depth));
+  else if (lc.rcu_depth)
+    // PREEMPT_RT: each spinlock_t/rwlock_t held is an RCU read side of its own.
+    parts.push_back(fmt::format("rcu_read_lock depth {}, {} of it implicit in PREEMPT_RT spinlocks",
+                                lc.rcu_depth, lc.rcu_depth - own));
   if (lc.preempt_count) parts.push_back(fmt::format("preempt_count 0x{:x}", lc.preempt_count));
   if (lc.irqs_disabled) parts.push_back("irqs disabled");
   if (lc.in_interrupt) parts.push_back("in interrupt (locks not tracked)");

@@ -105,6 +105,9 @@ Finding ReportBuilder::build_finding(const FindingAcc& a, const EventSource& src
     case Rule::put_underflow:
       put_underflow::explain(f, a);
       break;
+    case Rule::preempt_only_get:
+      preempt_only_get::explain(f, a);
+      break;
     case Rule::outstanding:
       break;  // reported as Outstanding, never as a finding
   }

@@ -42,12 +42,17 @@ void judge_site(SiteAgg& g) {
   if (!g.finding.empty()) {
     r.verdict = SiteVerdict::finding;
     r.finding_id = g.finding;
-  } else if (t.unprotected || t.lock_incomplete || t.cross_instance || t.no_unload) {
+  } else if (t.unprotected || t.preempt_only || t.lock_incomplete || t.cross_instance ||
+             t.no_unload) {
     r.verdict = SiteVerdict::unverified;
     if (t.unprotected)
       r.reason =
           "no lock shared with the unload path, but events or lock information were "
           "lost (incomplete)";
+    else if (t.preempt_only)
+      r.reason =
+          "only disabled preemption covers the get (module memory, not the objects the exit "
+          "frees), but events or lock information were lost (incomplete)";
     else if (t.lock_incomplete)
       r.reason =
           "lock information incomplete at the get (truncated snapshot, interrupt "

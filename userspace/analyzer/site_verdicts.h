@@ -21,7 +21,9 @@ class SiteFindings {
  public:
   void offer(const FindingAcc& a, const std::string& id);
   static int rank(Rule r) {
-    return r == Rule::unprotected_get ? 3 : r == Rule::get_while_going ? 2 : 1;
+    return r == Rule::unprotected_get                                  ? 3
+           : r == Rule::get_while_going || r == Rule::preempt_only_get ? 2
+                                                                       : 1;
   }
   // The finding id naming site `i` and its rank, or nullptr.
   const std::string* find(uint32_t i, int* rank) const;

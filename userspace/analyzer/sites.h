@@ -23,6 +23,7 @@ namespace modrace::checker {
 struct SiteTally {
   uint64_t by_ref = 0, prot_lock = 0, prot_rcu = 0, unprotected = 0, no_unload = 0,
            lock_incomplete = 0, core = 0, self = 0, cross_instance = 0;
+  uint64_t preempt_only = 0;  // preempt-only-get verdicts (module memory kept, objects not)
   SiteTally& operator+=(const SiteTally& o) {
     by_ref += o.by_ref;
     prot_lock += o.prot_lock;
@@ -33,6 +34,7 @@ struct SiteTally {
     lock_incomplete += o.lock_incomplete;
     core += o.core;
     self += o.self;
+    preempt_only += o.preempt_only;
     return *this;
   }
 };
@@ -82,20 +84,22 @@ class SiteTable {
   uint32_t sig_for(uint32_t name_id, const RefcountOp& r, EventKind op, const Caller& c,
                    const Event& ev, SymbolEpoch epoch) {
     // Only what decides protection is part of the signature: which locks (address, kind),
-    // whether a grace period is blocked, whether the snapshot is complete.
+    // whether a grace period is blocked and by an explicit RCU read side or by preemption only,
+    // whether the snapshot is complete.
     const LockContext& lc = r.locks;
     bool incomplete = lock_info_incomplete(lc);
     const int64_t caller_mod = c.inst ? int64_t(c.inst->name_id) : -1;
     uint64_t h = mix64(r.caller_ip ^ (uint64_t(name_id) << 40) ^ (uint64_t(op) << 56) ^
                        uint64_t(caller_mod + 1) << 20) ^
-                 (lc.blocks_grace_period() ? 0x51ull : 0) ^ (incomplete ? 0xa3ull : 0);
+                 (lc.blocks_grace_period() ? 0x51ull : 0) ^ (incomplete ? 0xa3ull : 0) ^
+                 (lc.preemption_only() ? 0x3cull : 0);
     for (const auto& l : lc.held()) h = mix64(h ^ l.addr ^ (uint64_t(l.kind) << 60));
     auto same = [&](const Sig& s) {
       const Site& site = sites_[s.site];
       if (site.caller_ip != r.caller_ip || site.name_id != name_id || site.op != op ||
           site.caller_mod != caller_mod || s.incomplete != incomplete ||
           s.locks.blocks_grace_period() != lc.blocks_grace_period() ||
-          s.locks.nr_locks != lc.nr_locks)
+          s.locks.preemption_only() != lc.preemption_only() || s.locks.nr_locks != lc.nr_locks)
         return false;
       for (int i = 0; i < lc.nr_locks; i++)
         if (s.locks.locks[i].addr != lc.locks[i].addr || s.locks.locks[i].kind != lc.locks[i].kind)

@@ -74,11 +74,25 @@ std::string_view to_string(DropCause c);
 std::optional<EventKind> event_kind_from_string(std::string_view s);
 std::optional<LockProvider> lock_provider_from_string(std::string_view s);
 
+// HeldLock::flags, the same bits as MR_HELD_* in bpf/modrace_abi.h.
+inline constexpr uint8_t kHeldIrq = 1 << 0;  // taken by an _irq/_irqsave variant
+inline constexpr uint8_t kHeldBh = 1 << 1;   // taken by a _bh variant
+inline constexpr uint8_t kHeldRt = 1 << 2;   // PREEMPT_RT sleeping spinlock_t/rwlock_t
+inline constexpr uint8_t kHeldFlagsKnown = kHeldIrq | kHeldBh | kHeldRt;
+
 struct HeldLock {
   uint64_t addr = 0;
   uint64_t acquire_ip = 0;
   LockKind kind = LockKind::mutex;
   uint64_t class_key = 0;  // lockdep class key; 0 when not from lockdep
+  uint8_t flags = 0;       // kHeld* (probe provider; traces before format 1.2 carry none)
+  // A PREEMPT_RT spinlock_t/rwlock_t: rt_spin_lock, rt_read_lock and rt_write_lock take
+  // rcu_read_lock() (kernel/locking/spinlock_rt.c, rwlock_rt.c), so each held one adds one to
+  // the task's RCU nesting, where a non-RT spin_lock disables preemption instead.
+  bool rt_implicit_rcu() const {
+    return (flags & kHeldRt) && (kind == LockKind::spinlock || kind == LockKind::rwlock_read ||
+                                 kind == LockKind::rwlock_write);
+  }
   friend bool operator==(const HeldLock&, const HeldLock&) = default;
 };
 
@@ -103,6 +117,18 @@ struct LockContext {
   // True when the traced code could not have been preempted into a grace period:
   // RCU read side, preemption or interrupts disabled (spinlocks count here).
   bool blocks_grace_period() const { return rcu_depth > 0 || preempt_count > 0 || irqs_disabled; }
+  // The RCU read-side nesting the traced code took itself (rcu_read_lock()): rcu_depth less
+  // the implicit one of each PREEMPT_RT spinlock_t/rwlock_t held. A truncated snapshot from a
+  // PREEMPT_RT kernel (a captured lock says so) may hide more of those: then 0, not a guess.
+  uint16_t explicit_rcu_depth() const {
+    int implicit = 0;
+    for (const auto& l : held()) implicit += l.rt_implicit_rcu() ? 1 : 0;
+    if (truncated && implicit) return 0;
+    return rcu_depth > implicit ? static_cast<uint16_t>(rcu_depth - implicit) : 0;
+  }
+  // Grace periods are blocked, but only by disabled preemption or interrupts, or by the
+  // implicit RCU read side of PREEMPT_RT spinlocks: module memory stays, nothing else does.
+  bool preemption_only() const { return blocks_grace_period() && explicit_rcu_depth() == 0; }
   friend bool operator==(const LockContext& a, const LockContext& b) {
     if (a.preempt_count != b.preempt_count || a.rcu_depth != b.rcu_depth ||
         a.irqs_disabled != b.irqs_disabled || a.in_interrupt != b.in_interrupt ||

@@ -17,6 +17,7 @@ namespace modrace::loader {
 // the other (and MR_ABI_VERSION bumped).
 static_assert(MR_ABI_VERSION == 6);
 static_assert(kMaxHeldLocks == MR_MAX_HELD_LOCKS);
+static_assert(kHeldIrq == MR_HELD_IRQ && kHeldBh == MR_HELD_BH && kHeldRt == MR_HELD_RT);
 static_assert(kMaxStackDepth == MR_MAX_STACK_DEPTH);
 static_assert(kCommLen == MR_COMM_LEN);
 static_assert(kEventKindMax == MR_EV_KIND_MAX);
@@ -69,6 +70,7 @@ LockContext decode_locks(const mr_lock_ctx& c) {
     hl.acquire_ip = h.acquire_ip;
     hl.kind = lock_kind_from_abi(h.kind);
     hl.class_key = h.class_key;
+    hl.flags = static_cast<uint8_t>(h.flags & kHeldFlagsKnown);
     l.push(hl);
   }
   return l;

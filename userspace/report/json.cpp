@@ -79,7 +79,7 @@ std::string render_json(const Report& r) {
     j["locks_held"] = json::array();
     for (const auto& l : f.locks_held) j["locks_held"].push_back(lock_json(l));
     if (!f.lock_context.empty()) j["lock_context"] = f.lock_context;
-    if (f.rule == Rule::unprotected_get) {
+    if (f.rule == Rule::unprotected_get || f.rule == Rule::preempt_only_get) {
       j["unload_locks"] = json::array();
       for (const auto& l : f.unload_locks) j["unload_locks"].push_back(lock_json(l));
     }

@@ -63,7 +63,8 @@ std::string finding_block(const Finding& f, const Style& st) {
     for (const auto& fr : f.stack) o += fmt::format("  {}\n", fr.text);
   }
   if (f.rule == Rule::unprotected_get || f.rule == Rule::get_while_going ||
-      f.rule == Rule::self_get || f.rule == Rule::self_put || f.rule == Rule::put_underflow) {
+      f.rule == Rule::preempt_only_get || f.rule == Rule::self_get || f.rule == Rule::self_put ||
+      f.rule == Rule::put_underflow) {
     if (f.locks_held.empty())
       o += fmt::format("no locks held by {}/{}", f.comm, f.pid);
     else
@@ -72,7 +73,7 @@ std::string finding_block(const Finding& f, const Style& st) {
     o += f.lock_context.empty() ? "\n" : fmt::format(" ({})\n", f.lock_context);
     for (size_t i = 0; i < f.locks_held.size(); i++) o += lock_line(int(i), f.locks_held[i]) + "\n";
   }
-  if (f.rule == Rule::unprotected_get) {
+  if (f.rule == Rule::unprotected_get || f.rule == Rule::preempt_only_get) {
     if (f.unload_locks.empty())
       o += fmt::format("the unload path of {} took no lock\n", f.module);
     else

@@ -23,6 +23,10 @@ std::string format_lock_context(const LockContext& lc, const EventFormatContext&
     if (!first) s += ", ";
     first = false;
     s += fmt::format("{}:{}", ctx.symbols.lock_name(l.addr, l.class_key), to_string(l.kind));
+    // How it was taken: a PREEMPT_RT sleeping lock (an implicit RCU read side), _irq, _bh.
+    if (l.flags & kHeldRt) s += "/rt";
+    if (l.flags & kHeldIrq) s += "/irq";
+    if (l.flags & kHeldBh) s += "/bh";
     // fentry-tracked locks carry no acquisition ip (0): print none rather than a bogus symbol.
     if (l.acquire_ip) s += "@" + ctx.frame(l.acquire_ip);
   }

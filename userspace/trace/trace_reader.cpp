@@ -474,6 +474,9 @@ class FileTraceReader final : public TraceReader {
         l.class_key = r.varint();
         lc.locks[i] = l;
       }
+      // Since 1.3: each lock's flags (PREEMPT_RT, irq, bh), after the locks.
+      if (minor_ >= trace::kMinorHeldLockFlags)
+        for (int i = 0; i < n; i++) lc.locks[i].flags = r.u8() & kHeldFlagsKnown;
       lc.nr_locks = n;
       return lc;
     });

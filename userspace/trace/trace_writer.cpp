@@ -275,6 +275,7 @@ class FileTraceWriter final : public TraceWriter {
       key_.u8(static_cast<uint8_t>(l.kind));
       key_.varint(l.class_key);
     }
+    for (const auto& l : held) key_.u8(l.flags);  // since 1.2
     if (intern(w, lock_ctxs_, key_.data())) w.raw(key_.data());
   }
 

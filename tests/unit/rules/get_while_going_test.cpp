@@ -102,6 +102,37 @@ TEST(GetWhileGoing, RefusedRcuGetDuringUnloadIsNot) {
   EXPECT_EQ(site_of(r, "seed_drv", "seed_open")->protected_by, "rcu");
 }
 
+// Disabled preemption (or PREEMPT_RT's implicit RCU of spin_lock) from a lock the unload never
+// takes: the exit's unregister does not wait for it, so a get it refused mid-exit is the
+// preempt-only-get window hit, unlike an rcu_read_lock() reader.
+TEST(GetWhileGoing, RefusedPreemptOnlyGetDuringUnloadIsAnError) {
+  for (bool rt : {false, true}) {
+    Seed s;
+    HeldLock reg = s.t.spin("reg_lock");
+    s.t.as(200).begin_unload(s.drv, {s.t.mutex("seed_lock")});
+    s.t.as(100).try_get(s.drv, s.open_ip,
+                        rt ? EventBuilder::rt_locks({reg}) : EventBuilder::locks({reg}), false);
+    s.t.as(200).end_unload(s.drv);
+    Report r = s.t.analyze();
+    auto f = findings_of(r, Rule::get_while_going);
+    ASSERT_EQ(f.size(), 1u) << rt;
+    EXPECT_NE(f[0]->message.find("covered only by disabled preemption"), std::string::npos)
+        << f[0]->message;
+    EXPECT_EQ(findings_of(r, Rule::preempt_only_get).size(), 1u) << rt;
+    EXPECT_EQ(site_of(r, "seed_drv", "seed_open")->verdict, SiteVerdict::finding) << rt;
+  }
+}
+
+TEST(GetWhileGoing, RefusedRtRcuGetDuringUnloadIsNot) {
+  Seed s;
+  s.t.as(200).begin_unload(s.drv, {s.t.mutex("seed_lock")});
+  s.t.as(100).try_get(s.drv, s.open_ip, EventBuilder::rt_locks({s.t.spin("reg_lock")}, 1), false);
+  s.t.as(200).end_unload(s.drv);
+  Report r = s.t.analyze();
+  EXPECT_TRUE(r.findings.empty());
+  EXPECT_EQ(site_of(r, "seed_drv", "seed_open")->protected_by, "rcu");
+}
+
 TEST(GetWhileGoing, GetAfterGoingAnnouncedIsAnError) {
   Seed s;
   s.t.as(200).delete_enter(s.drv);

@@ -144,14 +144,18 @@ TEST(UnprotectedGet, RcuReadSideIsProtectedOnceAnUnloadCompleted) {
   EXPECT_EQ(site_of(r, "seed_drv", "seed_open")->protected_by, "rcu");
 }
 
-TEST(UnprotectedGet, SpinlockHeldBlocksGracePeriods) {
+// A spinlock the unload path never takes blocks grace periods, but only by disabling
+// preemption: not a protection (preempt-only-get, tests/unit/rules/preempt_only_get_test.cpp),
+// and not an unprotected-get either.
+TEST(UnprotectedGet, SpinlockHeldIsNotProtectedButNotUnprotectedGet) {
   Seed s;
-  s.t.as(100).try_get(s.drv, s.open_ip, EventBuilder::locks({s.t.spin("file_systems_lock")}));
+  s.t.as(100).try_get(s.drv, s.open_ip, EventBuilder::locks({s.t.spin("other_lock")}));
   s.t.put(s.drv, s.close_ip);
   s.t.as(200).unload(s.drv, {s.t.mutex("seed_lock")});
   Report r = s.t.analyze();
-  EXPECT_TRUE(r.findings.empty());
-  EXPECT_EQ(site_of(r, "seed_drv", "seed_open")->verdict, SiteVerdict::protected_);
+  EXPECT_TRUE(findings_of(r, Rule::unprotected_get).empty());
+  EXPECT_EQ(findings_of(r, Rule::preempt_only_get).size(), 1u);
+  EXPECT_EQ(site_of(r, "seed_drv", "seed_open")->verdict, SiteVerdict::finding);
 }
 
 // __get_fs_type: read_lock(&file_systems_lock) against unregister_filesystem's write_lock. The

@@ -43,8 +43,16 @@ void on_unload(RuleContext& ctx, Instance& inst, const std::vector<UnloadLockRec
       detail =
           "after the unload path had already taken (and released) a lock this get holds: "
           "the object was looked up before the lock was taken";
-    } else if (sig.locks.blocks_grace_period() || sig.incomplete) {
-      continue;  // RCU reader: the unregister waits for it; incomplete: cannot tell
+    } else if (sig.incomplete) {
+      continue;  // cannot tell
+    } else if (sig.locks.preemption_only()) {
+      // Module memory outlived the lookup; the object the exit unlinks and frees did not wait.
+      detail =
+          "while it was being unloaded, covered only by disabled preemption (or PREEMPT_RT's "
+          "implicit RCU of spin_lock), which keeps its module memory but not the objects its "
+          "exit frees";
+    } else if (sig.locks.blocks_grace_period()) {
+      continue;  // an rcu_read_lock() reader: the unregister waits for it
     } else {
       detail = "while it was being unloaded, holding no lock its unload path takes";
     }

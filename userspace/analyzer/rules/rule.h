@@ -54,6 +54,15 @@ void explain(Finding& f, const FindingAcc& a);
 std::string fix(const Finding& f);
 }  // namespace unprotected_get
 
+namespace preempt_only_get {
+// Records `count` gets of one sig whose only cover against the unload was disabled preemption
+// or interrupts (or PREEMPT_RT's implicit RCU read side of spin_lock), judged against
+// `profile`; unprotected_get::judge decides when.
+void judge(RuleContext& ctx, uint32_t sig, uint64_t count,
+           const std::vector<UnloadLockRec>& profile, bool earlier);
+void explain(Finding& f, const FindingAcc& a);
+}  // namespace preempt_only_get
+
 namespace get_while_going {
 // A get on `inst` (before reference accounting).
 void on_get(RuleContext& ctx, const Event& ev, Instance& inst, uint32_t sig, bool success);

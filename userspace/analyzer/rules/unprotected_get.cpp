@@ -1,9 +1,9 @@
 // SPDX-License-Identifier: GPL-2.0-only
 //
 // unprotected-get: a try_module_get() holding no lock the module's unload path takes, and not
-// blocking RCU grace periods. Judged when the module's unload completes, against the locks that
-// unload took; gets of loads never seen unloaded are judged at the end against the module's
-// last unload, or left unverified.
+// blocking RCU grace periods (blocking them by disabled preemption alone: preempt-only-get). Judged
+// when the module's unload completes, against the locks that unload took; gets of loads never seen
+// unloaded are judged at the end against the module's last unload, or left unverified.
 #include <fmt/format.h>
 
 #include "analyzer/rules/rule.h"
@@ -33,9 +33,11 @@ void judge(RuleContext& ctx, uint32_t sig_idx, uint64_t count,
     if (!site.has_protecting) site.protecting = *l, site.has_protecting = true;
     return;
   }
-  // RCU variant: free_module waits for a grace period before freeing module memory, so a get
-  // that blocks grace periods cannot see the memory freed under it.
-  if (sig.locks.blocks_grace_period()) {
+  // RCU variant: free_module waits for a grace period before freeing module memory, and the
+  // documented protocol (an rcu_read_lock() lookup, unregister unlinking and waiting) keeps the
+  // objects too. Only an explicit read side counts: disabled preemption alone is
+  // preempt-only-get, below.
+  if (sig.locks.blocks_grace_period() && !sig.locks.preemption_only()) {
     site.tally.prot_rcu += count;
     return;
   }
@@ -52,6 +54,12 @@ void judge(RuleContext& ctx, uint32_t sig_idx, uint64_t count,
         site.tally.cross_instance += count;
         return;
       }
+  // Module memory stays (free_module waits for a grace period), the objects the exit frees do
+  // not: a finding of its own, not a protection.
+  if (sig.locks.preemption_only()) {
+    preempt_only_get::judge(ctx, sig_idx, count, profile, earlier != nullptr);
+    return;
+  }
   site.tally.unprotected += count;
   bool created = false;
   auto& f = ctx.findings.for_sig(Rule::unprotected_get, ctx.sites, sig_idx, profile, &created);
