@@ -18,6 +18,11 @@ const HeldLock* shared_lock(const LockContext& lc, const std::vector<UnloadLockR
   return nullptr;
 }
 
+std::string protection_name(const HeldLock& l, const SymbolTable& syms) {
+  std::string name = syms.lock_name(l.addr, l.class_key);
+  return l.kind == LockKind::srcu_read ? "srcu " + name : name;
+}
+
 void add_unique(std::vector<UnloadLockRec>& v, const UnloadLockRec& l) {
   for (const auto& x : v)
     if (x.addr == l.addr && x.kind == l.kind) return;

@@ -15,7 +15,7 @@ namespace modrace::loader {
 
 // The C++ model mirrors the ABI's limits and enum values; a change on one side must be made on
 // the other (and MR_ABI_VERSION bumped).
-static_assert(MR_ABI_VERSION == 5);
+static_assert(MR_ABI_VERSION == 6);
 static_assert(kMaxHeldLocks == MR_MAX_HELD_LOCKS);
 static_assert(kMaxStackDepth == MR_MAX_STACK_DEPTH);
 static_assert(kCommLen == MR_COMM_LEN);
@@ -24,6 +24,8 @@ static_assert(kDropCauseMax == MR_DROP_CAUSE_MAX);
 static_assert(static_cast<int>(EventKind::unload_rcu_sync) == MR_EV_UNLOAD_RCU_SYNC);
 static_assert(static_cast<int>(LockKind::lockdep) == MR_LOCK_LOCKDEP);
 static_assert(static_cast<int>(LockKind::lockdep_read) == MR_LOCK_LOCKDEP_READ);
+static_assert(static_cast<int>(LockKind::srcu_read) == MR_LOCK_SRCU_READ);
+static_assert(static_cast<int>(LockKind::srcu_sync) == MR_LOCK_SRCU_SYNC);
 static_assert(static_cast<int>(LockProvider::lockdep) == MR_LOCKS_LOCKDEP);
 static_assert(static_cast<int>(DropCause::lock_recursion) == MR_DROP_LOCK_RECURSION);
 static_assert(static_cast<int>(DropCause::lock_recursion_irq) == MR_DROP_LOCK_RECURSION_IRQ);
@@ -76,8 +78,8 @@ LockContext decode_locks(const mr_lock_ctx& c) {
 }  // namespace
 
 LockKind lock_kind_from_abi(uint32_t kind) {
-  return (kind >= MR_LOCK_MUTEX && kind <= MR_LOCK_LOCKDEP_READ) ? static_cast<LockKind>(kind)
-                                                                 : LockKind::mutex;
+  return (kind >= MR_LOCK_MUTEX && kind <= MR_LOCK_SRCU_SYNC) ? static_cast<LockKind>(kind)
+                                                              : LockKind::mutex;
 }
 
 namespace {

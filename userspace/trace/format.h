@@ -17,7 +17,7 @@ inline constexpr char kMagic[4] = {'M', 'R', 'T', 'R'};
 inline constexpr uint32_t kByteOrderMark = 0x1A2B3C4D;
 inline constexpr uint32_t kByteOrderMarkSwapped = 0x4D3C2B1A;
 inline constexpr uint16_t kVersionMajor = 1;  // bumped only for changes old readers cannot skip
-inline constexpr uint16_t kVersionMinor = 1;  // bumped when block types, tags or fields are added
+inline constexpr uint16_t kVersionMinor = 2;  // bumped when block types, tags or fields are added
 inline constexpr size_t kFileHeaderSize = 16;
 
 // Block header: u16 type, u16 flags, u32 stored length, u32 raw length, u32 CRC-32 of the stored
