@@ -100,11 +100,12 @@ TEST(Srcu, SynchronizeDoesNotCoverAMutexAtTheSameAddress) {
   EXPECT_EQ(findings_of(r, Rule::unprotected_get).size(), 1u);
 }
 
-// Lockdep provider: srcu_read_lock is rcu_lock_acquire(&ssp->dep_map), a read-held lockdep lock
-// named by its class; the unload's synchronize_srcu is recorded at that dep_map.
+// Lockdep provider: srcu_read_lock is rcu_lock_acquire(&ssp->dep_map), a read-held lockdep lock;
+// the unload's synchronize_srcu is recorded at that dep_map. A module's static srcu_structs all
+// share srcu_module_coming()'s class "*(sspp++)": the verdict names the srcu_struct's symbol.
 TEST(Srcu, LockdepReadSideTheUnloadSynchronizesProtects) {
   SrcuReg s;
-  HeldLock rd = s.t.lockdep("srcu_reg_srcu", "srcu_reg_srcu");
+  HeldLock rd = s.t.lockdep("srcu_reg_srcu", "*(sspp++)");
   rd.kind = LockKind::lockdep_read;
   HeldLock sync = rd;
   sync.kind = LockKind::srcu_sync;

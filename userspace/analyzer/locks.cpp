@@ -19,8 +19,13 @@ const HeldLock* shared_lock(const LockContext& lc, const std::vector<UnloadLockR
 }
 
 std::string protection_name(const HeldLock& l, const SymbolTable& syms) {
-  std::string name = syms.lock_name(l.addr, l.class_key);
-  return l.kind == LockKind::srcu_read ? "srcu " + name : name;
+  if (l.kind != LockKind::srcu_read) return syms.lock_name(l.addr, l.class_key);
+  // An SRCU read side is named by its srcu_struct. From lockdep, `addr` is the dep_map inside it,
+  // and the class name of a module's static srcu_struct is srcu_module_coming()'s "*(sspp++)"
+  // (one class for all of them): the data symbol around the dep_map says which one it is.
+  if (l.class_key)
+    if (const KernelSymbol* s = syms.data_symbol(l.addr)) return "srcu " + s->name;
+  return "srcu " + syms.lock_name(l.addr, l.class_key);
 }
 
 void add_unique(std::vector<UnloadLockRec>& v, const UnloadLockRec& l) {

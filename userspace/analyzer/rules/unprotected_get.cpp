@@ -85,15 +85,19 @@ void judge_orphans(RuleContext& ctx, OrphanGets& orphans, const UnloadProfiles& 
 
 void explain(Finding& f, const FindingAcc& a) {
   std::string held;
-  for (size_t i = 0; i < f.locks_held.size(); i++)
+  bool srcu = false;
+  for (size_t i = 0; i < f.locks_held.size(); i++) {
+    srcu |= f.locks_held[i].kind == LockKind::srcu_read;
     held += (i ? ", " : "") + f.locks_held[i].name +
             (f.locks_held[i].kind == LockKind::srcu_read ? " (SRCU read side)" : "");
+  }
   f.message = fmt::format(
       "{} took a reference on {} with {}() holding {}, none of which {}'s unload path "
-      "takes, and without blocking RCU grace periods: {} can be unloaded and freed between "
+      "takes{}, and without blocking RCU grace periods: {} can be unloaded and freed between "
       "the lookup of its object and the get{}.",
       display_function(f), f.module, f.op, held.empty() ? "no lock" : "only " + held, f.module,
-      f.module, a.detail.empty() ? "" : " (" + a.detail + ")");
+      srcu ? " or waits for (synchronize_srcu)" : "", f.module,
+      a.detail.empty() ? "" : " (" + a.detail + ")");
   f.fix = fix(f);
 }
 
