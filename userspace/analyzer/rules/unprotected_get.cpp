@@ -103,9 +103,15 @@ void explain(Finding& f, const FindingAcc& a) {
 
 std::string fix(const Finding& f) {
   const std::string& fn = display_function(f);
-  // Inside an SRCU read side that no unload waited for: the unregister path should wait for it.
+  // Inside an SRCU read side that the unload did not wait for: the unregister path should. (When
+  // it did, as in a get-while-going after the wait, the lookup was outside the read side.)
+  auto waited = [&](const LockDesc& l) {
+    for (const auto& u : f.unload_locks)
+      if (u.kind == LockKind::srcu_sync && u.addr == l.addr) return true;
+    return false;
+  };
   for (const auto& l : f.locks_held)
-    if (l.kind == LockKind::srcu_read)
+    if (l.kind == LockKind::srcu_read && !waited(l))
       return fmt::format(
           "the lookup and the {} in {} run inside srcu_read_lock(&{}): unlink the object with "
           "list_del_rcu() and call synchronize_srcu(&{}) in the unregister path of {}, before "
