@@ -33,6 +33,11 @@ struct held_lock___ld {
 	unsigned int read : 2; /* 0 exclusive, 1 shared, 2 shared recursive */
 } __attribute__((preserve_access_index));
 
+/* srcu_struct.dep_map (CONFIG_DEBUG_LOCK_ALLOC): what srcu_read_lock hands to lockdep. */
+struct srcu_struct___ld {
+	struct lockdep_map___ld dep_map;
+} __attribute__((preserve_access_index));
+
 struct task_struct___ld {
 	int lockdep_depth;
 	struct held_lock___ld held_locks[48];

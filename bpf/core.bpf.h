@@ -24,6 +24,7 @@
 #define LOCK_FAM_SPIN 2
 #define LOCK_FAM_RWLOCK 3
 #define LOCK_FAM_RWSEM 4
+#define LOCK_FAM_SRCU 5 /* an SRCU read side, keyed by its srcu_struct */
 #define LOCK_FAM_RT 8 /* PREEMPT_RT's sleeping spinlock_t / rwlock_t */
 #define LOCK_FLAGS_OUT 0xff /* the flags userspace sees (MR_HELD_*) */
 _Static_assert((MR_TASK_LOCKS & LOCK_IDX_MASK) == 0, "MR_TASK_LOCKS must be a power of two");

@@ -17,6 +17,8 @@ static __always_inline __u32 lock_family(__u32 kind, __u32 flags)
 	case MR_LOCK_RWLOCK_READ:
 	case MR_LOCK_RWLOCK_WRITE:
 		return LOCK_FAM_RWLOCK | rt;
+	case MR_LOCK_SRCU_READ:
+		return LOCK_FAM_SRCU;
 	default:
 		return LOCK_FAM_RWSEM;
 	}

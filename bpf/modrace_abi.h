@@ -68,6 +68,9 @@ enum mr_lock_kind {
 	MR_LOCK_RWSEM_WRITE = 6,
 	MR_LOCK_LOCKDEP = 7, /* from lockdep's held_locks: kind unknown, class_key set */
 	MR_LOCK_LOCKDEP_READ = 8, /* the same, held for reading (lockdep's read != 0: shared) */
+	MR_LOCK_SRCU_READ = 9, /* an SRCU read side (__srcu_read_lock), addr = the srcu_struct */
+	MR_LOCK_SRCU_SYNC = 10, /* unload lockset only: synchronize_srcu{,_expedited} on the
+				   srcu_struct at addr (lockdep provider: its dep_map) returned */
 };
 
 /* Program types whose own preempt/RCU footprint is calibrated away (index of the baselines). */

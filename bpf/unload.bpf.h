@@ -32,6 +32,7 @@ struct unload_task {
 	__u32 lost;
 	__u32 pad;
 	char name[MR_MODULE_NAME_LEN];
+	__u64 srcu_sync; /* kprobe flavour: the srcu_struct key of the synchronize_srcu in progress */
 };
 
 struct {
@@ -293,8 +294,85 @@ static __always_inline int on_rcu_sync(void *ctx)
 
 RCU_SYNC(synchronize_rcu)
 RCU_SYNC(synchronize_rcu_expedited)
-RCU_SYNC(synchronize_srcu)
 RCU_SYNC(rcu_barrier)
+
+/*
+ * synchronize_srcu{,_expedited}(ssp) by an unloading task: the srcu_struct joins the unload
+ * lockset as MR_LOCK_SRCU_SYNC, which protects gets inside a read side of the same srcu_struct
+ * (docs/protocol.md). Noted at entry and restamped when the wait returns (unload_released): a
+ * reader that began after that could not find what the exit had unlinked before it, so the time
+ * the unload "held" it is when every earlier reader was gone. The key is what the held set calls
+ * that read side: the srcu_struct (probe provider), its dep_map (lockdep provider).
+ */
+static __always_inline int srcu_by_lockdep(void)
+{
+	/* Constants at load (rodata, CO-RE): the verifier drops the lockdep branches elsewhere. */
+	return cfg_lock_provider == MR_LOCKS_LOCKDEP &&
+	       bpf_core_field_exists(((struct srcu_struct___ld *)0)->dep_map);
+}
+
+static __always_inline __u64 srcu_key(void *ssp)
+{
+	if (srcu_by_lockdep())
+		return (__u64)ssp + bpf_core_field_offset(struct srcu_struct___ld, dep_map);
+	return (__u64)ssp;
+}
+
+static __always_inline int on_srcu_sync(void *ctx, void *ssp, __u64 ip)
+{
+	__u32 tid = (__u32)bpf_get_current_pid_tgid();
+	struct unload_task *ut = bpf_map_lookup_elem(&unloading, &tid);
+	__u64 key = srcu_key(ssp), class_key = 0;
+
+	if (!ut || !ssp)
+		return 0;
+	ut->srcu_sync = key;
+	if (srcu_by_lockdep()) {
+		class_key = (__u64)BPF_CORE_READ((struct lockdep_map___ld *)key, key);
+		note_lock_class(class_key, key);
+	}
+	unload_note(ctx, key, ip, MR_LOCK_SRCU_SYNC, class_key);
+	return on_rcu_sync(ctx);
+}
+
+static __always_inline int on_srcu_sync_done(__u64 key)
+{
+	__u32 tid = (__u32)bpf_get_current_pid_tgid();
+	struct unload_task *ut = bpf_map_lookup_elem(&unloading, &tid);
+
+	if (ut && key)
+		unload_released(ut, key, MR_LOCK_SRCU_SYNC);
+	return 0;
+}
+
+static __always_inline __u64 srcu_sync_pending(void)
+{
+	__u32 tid = (__u32)bpf_get_current_pid_tgid();
+	struct unload_task *ut = bpf_map_lookup_elem(&unloading, &tid);
+
+	return ut ? ut->srcu_sync : 0;
+}
+
+#define SRCU_SYNC(fn)                                              \
+	SEC("fentry/" #fn) int BPF_PROG(fe_##fn, void *ssp)        \
+	{                                                          \
+		return on_srcu_sync(ctx, ssp, 0);                  \
+	}                                                          \
+	SEC("fexit/" #fn) int BPF_PROG(fx_##fn, void *ssp)         \
+	{                                                          \
+		return on_srcu_sync_done(srcu_key(ssp));           \
+	}                                                          \
+	SEC("kprobe/" #fn) int BPF_KPROBE(kp_##fn, void *ssp)      \
+	{                                                          \
+		return on_srcu_sync(ctx, ssp, kprobe_caller(ctx)); \
+	}                                                          \
+	SEC("kretprobe/" #fn) int BPF_KRETPROBE(kr_##fn)           \
+	{                                                          \
+		return on_srcu_sync_done(srcu_sync_pending());     \
+	}
+
+SRCU_SYNC(synchronize_srcu)
+SRCU_SYNC(synchronize_srcu_expedited)
 
 /* ---- lockdep kernels: the unload lockset from lock_acquire ---- */
 

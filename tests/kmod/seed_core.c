@@ -42,6 +42,7 @@
 #include <linux/srcu.h>
 #include <linux/string.h>
 #include <linux/uaccess.h>
+#include <linux/workqueue.h>
 
 #include "seed.h"
 
@@ -117,12 +118,22 @@ static DEFINE_MUTEX(seed_big_lock);
  * without help the get is a real use-after-free (KASAN reports the read of the freed object). With srcu_guard (the default) the
  * unlocked lookups run in an SRCU read-side section and seed_unregister_driver() waits for them
  * with synchronize_srcu() before seed_drv's exit returns, so its memory stays valid and a late
- * try_module_get just sees MODULE_STATE_GOING and fails. modrace does not model SRCU; what it
- * reports for these variants is the pattern (no lock shared with the unload path at the get)
- * and the observed get on a GOING module. Load with srcu_guard=0 to run the genuinely unsafe
- * code (may oops the guest under the stress scenario).
+ * try_module_get just sees MODULE_STATE_GOING and fails. That is a correct SRCU discipline, which
+ * modrace models (tests/kmod/srcu_reg.c): were the unloading task to wait itself, these gets would
+ * be `protected(srcu seed_lookup_srcu)`. The wait runs in a worker instead (seed_guard_work), which
+ * the unloading task waits for: the memory stays just as valid, but modrace credits only grace
+ * periods the unloading task waits for itself, so what it reports for these variants is the
+ * pattern under test (no lock shared with the unload path at the get) and the observed get on a
+ * GOING module. Load with srcu_guard=0 to run the genuinely unsafe code (may oops the guest under
+ * the stress scenario).
  */
 DEFINE_STATIC_SRCU(seed_lookup_srcu);
+
+static void seed_guard_sync(struct work_struct *work)
+{
+	synchronize_srcu(&seed_lookup_srcu);
+}
+static DECLARE_WORK(seed_guard_work, seed_guard_sync);
 
 static struct seed_driver *seed_find(const char *want)
 {
@@ -397,7 +408,7 @@ EXPORT_SYMBOL_GPL(seed_register_driver);
 /*
  * Called from the driver module's exit, i.e. on its unload path after the module is GOING.
  * It takes both locks the correct variants rely on, then waits for RCU readers (variant 5)
- * and, as scaffolding, for the SRCU-guarded unlocked lookups (variants 1 and 2).
+ * and, as scaffolding, for the SRCU-guarded unlocked lookups (variants 1 and 2), through a worker.
  */
 void seed_unregister_driver(struct seed_driver *drv)
 {
@@ -407,8 +418,11 @@ void seed_unregister_driver(struct seed_driver *drv)
 	mutex_unlock(&seed_driver_lock);
 	mutex_unlock(&seed_big_lock);
 	synchronize_rcu();
-	if (srcu_guard)
-		synchronize_srcu(&seed_lookup_srcu);
+	if (srcu_guard) {
+		/* Scaffolding, in a worker: see seed_lookup_srcu. */
+		schedule_work(&seed_guard_work);
+		flush_work(&seed_guard_work);
+	}
 }
 EXPORT_SYMBOL_GPL(seed_unregister_driver);
 

@@ -95,6 +95,9 @@ class EventBuilder {
   HeldLock rwsem_read(const std::string& name) { return {data(name), 0, LockKind::rwsem_read}; }
   HeldLock rwsem_write(const std::string& name) { return {data(name), 0, LockKind::rwsem_write}; }
   static HeldLock dynamic_lock(uint64_t addr, LockKind k = LockKind::mutex) { return {addr, 0, k}; }
+  // srcu_read_lock(&name) as the probe provider sees it, and an unload's synchronize_srcu(&name).
+  HeldLock srcu_read(const std::string& name) { return {data(name), 0, LockKind::srcu_read}; }
+  HeldLock srcu_sync(const std::string& name) { return {data(name), 0, LockKind::srcu_sync}; }
   // A lock as lockdep's held_locks shows it: its lockdep_map (inside the static object `object`,
   // as a mutex's dep_map is) and its class, named `class_name` (a kLockClassSymbolType symbol).
   HeldLock lockdep(const std::string& object, const std::string& class_name) {

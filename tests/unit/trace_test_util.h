@@ -70,7 +70,7 @@ inline LockContext sample_locks(int variant) {
   for (int i = 0; i < variant % 4; i++)
     lc.push({.addr = 0xffffffff82000000ull + 0x40 * i,
              .acquire_ip = 0xffffffff81000100ull + i,
-             .kind = static_cast<LockKind>(1 + (i + variant) % 7),
+             .kind = static_cast<LockKind>(1 + (i + variant) % 10),  // every LockKind
              .class_key = variant == 3 ? 0xffffffff83000000ull + i : 0,
              .flags = static_cast<uint8_t>((i + variant) % 8)});
   if (variant == 9) {
@@ -137,6 +137,9 @@ inline std::vector<Event> every_kind_events(StackTable& stacks) {
     Event e = base(EventKind::unload_lock, 40);
     e.data = UnloadLock{0xffffffff82000040ull, 0xffffffff81000200ull, LockKind::rwsem_write, 0xabc};
     out.push_back(e);
+    Event s = base(EventKind::unload_lock, 40);
+    s.data = UnloadLock{0xffffffff82000080ull, 0xffffffff81000280ull, LockKind::srcu_sync, 0};
+    out.push_back(s);
     Event r = base(EventKind::unload_rcu_sync, 40);
     r.data = UnloadRcuSync{0xffffffff81000300ull};
     out.push_back(r);

@@ -192,8 +192,10 @@ TEST(Wire, LockKindRange) {
   EXPECT_EQ(lock_kind_from_abi(MR_LOCK_RWLOCK_WRITE), LockKind::rwlock_write);
   EXPECT_EQ(lock_kind_from_abi(MR_LOCK_LOCKDEP), LockKind::lockdep);
   EXPECT_EQ(lock_kind_from_abi(MR_LOCK_LOCKDEP_READ), LockKind::lockdep_read);
+  EXPECT_EQ(lock_kind_from_abi(MR_LOCK_SRCU_READ), LockKind::srcu_read);
+  EXPECT_EQ(lock_kind_from_abi(MR_LOCK_SRCU_SYNC), LockKind::srcu_sync);
   EXPECT_EQ(lock_kind_from_abi(0), LockKind::mutex);
-  EXPECT_EQ(lock_kind_from_abi(MR_LOCK_LOCKDEP_READ + 1), LockKind::mutex);
+  EXPECT_EQ(lock_kind_from_abi(MR_LOCK_SRCU_SYNC + 1), LockKind::mutex);
   EXPECT_EQ(lock_kind_from_abi(0xffffffff), LockKind::mutex);
   // The same rule for held locks and for unload locks.
   auto r = record<mr_ev_refcount>(MR_EV_MODULE_GET);

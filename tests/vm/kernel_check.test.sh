@@ -28,6 +28,9 @@ for fn in try_module_get module_put __x64_sys_delete_module module_load module_f
 	has "^ok +[a-z_]+ +$fn " && pass "$fn attached" || fail "$fn not attached"
 done
 ! has '^failed ' && pass "no attach point failed" || fail "failed: $(grep '^failed ' "$c" | head -3)"
+for fn in synchronize_srcu synchronize_srcu_expedited; do
+	has "^ok +rcu_sync +$fn " && pass "$fn attached (an unload's SRCU wait)" || fail "$fn not attached"
+done
 
 case "$FLAVOR" in
 dev-*)
@@ -42,6 +45,8 @@ dev-*)
 	has '^locks: provider probe$' && pass "lock provider: probe" || fail "lock provider: $(grep '^locks:' "$c")"
 	has '^ok +locks +mutex_lock ' && pass "mutex_lock probed" || fail "mutex_lock not probed"
 	has '^ok +locks +sched_switch ' && pass "sched_switch attached" || fail "sched_switch not attached"
+	has '^ok +locks +__srcu_read_lock ' && pass "__srcu_read_lock probed (SRCU read sides)" \
+		|| fail "__srcu_read_lock not probed"
 	;;
 esac
 case "$FLAVOR" in

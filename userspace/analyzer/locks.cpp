@@ -18,6 +18,16 @@ const HeldLock* shared_lock(const LockContext& lc, const std::vector<UnloadLockR
   return nullptr;
 }
 
+std::string protection_name(const HeldLock& l, SymbolView syms) {
+  if (l.kind != LockKind::srcu_read) return syms.lock_name(l.addr, l.class_key);
+  // An SRCU read side is named by its srcu_struct. From lockdep, `addr` is the dep_map inside it,
+  // and the class name of a module's static srcu_struct is srcu_module_coming()'s "*(sspp++)"
+  // (one class for all of them): the data symbol around the dep_map says which one it is.
+  if (l.class_key)
+    if (const KernelSymbol* s = syms.data_symbol(l.addr)) return "srcu " + s->name;
+  return "srcu " + syms.lock_name(l.addr, l.class_key);
+}
+
 void add_unique(std::vector<UnloadLockRec>& v, const UnloadLockRec& l) {
   for (const auto& x : v)
     if (x.addr == l.addr && x.kind == l.kind) return;

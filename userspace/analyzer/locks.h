@@ -14,9 +14,12 @@
 namespace modrace::checker {
 
 // Two holders of one lock exclude each other unless both only read it (lockdep says which: its
-// `read`, e.g. srcu_read_lock on both the opener's and the unload's side excludes nothing).
+// `read`, e.g. srcu_read_lock on both the opener's and the unload's side excludes nothing). An
+// SRCU read side is a reader; the unload's synchronize_srcu on it (srcu_sync) waits for every
+// reader that began before it, so it counts as the exclusive side.
 inline bool exclusive(LockKind k) {
-  return k != LockKind::rwlock_read && k != LockKind::rwsem_read && k != LockKind::lockdep_read;
+  return k != LockKind::rwlock_read && k != LockKind::rwsem_read && k != LockKind::lockdep_read &&
+         k != LockKind::srcu_read;
 }
 
 // One lock seen twice: the same address and the same family of primitive (read and write sides
@@ -34,12 +37,25 @@ inline int lock_family(LockKind k) {
     case LockKind::lockdep:
     case LockKind::lockdep_read:
       return 7;
+    case LockKind::srcu_read:
+    case LockKind::srcu_sync:
+      return 9;
     default:
       return static_cast<int>(k);
   }
 }
+// An SRCU read side at an address: named by its srcu_struct (probe provider) or, on a lockdep
+// kernel, by lockdep as a read-held lock at its dep_map. The recorder keys an unload's
+// synchronize_srcu the same way (bpf/unload.bpf.h), so srcu_sync at that address says it is an
+// SRCU read side.
+inline bool srcu_reader(LockKind k) {
+  return k == LockKind::srcu_read || k == LockKind::lockdep_read;
+}
 inline bool same_lock(uint64_t a, LockKind ka, uint64_t b, LockKind kb) {
-  return a == b && lock_family(ka) == lock_family(kb);
+  if (a != b) return false;
+  if (ka == LockKind::srcu_sync && kb != LockKind::srcu_sync) return srcu_reader(kb);
+  if (kb == LockKind::srcu_sync && ka != LockKind::srcu_sync) return srcu_reader(ka);
+  return lock_family(ka) == lock_family(kb);
 }
 
 struct UnloadLockRec {
@@ -59,6 +75,18 @@ struct UnloadLockRec {
 // The first lock held in `lc` that the unload path also took, with one side exclusive.
 const HeldLock* shared_lock(const LockContext& lc, const std::vector<UnloadLockRec>& profile,
                             const UnloadLockRec** in_profile = nullptr);
+
+// Held lock `l` as credited with protection by the unload's `u`: an SRCU read side that the
+// unload waited for is kind srcu_read whichever provider saw it (lockdep calls it a read lock).
+inline HeldLock credited(const HeldLock& l, const UnloadLockRec& u) {
+  HeldLock c = l;
+  if (u.kind == LockKind::srcu_sync) c.kind = LockKind::srcu_read;
+  return c;
+}
+
+// How a protected verdict names what protected it: the lock's name, "srcu NAME" for an SRCU
+// read side the unload waited for.
+std::string protection_name(const HeldLock& l, SymbolView syms);
 
 void add_unique(std::vector<UnloadLockRec>& v, const UnloadLockRec& l);
 

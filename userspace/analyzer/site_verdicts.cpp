@@ -115,7 +115,7 @@ void add_site_verdicts(Report& rep, const SiteTable& sites, const ModuleTable& m
     if (s.tally.cross_instance && g.own_lock.empty())
       g.own_lock = names.lock_name(s.own_lock.addr, s.own_lock.class_key);
     if (s.has_protecting && g.protecting.empty())
-      g.protecting = names.lock_name(s.protecting.addr, s.protecting.class_key);
+      g.protecting = protection_name(s.protecting, names);
     for (const auto& l : s.locks_seen) {
       auto name = names.lock_name(l.addr, l.class_key);
       if (std::find(g.r.locks_held.begin(), g.r.locks_held.end(), name) == g.r.locks_held.end())

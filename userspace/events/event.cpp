@@ -68,6 +68,10 @@ std::string_view to_string(LockKind k) {
       return "lockdep";
     case LockKind::lockdep_read:
       return "lockdep-read";
+    case LockKind::srcu_read:
+      return "srcu-read";
+    case LockKind::srcu_sync:
+      return "srcu-sync";
   }
   return "unknown";
 }

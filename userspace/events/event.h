@@ -49,6 +49,10 @@ enum class LockKind : uint8_t {
   rwsem_write = 6,
   lockdep = 7,       // from lockdep's held_locks: the primitive is unknown, held exclusively
   lockdep_read = 8,  // the same, held for reading (read_lock, down_read, srcu_read_lock...)
+  srcu_read = 9,     // an SRCU read side (probe provider), addr = the srcu_struct
+  // Unload path only: a synchronize_srcu{,_expedited} on the srcu_struct at addr returned (on the
+  // lockdep provider addr is its dep_map, as the held set names the read side).
+  srcu_sync = 10,
 };
 
 enum class LockProvider : uint8_t { off = 0, probe = 1, lockdep = 2 };

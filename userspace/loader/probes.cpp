@@ -49,7 +49,10 @@ const std::vector<AttachPoint> kPoints = {
     point("driver_unregister", "driver_unregister", G::driver, false, FE | FX | KP | KR),
     point("synchronize_rcu", "synchronize_rcu", G::rcu_sync, false, FE | KP),
     point("synchronize_rcu_expedited", "synchronize_rcu_expedited", G::rcu_sync, false, FE | KP),
-    point("synchronize_srcu", "synchronize_srcu", G::rcu_sync, false, FE | KP),
+    // Also the unload lockset's srcu_sync: noted at entry, stamped at return (bpf/unload.bpf.h).
+    point("synchronize_srcu", "synchronize_srcu", G::rcu_sync, false, FE | FX | KP | KR),
+    point("synchronize_srcu_expedited", "synchronize_srcu_expedited", G::rcu_sync, false,
+          FE | FX | KP | KR),
     point("rcu_barrier", "rcu_barrier", G::rcu_sync, false, FE | KP),
 // The lock primitives: bpf/lock_probes.def, the list the BPF programs are made from.
 #define LOCK_ACQ(fn, ...) point(#fn, #fn, G::locks, false, FE | KP),

@@ -25,6 +25,8 @@ static_assert(kDropCauseMax == MR_DROP_CAUSE_MAX);
 static_assert(static_cast<int>(EventKind::unload_rcu_sync) == MR_EV_UNLOAD_RCU_SYNC);
 static_assert(static_cast<int>(LockKind::lockdep) == MR_LOCK_LOCKDEP);
 static_assert(static_cast<int>(LockKind::lockdep_read) == MR_LOCK_LOCKDEP_READ);
+static_assert(static_cast<int>(LockKind::srcu_read) == MR_LOCK_SRCU_READ);
+static_assert(static_cast<int>(LockKind::srcu_sync) == MR_LOCK_SRCU_SYNC);
 static_assert(static_cast<int>(LockProvider::lockdep) == MR_LOCKS_LOCKDEP);
 static_assert(static_cast<int>(DropCause::lock_recursion) == MR_DROP_LOCK_RECURSION);
 static_assert(static_cast<int>(DropCause::lock_recursion_irq) == MR_DROP_LOCK_RECURSION_IRQ);
@@ -79,8 +81,8 @@ LockContext decode_locks(const mr_lock_ctx& c) {
 }  // namespace
 
 LockKind lock_kind_from_abi(uint32_t kind) {
-  return (kind >= MR_LOCK_MUTEX && kind <= MR_LOCK_LOCKDEP_READ) ? static_cast<LockKind>(kind)
-                                                                 : LockKind::mutex;
+  return (kind >= MR_LOCK_MUTEX && kind <= MR_LOCK_SRCU_SYNC) ? static_cast<LockKind>(kind)
+                                                              : LockKind::mutex;
 }
 
 namespace {

@@ -420,7 +420,7 @@ class FileTraceReader final : public TraceReader {
   }
 
   static LockKind lock_kind(uint64_t v) {
-    if (v < 1 || v > 8) throw CorruptData(fmt::format("bad lock kind {}", v));
+    if (v < 1 || v > 10) throw CorruptData(fmt::format("bad lock kind {}", v));
     return static_cast<LockKind>(v);
   }
 

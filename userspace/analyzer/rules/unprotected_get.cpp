@@ -28,9 +28,10 @@ void judge(RuleContext& ctx, uint32_t sig_idx, uint64_t count,
   Site& site = ctx.sites.site(sig.site);
   // A shared lock is named first (the more useful verdict: read_lock(file_systems_lock) both
   // disables preemption and excludes unregister_filesystem's write_lock).
-  if (const HeldLock* l = shared_lock(sig.locks, profile)) {
+  const UnloadLockRec* u = nullptr;
+  if (const HeldLock* l = shared_lock(sig.locks, profile, &u)) {
     site.tally.prot_lock += count;
-    if (!site.has_protecting) site.protecting = *l, site.has_protecting = true;
+    if (!site.has_protecting) site.protecting = credited(*l, *u), site.has_protecting = true;
     return;
   }
   // RCU variant: free_module waits for a grace period before freeing module memory, and the
@@ -92,18 +93,38 @@ void judge_orphans(RuleContext& ctx, OrphanGets& orphans, const UnloadProfiles& 
 
 void explain(Finding& f, const FindingAcc& a) {
   std::string held;
-  for (size_t i = 0; i < f.locks_held.size(); i++) held += (i ? ", " : "") + f.locks_held[i].name;
+  bool srcu = false;
+  for (size_t i = 0; i < f.locks_held.size(); i++) {
+    srcu |= f.locks_held[i].kind == LockKind::srcu_read;
+    held += (i ? ", " : "") + f.locks_held[i].name +
+            (f.locks_held[i].kind == LockKind::srcu_read ? " (SRCU read side)" : "");
+  }
   f.message = fmt::format(
       "{} took a reference on {} with {}() holding {}, none of which {}'s unload path "
-      "takes, and without blocking RCU grace periods: {} can be unloaded and freed between "
+      "takes{}, and without blocking RCU grace periods: {} can be unloaded and freed between "
       "the lookup of its object and the get{}.",
       display_function(f), f.module, f.op, held.empty() ? "no lock" : "only " + held, f.module,
-      f.module, a.detail.empty() ? "" : " (" + a.detail + ")");
+      srcu ? " or waits for (synchronize_srcu)" : "", f.module,
+      a.detail.empty() ? "" : " (" + a.detail + ")");
   f.fix = fix(f);
 }
 
 std::string fix(const Finding& f) {
   const std::string& fn = display_function(f);
+  // Inside an SRCU read side that the unload did not wait for: the unregister path should. (When
+  // it did, as in a get-while-going after the wait, the lookup was outside the read side.)
+  auto waited = [&](const LockDesc& l) {
+    for (const auto& u : f.unload_locks)
+      if (u.kind == LockKind::srcu_sync && u.addr == l.addr) return true;
+    return false;
+  };
+  for (const auto& l : f.locks_held)
+    if (l.kind == LockKind::srcu_read && !waited(l))
+      return fmt::format(
+          "the lookup and the {} in {} run inside srcu_read_lock(&{}): unlink the object with "
+          "list_del_rcu() and call synchronize_srcu(&{}) in the unregister path of {}, before "
+          "its exit returns",
+          f.op, fn, l.name, l.name, f.module);
   // Suggest a lock the module's own unregister path takes (taken by module code, not by the
   // loader or core teardown), preferring a named whole object (not a field: "x+0x50") and a
   // sleeping lock, as subsystems guard their lists with; ties go to the first taken.
@@ -113,6 +134,8 @@ std::string fix(const Finding& f) {
     if (l.is_static && l.name.find('+') == std::string::npos) r += 4;
     if (l.kind == LockKind::mutex || l.kind == LockKind::rwsem_write) r += 2;
     if (l.name == "module_mutex") r = -1;  // the loader's own lock
+    // Not locks to take: an unload's grace-period wait, or a read side.
+    if (l.kind == LockKind::srcu_sync || l.kind == LockKind::srcu_read) r = -1;
     return r;
   };
   const LockDesc* best = nullptr;

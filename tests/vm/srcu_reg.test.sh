@@ -1,0 +1,34 @@
+#!/usr/bin/env bash
+# SPDX-License-Identifier: GPL-2.0-only
+# SRCU in a real guest (tests/kmod/srcu_reg.c, scenario srcu-reg): lookups and try_module_get
+# inside srcu_read_lock(&srcu_reg_srcu) (and, from 6.4, srcu_down_read and
+# srcu_read_lock_nmisafe on a struct of its own), unregister doing list_del_rcu() and then
+# synchronize_srcu{,_expedited}() before the owner's exit returns: correct code, each such site
+# protected by its srcu_struct. The negative control, a lookup under a srcu_struct unregister never
+# waits for, must stay an unprotected-get naming that read side.
+SRC=$1 BUILD=$2
+. "$SRC/tests/vm/seed_common.sh"
+seed_build
+OUT="$WORK/srcu-reg"
+start=$(date +%s)
+run_vm "$OUT" --scenario "$SRC/tests/vm/scenarios/srcu-reg.sh" --timeout "$(scaled 180)" \
+	--module "$KMOD/srcu_reg.ko" --module "$KMOD/srcu_client.ko"
+echo "note: srcu-reg: modrace-vm exit $vm_status after $(($(date +%s) - start))s, output in $OUT"
+seed_expect_status 1
+seed_no_splats
+seed_log_has "calls done"
+# The read side the negative control holds, as locks_held names it. On a lockdep kernel that is
+# its lockdep class, and every static srcu_struct of a module shares srcu_module_coming()'s class
+# "*(sspp++)" (verdicts name the srcu_struct's symbol instead; a held lock is named by its class).
+wrong_lock=srcu_reg_notify_srcu
+case "$FLAVOR" in dev-*) wrong_lock=sspp ;; esac
+args=(--complete
+	--site 'srcu_reg_get_call@srcu_reg:protected:srcu srcu_reg_srcu'
+	--expect "unprotected-get:srcu_client:srcu_reg_get_call_wrong@srcu_reg:$wrong_lock"
+	--site srcu_reg_get_call_wrong@srcu_reg:finding)
+if grep -q "paths.* call_down" "$OUT/scenario.log" 2>/dev/null; then
+	args+=(--site 'srcu_reg_get_call_down@srcu_reg:protected:srcu srcu_reg_srcu'
+		--site 'srcu_reg_get_call_nmisafe@srcu_reg:protected:srcu srcu_reg_nmi_srcu')
+fi
+seed_report "${args[@]}"
+finish
