@@ -79,6 +79,11 @@ class EventBuilder {
     sym({m.text + m.size + off, 'd', name, m.name, size});
     return m.text + m.size + off;
   }
+  // The kernel stack of the next event emitted, innermost frame first.
+  EventBuilder& stack(std::vector<uint64_t> frames) {
+    next_stack_ = stacks_.intern(frames);
+    return *this;
+  }
   // Any symbol, from the next event on.
   void sym(KernelSymbol s) { symbols_.emplace_back(events_.size(), std::move(s)); }
   void no_symbols() {
@@ -258,7 +263,7 @@ class EventBuilder {
   // Symbols as the stream brings them: (index of the event they come before, symbol).
   const VectorSource::SymbolTimeline& symbol_timeline() const { return symbols_; }
   VectorSource source(TraceMeta meta = {}) const {
-    return VectorSource(events_, std::move(meta), {}, {}, symbols_);
+    return VectorSource(events_, std::move(meta), stacks_, {}, symbols_);
   }
   Report analyze(TraceMeta meta = {}) const {
     auto src = source(std::move(meta));
@@ -293,6 +298,7 @@ class EventBuilder {
     ev.pid = pid_;
     ev.tid = tid_;
     ev.set_comm(comm_);
+    ev.stack = std::exchange(next_stack_, 0);
     ev.data = std::move(payload);
     events_.push_back(std::move(ev));
   }
@@ -309,6 +315,8 @@ class EventBuilder {
   int mods_ = 0;
   std::map<std::string, uint64_t> funcs_, datas_;
   VectorSource::SymbolTimeline symbols_;
+  StackTable stacks_;
+  StackId next_stack_ = 0;
   std::vector<Event> events_;
 };
 

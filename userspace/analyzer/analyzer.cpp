@@ -49,7 +49,8 @@ class Analyzer::Impl {
   void on_unload_lock(const Event& ev, const EventSource& src);
   void on_driver_unregister(const Event& ev, const DriverOp& d);
   void on_refcount(const Event& ev, const EventSource& src);
-  void on_get(const Event& ev, const RefcountOp& r, Instance& inst, const Caller& c);
+  void on_get(const Event& ev, const RefcountOp& r, Instance& inst, const Caller& c,
+              const EventSource& src);
   void on_put(const Event& ev, const RefcountOp& r, Instance& inst, const Caller& c);
   void commit_unload(Instance& inst);
 
@@ -177,12 +178,13 @@ void Analyzer::Impl::on_refcount(const Event& ev, const EventSource& src) {
   if (ev.kind == EventKind::module_put)
     on_put(ev, r, inst, c);
   else
-    on_get(ev, r, inst, c);
+    on_get(ev, r, inst, c, src);
 }
 
 // A get: (1) its site and signature, (2) the loader's own bookkeeping leaves, (3) the rules that
 // read the state before this get counts, (4) reference accounting.
-void Analyzer::Impl::on_get(const Event& ev, const RefcountOp& r, Instance& inst, const Caller& c) {
+void Analyzer::Impl::on_get(const Event& ev, const RefcountOp& r, Instance& inst, const Caller& c,
+                            const EventSource& src) {
   bool success = ev.kind == EventKind::module_get || r.success;
   if (!success && inst.unloading) inst.exit_began = true;  // the kernel refused: GOING
 
@@ -202,8 +204,12 @@ void Analyzer::Impl::on_get(const Event& ev, const RefcountOp& r, Instance& inst
 
   get_while_going::on_get(ctx_, ev, inst, sig, success);
 
-  // by-reference: the caller already pins the module.
-  bool by_ref = inst.refs.holds(ev.tid) || (c.inst && c.inst != &inst && c.inst->pins(inst));
+  // by-reference: the caller already pins the module: the task holds a reference, or runs code
+  // of a module that depends on it (the caller itself, or a frame further up: its init calling
+  // into vmlinux, which takes the reference).
+  bool by_ref = inst.refs.holds(ev.tid) || (c.inst && c.inst != &inst && c.inst->pins(inst)) ||
+                (c.inst != &inst &&
+                 callers_.stack_runs_dependent_of(src.stacks().frames(ev.stack), inst, src));
   if (c.inst == &inst) {
     // Code inside the module itself.
     self_get::on_get(ctx_, ev, site, by_ref);

@@ -5,6 +5,7 @@
 #pragma once
 
 #include <cstdint>
+#include <span>
 #include <unordered_map>
 #include <vector>
 
@@ -35,6 +36,18 @@ void place_caller(T& t, uint64_t ip, const Caller& c) {
 class CallerIndex {
  public:
   explicit CallerIndex(const ModuleTable& modules) : modules_(modules) {}
+
+  // Whether a frame of `stack` runs code of a module load that pins `target` (the loader took a
+  // reference on it for that module: ref_module): that code, and whatever vmlinux function it
+  // called, cannot see `target` unloaded under it, its init included.
+  bool stack_runs_dependent_of(std::span<const uint64_t> stack, const Instance& target,
+                               const EventSource& src) {
+    if (!target.pinned_by_another) return false;  // the common case: nothing to look for
+    for (uint64_t pc : stack)
+      if (Caller c = classify(pc, src); c.inst && c.inst != &target && c.inst->pins(target))
+        return true;
+    return false;
+  }
 
   Caller classify(uint64_t ip, const EventSource& src) {
     auto& slot = caller_cache_[mix64(ip) % kCallerCache];

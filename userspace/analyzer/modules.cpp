@@ -51,6 +51,9 @@ std::unique_ptr<Instance> ModuleTable::load(const Event& ev, const ModuleLoad& l
   if (auto it = pending_deps_.find(ev.tid); it != pending_deps_.end()) {
     inst->deps = std::move(it->second);
     pending_deps_.erase(it);
+    for (const auto& [ptr, seq] : inst->deps)
+      if (auto dep = by_ptr_.find(ptr); dep != by_ptr_.end() && dep->second->seq == seq)
+        dep->second->pinned_by_another = true;
   }
   modules_seen_++;
   // Another module's init text where this one's text now lies was freed (do_init_module frees

@@ -45,6 +45,7 @@ struct Instance {
   bool busy_failed = false;
   std::string busy_errno;                           // of the last failed-busy unload
   std::vector<std::pair<uint64_t, uint64_t>> deps;  // (ptr, seq) of modules this one pins
+  bool pinned_by_another = false;  // some module's load pinned this one (it has dependents)
 
   RefLedger refs;
   UnloadPath unload;
