@@ -171,6 +171,15 @@ def main():
         else:
             fail(f"unexpected finding {fd.get('rule')} on {fd.get('module')} at {fd.get('site')}: "
                  f"{fd.get('message')}")
+            # What the verdict was judged against, for a failure seen only in CI's log.
+            held = ", ".join(f"{l.get('name')}@{l.get('addr')}/{l.get('kind')}"
+                             for l in fd.get("locks_held", []))
+            path = ", ".join(f"{l.get('name')}@{l.get('addr')}/{l.get('kind')}"
+                             for l in fd.get("unload_locks", []) if l.get("unregister_path")
+                             or l.get("kind", "").startswith("srcu"))
+            print(f"  held: {held}\n  unload path (module code and SRCU): {path}\n"
+                  f"  lock_info_complete={rep.get('lock_info_complete')} "
+                  f"drops={rep.get('trace', {}).get('drops')}")
 
     by_id = {fd.get("id"): fd for fd in findings}
     for spec in args.site:

@@ -1,16 +1,20 @@
 # SPDX-License-Identifier: GPL-2.0-only
 # Helpers for tests/vm/seed_*.test.sh (not a test itself). Set SRC and BUILD ($1 and $2 of the
 # test), then source it: it builds tests/kmod against the VM kernel's headers into the test's
-# work directory (the source tree is only read) and runs seed scenarios through modrace-vm.
+# build directory (the source tree is only read) and runs seed scenarios through modrace-vm.
 . "$SRC/tests/vm/lib.sh"
-KMOD="$WORK/kmod"
+# One build per kernel flavour, shared by the tests that run side by side (ctest -j): the first
+# builds it (15 s under a busy CI machine), the others wait on its lock and find it up to date.
+KMOD="$BUILD/vm-tests/kmod/$FLAVOR"
 CHECK="$SRC/tests/vm/seed_check_report.py"
 
 # seed_build: seed_core.ko, seed_drv.ko and seedctl into $KMOD, or fail the test right away.
 seed_build() {
 	local kdir
 	kdir=$("$VM" --kernel-flavor "$FLAVOR" --print-kdir) || { fail "modrace-vm --print-kdir failed"; finish; }
-	if make -C "$SRC/tests/kmod" KDIR="$kdir" OUT="$KMOD" > "$WORK/kmod-build.log" 2>&1; then
+	mkdir -p "$(dirname "$KMOD")"
+	if flock "$KMOD.lock" make -C "$SRC/tests/kmod" KDIR="$kdir" OUT="$KMOD" \
+		> "$WORK/kmod-build.log" 2>&1; then
 		pass "tests/kmod built against $kdir"
 	else
 		fail "tests/kmod build failed: $(tail -5 "$WORK/kmod-build.log")"
