@@ -78,7 +78,7 @@ TEST(ModuleTable, InitTextForgottenWhenLiveOrReused) {
 TEST(ModuleTable, UnloadIsTrackedPerTask) {
   ModuleTable m;
   m.load(load_event(), module("seed_drv", kPtr, 0xffffffffc0110000ull));
-  m.begin_unload(7, "seed_drv");
+  m.begin_unload(7, "seed_drv", 0);
   Instance* i = m.unloading_instance(7);
   ASSERT_NE(i, nullptr);
   EXPECT_TRUE(i->unloading);
@@ -86,7 +86,7 @@ TEST(ModuleTable, UnloadIsTrackedPerTask) {
   EXPECT_EQ(m.end_unload(7), i);
   EXPECT_FALSE(i->unloading);
   EXPECT_EQ(m.unloading_instance(7), nullptr);
-  m.begin_unload(7, "no_such_module");
+  m.begin_unload(7, "no_such_module", 0);
   EXPECT_EQ(m.unloading_instance(7), nullptr);
 }
 

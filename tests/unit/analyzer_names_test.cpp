@@ -151,3 +151,32 @@ TEST(Names, ALockOutsideEveryObjectIsNotNamedByTheSymbolBeforeIt) {
   EXPECT_EQ(f[0]->locks_held[0].name, fmt::format("0x{:x}", lock));
   EXPECT_FALSE(f[0]->locks_held[0].is_static);
 }
+
+// The recorder reports an unload's locks at delete_module's exit, after the module's free has
+// closed its symbols; the module code that took them (its exit calling the core's teardown) is
+// still named, as of when the unload began (here a sound driver, not the seed's misc device).
+TEST(Names, UnloadLocksNameTheExitOfTheFreedModule) {
+  EventBuilder t;
+  auto core = t.load("snd");
+  auto drv = t.load("snd_dummy");
+  uint64_t exit_fn = t.mod_fn(drv, "alsa_card_dummy_exit", 0x200);
+  t.as(100, "mixer").try_get(drv, t.mod_fn(core, "snd_pcm_open", 0x300));
+  t.put(drv, t.mod_fn(core, "snd_pcm_release", 0x400));
+  t.as(200, "rmmod").delete_enter(drv);
+  t.state(drv, ModuleState::going);
+  t.free(drv);
+  // platform_driver_unregister (vmlinux) called from the exit: the innermost module frame.
+  t.stack({t.fn("platform_driver_unregister", 0x20), exit_fn, t.fn("__do_sys_delete_module", 0x90)})
+      .unload_lock(t.spin("files_lock"), t.fn("platform_driver_unregister", 0x20));
+  t.delete_exit(drv, 0);
+  Report r = t.analyze();
+  auto f = findings_of(r, Rule::unprotected_get);
+  ASSERT_EQ(f.size(), 1u);
+  const LockDesc* files_lock = nullptr;
+  for (const auto& l : f[0]->unload_locks)
+    if (l.name == "files_lock") files_lock = &l;
+  ASSERT_NE(files_lock, nullptr);
+  EXPECT_EQ(files_lock->via.rfind("alsa_card_dummy_exit+", 0), 0u) << files_lock->via;
+  EXPECT_NE(files_lock->via.find("[snd_dummy]"), std::string::npos) << files_lock->via;
+  EXPECT_TRUE(files_lock->module_code);
+}

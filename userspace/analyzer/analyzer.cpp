@@ -74,6 +74,7 @@ class Analyzer::Impl {
 void Analyzer::Impl::consume(const Event& ev, const EventSource& src) {
   events_++;
   ctx_.epoch = src.event_epoch();
+  ctx_.symbols = &src.symbols();
   switch (ev.kind) {
     case EventKind::try_module_get:
     case EventKind::module_get:
@@ -126,7 +127,7 @@ void Analyzer::Impl::on_free(const ModuleFree& f) {
 
 void Analyzer::Impl::on_delete_module(const Event& ev, const DeleteModule& d) {
   if (d.phase == Phase::enter) {
-    modules_.begin_unload(ev.tid, d.name);
+    modules_.begin_unload(ev.tid, d.name, ctx_.epoch);
     return;
   }
   Instance* inst = modules_.end_unload(ev.tid);
@@ -146,12 +147,12 @@ void Analyzer::Impl::on_unload_lock(const Event& ev, const EventSource& src) {
   if (!inst) return;
   const auto& u = std::get<UnloadLock>(ev.data);
   UnloadLockRec rec{u.lock, u.ip, u.kind, u.class_key, "delete_module", ev.ts_ns};
-  rec.epoch = ctx_.epoch;
+  rec.epoch = inst->unload.epoch();
   // The innermost frame in module text says which module code took it (seed_drv's exit
   // calling seed_core's unregister function).
   for (uint64_t pc : src.stacks().frames(ev.stack))
     if (callers_.classify(pc, src).inst) {
-      rec.via = src.symbols().at(ctx_.epoch).format(pc);
+      rec.via = src.symbols().at(rec.epoch).format(pc);
       rec.module_code = true;
       break;
     }

@@ -36,6 +36,7 @@ struct FindingAcc {
   int32_t refcount = -1;
   std::vector<UnloadLockRec> unload_locks;
   std::string detail;
+  uint64_t unpinned = 0;        // self-get: sightings where the task held no reference of its own
   bool loss_sensitive = false;  // lost events could explain it
   bool lock_sensitive = false;  // lost lock information could explain it
   bool announced = false;

@@ -19,7 +19,14 @@ const HeldLock* shared_lock(const LockContext& lc, const std::vector<UnloadLockR
 }
 
 std::string protection_name(const HeldLock& l, SymbolView syms) {
-  if (l.kind != LockKind::srcu_read) return syms.lock_name(l.addr, l.class_key);
+  if (l.kind != LockKind::srcu_read) {
+    // A lock in no named object (a disk's open_mutex, on the heap): its address alone says
+    // nothing, where it was taken does.
+    if (!l.class_key && l.acquire_ip && !syms.name_data(l.addr))
+      return fmt::format("{} at 0x{:x}, taken at {}", to_string(l.kind), l.addr,
+                         syms.format(l.acquire_ip));
+    return syms.lock_name(l.addr, l.class_key);
+  }
   // An SRCU read side is named by its srcu_struct. From lockdep, `addr` is the dep_map inside it,
   // and the class name of a module's static srcu_struct is srcu_module_coming()'s "*(sspp++)"
   // (one class for all of them): the data symbol around the dep_map says which one it is.

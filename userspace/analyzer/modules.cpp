@@ -107,14 +107,14 @@ Instance& ModuleTable::free(uint64_t ptr) {
   return inst;
 }
 
-void ModuleTable::begin_unload(uint32_t tid, const std::string& name) {
+void ModuleTable::begin_unload(uint32_t tid, const std::string& name, SymbolEpoch epoch) {
   auto n = name_ids_.find(name);
   if (n == name_ids_.end()) return;  // a module we know nothing about (or a typo)
   Instance* inst = current_by_name_[n->second];
   if (!inst || inst->freed) return;
   inst->unloading = true;
   inst->exit_began = false;
-  inst->unload.begin();
+  inst->unload.begin(epoch);
   unloaders_[tid] = {inst->ptr, inst->seq};
 }
 

@@ -84,7 +84,7 @@ class ModuleTable {
   Instance& free(uint64_t ptr);
 
   // delete_module enter by `tid` on `name`; exit: the instance it was unloading, if any.
-  void begin_unload(uint32_t tid, const std::string& name);
+  void begin_unload(uint32_t tid, const std::string& name, SymbolEpoch epoch);
   Instance* end_unload(uint32_t tid);
   // The instance task `tid` is inside delete_module for, nullptr when none.
   Instance* unloading_instance(uint32_t tid);

@@ -12,6 +12,7 @@
 
 #include "analyzer/callers.h"
 #include "analyzer/hash.h"
+#include "analyzer/kernel_idioms.h"
 #include "analyzer/locks.h"
 #include "events/event.h"
 #include "events/symbols.h"
@@ -24,6 +25,7 @@ struct SiteTally {
   uint64_t by_ref = 0, prot_lock = 0, prot_rcu = 0, unprotected = 0, no_unload = 0,
            lock_incomplete = 0, core = 0, self = 0, cross_instance = 0;
   uint64_t preempt_only = 0;  // preempt-only-get verdicts (module memory kept, objects not)
+  uint64_t idiom = 0;         // unprotected by locks, at a known kernel idiom's site
   SiteTally& operator+=(const SiteTally& o) {
     by_ref += o.by_ref;
     prot_lock += o.prot_lock;
@@ -35,6 +37,7 @@ struct SiteTally {
     core += o.core;
     self += o.self;
     preempt_only += o.preempt_only;
+    idiom += o.idiom;
     return *this;
   }
 };
@@ -63,8 +66,9 @@ struct Site {
   SiteTally tally;
   HeldLock protecting{};
   bool has_protecting = false;
-  HeldLock own_lock{};               // the first lock that kept a cross_instance get from a verdict
-  std::vector<HeldLock> locks_seen;  // union over its sigs, capped
+  HeldLock own_lock{};  // the first lock that kept a cross_instance get from a verdict
+  const KernelIdiom* idiom = nullptr;  // the kernel idiom of its function (tally.idiom)
+  std::vector<HeldLock> locks_seen;    // union over its sigs, capped
   FirstSeen first;
 };
 

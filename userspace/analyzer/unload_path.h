@@ -15,8 +15,12 @@ namespace modrace::checker {
 
 class UnloadPath {
  public:
-  // A delete_module began, or failed (a failed unload ran no exit path and proves nothing).
-  void begin() { attempt_.clear(); }
+  // A delete_module began at symbol epoch `e`, or failed (a failed unload ran no exit path and
+  // proves nothing).
+  void begin(SymbolEpoch e) {
+    attempt_.clear();
+    epoch_ = e;
+  }
   void abandon() { attempt_.clear(); }
   // A lock the running delete_module took.
   void add(const UnloadLockRec& l) { add_unique(attempt_, l); }
@@ -29,10 +33,14 @@ class UnloadPath {
   }
   // The unload path once committed (the locks so far before).
   const std::vector<UnloadLockRec>& path() const { return attempt_; }
+  // When the delete_module began: its locks are recorded then but arrive at its exit, after the
+  // module's free closed its symbols, so they are named as of this epoch (the module still live).
+  SymbolEpoch epoch() const { return epoch_; }
 
  private:
   std::vector<UnloadLockRec> attempt_;  // of the delete_module in progress, then the path
   std::vector<UnloadLockRec> driver_;   // held at driver_unregister(owner == this)
+  SymbolEpoch epoch_ = 0;
 };
 
 class UnloadProfiles {

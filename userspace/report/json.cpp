@@ -62,9 +62,9 @@ std::string render_json(const Report& r) {
                    {"unloads_completed", r.unloads_seen}};
 
   json findings = json::array();
-  uint64_t errors = 0, warnings = 0;
+  uint64_t errors = 0, warnings = 0, infos = 0;
   for (const auto& f : r.findings) {
-    (f.severity == Severity::error ? errors : warnings)++;
+    (f.severity == Severity::error ? errors : f.severity == Severity::warning ? warnings : infos)++;
     json j;
     j["id"] = f.id;
     j["rule"] = to_string(f.rule);
@@ -129,7 +129,7 @@ std::string render_json(const Report& r) {
   root["unverified"] = std::move(unverified);
   root["summary"] = {{"errors", errors},
                      {"warnings", warnings},
-                     {"info", r.outstanding.size()},
+                     {"info", infos + r.outstanding.size()},
                      {"sites", r.sites.size()}};
   // Strings from the trace (process, module and symbol names) need not be UTF-8: invalid bytes
   // become U+FFFD (docs/trace-format.md).

@@ -32,10 +32,11 @@ const std::string kRule(66, '=');
 const std::string kThin(66, '-');
 
 std::string header(const Finding& f, const Style& st) {
-  // Errors use the kernel's BUG: prefix, warnings WARNING:, as lockdep and KASAN do.
-  std::string h =
-      fmt::format("{}: modrace: {} on module {}", f.severity == Severity::error ? "BUG" : "WARNING",
-                  to_string(f.rule), f.module);
+  // Errors use the kernel's BUG: prefix, warnings WARNING:, notes INFO:, as lockdep and KASAN do.
+  std::string_view prefix = f.severity == Severity::error     ? "BUG"
+                            : f.severity == Severity::warning ? "WARNING"
+                                                              : "INFO";
+  std::string h = fmt::format("{}: modrace: {} on module {}", prefix, to_string(f.rule), f.module);
   return f.severity == Severity::error ? st.red(h) : st.yellow(h);
 }
 
@@ -170,16 +171,19 @@ std::string render_text(const Report& r, const TextOptions& opts) {
     o += "\n";
   }
 
-  uint64_t errors = 0, warnings = 0;
-  for (const auto& f : r.findings) (f.severity == Severity::error ? errors : warnings) += 1;
+  uint64_t errors = 0, warnings = 0, infos = 0;
+  for (const auto& f : r.findings)
+    (f.severity == Severity::error     ? errors
+     : f.severity == Severity::warning ? warnings
+                                       : infos) += 1;
   uint64_t by_verdict[5] = {};
   for (const auto& s : r.sites) by_verdict[static_cast<int>(s.verdict)]++;
   std::string line = fmt::format(
-      "modrace: {} error{}, {} warning{}, {} outstanding; {} get site{}: {} protected, {} "
+      "modrace: {} error{}, {} warning{}{}, {} outstanding; {} get site{}: {} protected, {} "
       "by-reference, {} unverified, {} with findings{}",
-      errors, errors == 1 ? "" : "s", warnings, warnings == 1 ? "" : "s", r.outstanding.size(),
-      r.sites.size(), r.sites.size() == 1 ? "" : "s",
-      by_verdict[static_cast<int>(SiteVerdict::protected_)],
+      errors, errors == 1 ? "" : "s", warnings, warnings == 1 ? "" : "s",
+      infos ? fmt::format(", {} info", infos) : "", r.outstanding.size(), r.sites.size(),
+      r.sites.size() == 1 ? "" : "s", by_verdict[static_cast<int>(SiteVerdict::protected_)],
       by_verdict[static_cast<int>(SiteVerdict::by_reference)],
       by_verdict[static_cast<int>(SiteVerdict::unverified)],
       by_verdict[static_cast<int>(SiteVerdict::finding)], r.complete ? "" : " (INCOMPLETE)");

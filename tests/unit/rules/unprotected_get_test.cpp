@@ -296,3 +296,49 @@ TEST(UnprotectedGet, EstablishedWhenTheModuleUnloads) {
   Report r = a.finish(src);
   EXPECT_EQ(r.findings[0].id, early[0].id);
 }
+
+// A known kernel idiom (userspace/analyzer/kernel_idioms.cpp): sound core's snd_ctl_open takes
+// the card module's reference with no lock held, safe because snd_card_free drains the card's
+// files before the driver's exit returns. Unverified with those words, not an error; the same
+// lockless get in another core function stays a finding.
+TEST(UnprotectedGet, KnownKernelIdiomIsUnverifiedWithItsReason) {
+  EventBuilder t;
+  auto snd = t.load("snd");
+  auto card = t.load("snd_dummy");
+  uint64_t ctl_open = t.mod_fn(snd, "snd_ctl_open", 0x100);
+  uint64_t other_open = t.mod_fn(snd, "snd_other_open", 0x300);
+  t.as(100, "mixer").try_get(card, ctl_open);
+  t.put(card, t.mod_fn(snd, "snd_ctl_release", 0x500));
+  t.as(101, "mixer").try_get(card, other_open);
+  t.put(card, t.mod_fn(snd, "snd_ctl_release", 0x500));
+  t.as(200, "rmmod").unload(card, {t.spin("files_lock"), t.mutex("sound_mutex")});
+  Report r = t.analyze();
+  auto f = findings_of(r, Rule::unprotected_get);
+  ASSERT_EQ(f.size(), 1u);
+  EXPECT_EQ(f[0]->function, "snd_other_open");
+  auto* site = site_of(r, "snd_dummy", "snd_ctl_open");
+  ASSERT_NE(site, nullptr);
+  EXPECT_EQ(site->verdict, SiteVerdict::unverified);
+  EXPECT_NE(site->reason.find("snd_card_file_add"), std::string::npos) << site->reason;
+  EXPECT_NE(site->reason.find("known kernel idiom"), std::string::npos) << site->reason;
+}
+
+// A protecting lock in no named object (a disk's open_mutex, on the heap) is named by its kind,
+// address and where the get's task took it, not by a bare address (issue 14, item 1).
+TEST(UnprotectedGet, HeapLockProtectionSaysWhereItWasTaken) {
+  EventBuilder t;
+  auto loop = t.load("loop");
+  const uint64_t open_mutex = 0xffff8880aa000100;
+  HeldLock held{open_mutex, t.fn("blkdev_get_by_dev"), LockKind::mutex};
+  t.as(100, "mount").try_get(loop, t.fn("blkdev_get_by_dev"), EventBuilder::locks({held}));
+  t.put(loop, t.fn("blkdev_put"));
+  t.as(200, "rmmod").unload(loop, {EventBuilder::dynamic_lock(open_mutex)});
+  Report r = t.analyze();
+  EXPECT_TRUE(r.findings.empty());
+  auto* site = site_of(r, "loop", "blkdev_get_by_dev");
+  ASSERT_NE(site, nullptr);
+  EXPECT_EQ(site->verdict, SiteVerdict::protected_);
+  EXPECT_EQ(site->protected_by.rfind("mutex at 0xffff8880aa000100, taken at blkdev_get_by_dev", 0),
+            0u)
+      << site->protected_by;
+}

@@ -28,6 +28,7 @@ struct RuleContext {
   SiteTable& sites;
   FindingStore& findings;
   SymbolEpoch epoch = 0;  // of the event being consumed: where a new finding's names come from
+  const SymbolTable* symbols = nullptr;  // the source's, once an event was consumed
 };
 
 // Gets of instances that went away without an observed unload: (sig, count).

@@ -61,6 +61,14 @@ void judge(RuleContext& ctx, uint32_t sig_idx, uint64_t count,
     preempt_only_get::judge(ctx, sig_idx, count, profile, earlier != nullptr);
     return;
   }
+  // A known kernel idiom's site: safe for a reason no lockset shows (kernel_idioms.h).
+  if (ctx.symbols)
+    if (auto r = ctx.symbols->at(sig.first.epoch).resolve(site.caller_ip); r.symbol)
+      if (const KernelIdiom* idiom = kernel_idiom(r.symbol->name)) {
+        site.idiom = idiom;
+        site.tally.idiom += count;
+        return;
+      }
   site.tally.unprotected += count;
   bool created = false;
   auto& f = ctx.findings.for_sig(Rule::unprotected_get, ctx.sites, sig_idx, profile, &created);
