@@ -16,6 +16,8 @@ Runs on the host. Used by tests/vm/seed_*.test.sh; one line per check, "ok: ..."
         (protected_by; "rcu" for RCU/preemption-disabled sections, "L1|L2" accepts either);
         "!protected" means any verdict but protected
     --complete              the trace must be complete with no lost events
+    --seen MODULE           at least one get site on MODULE (its subsystem's get was seen)
+    --judged                no site is unverified unless a --site spec wants it unverified
     --outstanding MODULE[:FUNC[@SITEMOD]]
                             an outstanding reference on MODULE (taken in FUNC) at the end
 Any finding that no --expect or --allow matches is a failure.
@@ -106,6 +108,8 @@ def main():
     ap.add_argument("--allow", action="append", default=[])
     ap.add_argument("--site", action="append", default=[])
     ap.add_argument("--complete", action="store_true")
+    ap.add_argument("--seen", action="append", default=[])
+    ap.add_argument("--judged", action="store_true")
     ap.add_argument("--outstanding", action="append", default=[])
     args = ap.parse_args()
 
@@ -208,6 +212,23 @@ def main():
                 ok(f"{desc} (wanted {want})")
             else:
                 fail(f"{desc}, wanted {want}: {json.dumps(s)[:300]}")
+
+    for module in args.seen:
+        on = [s for s in sites if s.get("module") == module]
+        if on:
+            ok(f"{module}: {len(on)} get site(s) seen")
+        else:
+            fail(f"no get site on {module}")
+
+    if args.judged:
+        may = [split_func(spec.partition(":")[0]) for spec in args.site
+               if "unverified" in spec.partition(":")[2]]
+        loose = [s for s in sites if s.get("verdict") == "unverified"
+                 and not any(site_matches(s, f, m) for f, m in may)]
+        for s in loose:
+            fail(f"site {s.get('site')} on {s.get('module')} unverified: {s.get('reason')}")
+        if not loose:
+            ok(f"every one of {len(sites)} get sites judged (unverified only where expected)")
 
     for spec in args.outstanding:
         module, _, funcspec = spec.partition(":")

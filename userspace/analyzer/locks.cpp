@@ -21,10 +21,11 @@ const HeldLock* shared_lock(const LockContext& lc, const std::vector<UnloadLockR
 std::string protection_name(const HeldLock& l, SymbolView syms) {
   if (l.kind != LockKind::srcu_read) {
     // A lock in no named object (a disk's open_mutex, on the heap): its address alone says
-    // nothing, where it was taken does.
-    if (!l.class_key && l.acquire_ip && !syms.name_data(l.addr))
-      return fmt::format("{} at 0x{:x}, taken at {}", to_string(l.kind), l.addr,
-                         syms.format(l.acquire_ip));
+    // little; its kind and where it was taken (when the probe knows: kprobes, not fentry) more.
+    if (!l.class_key && !syms.name_data(l.addr))
+      return l.acquire_ip ? fmt::format("{} at 0x{:x}, taken at {}", to_string(l.kind), l.addr,
+                                        syms.format(l.acquire_ip))
+                          : fmt::format("{} at 0x{:x}", to_string(l.kind), l.addr);
     return syms.lock_name(l.addr, l.class_key);
   }
   // An SRCU read side is named by its srcu_struct. From lockdep, `addr` is the dep_map inside it,
