@@ -35,7 +35,7 @@ struct LiveOptions {
 
 int run_live(const LiveOptions& o) {
   auto format = report_format_from_string(o.format);
-  if (!format || *format == ReportFormat::sarif)
+  if (!format || *format == ReportFormat::sarif || *format == ReportFormat::ktap)
     throw Error(fmt::format("--format: expected text or json, got '{}'", o.format));
   auto fail_on = parse_fail_on(o.fail_on);
   log::set_verbose(o.tracing.verbose);

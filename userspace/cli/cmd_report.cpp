@@ -50,7 +50,7 @@ void run_report(const ReportOptions& o) {
   // Validate options before reading anything: usage errors exit 2 without work.
   auto format = report_format_from_string(o.format);
   if (!format)
-    throw Error(fmt::format("--format: expected text, json or sarif, got '{}'", o.format));
+    throw Error(fmt::format("--format: expected text, json, sarif or ktap, got '{}'", o.format));
   auto fail_on = parse_fail_on(o.fail_on);
   refuse_output_over_input(o.out, o.file);
 
@@ -82,6 +82,9 @@ void run_report(const ReportOptions& o) {
     case ReportFormat::sarif:
       text = render_sarif(rep);
       break;
+    case ReportFormat::ktap:
+      text = render_ktap(rep, fail_on);
+      break;
   }
   write_output(o.out, text);
   set_exit_status(exit_status_for(rep, fail_on));
@@ -94,7 +97,7 @@ void add_report_command(CLI::App& app) {
   auto* sub = app.add_subcommand("report", "Analyse a trace file and report protocol violations");
   sub->add_option("FILE", opts->file, "Trace file (from modrace record or modrace synth)")
       ->required();
-  sub->add_option("--format", opts->format, "text (default), json or sarif");
+  sub->add_option("--format", opts->format, "text (default), json, sarif or ktap");
   sub->add_option("--fail-on", opts->fail_on,
                   "Exit 1 when a finding is at or above: error (default), warning, info, none");
   sub->add_option("-o,--output", opts->out, "Write the report here instead of stdout");

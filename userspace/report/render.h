@@ -13,7 +13,7 @@
 
 namespace modrace {
 
-enum class ReportFormat { text, json, sarif };
+enum class ReportFormat { text, json, sarif, ktap };
 std::optional<ReportFormat> report_format_from_string(std::string_view s);
 
 struct TextOptions {
@@ -29,6 +29,9 @@ std::string render_text(const Report& r, const TextOptions& opts = {});
 std::string render_finding_text(const Finding& f, const TextOptions& opts = {});
 std::string render_json(const Report& r);
 std::string render_sarif(const Report& r);
+// KTAP version 1 for kernel CI: a test per finding and per get site; `not ok` for findings at or
+// above `fail_on` (none: every test is ok), `# SKIP` for unverified sites.
+std::string render_ktap(const Report& r, std::optional<Severity> fail_on);
 
 // --fail-on: "error", "warning", "info" or "none". nullopt for "none"; throws modrace::Error
 // for anything else.

@@ -195,6 +195,7 @@ std::optional<ReportFormat> report_format_from_string(std::string_view s) {
   if (s == "text") return ReportFormat::text;
   if (s == "json") return ReportFormat::json;
   if (s == "sarif") return ReportFormat::sarif;
+  if (s == "ktap") return ReportFormat::ktap;
   return std::nullopt;
 }
 
