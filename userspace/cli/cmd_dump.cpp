@@ -10,6 +10,7 @@
 
 #include "cli/commands.h"
 #include "events/error.h"
+#include "events/printable.h"
 #include "trace/event_format.h"
 #include "trace/module_tracker.h"
 #include "trace/symbolize.h"
@@ -48,7 +49,7 @@ void run_dump(const DumpOptions& o) {
     } else {
       line = format_event_line(ev, ctx);
       if (o.stacks)
-        for (uint64_t f : stack) line += fmt::format("\n\t{:016x} {}", f, ctx.frame(f));
+        for (uint64_t f : stack) line += fmt::format("\n\t{:016x} {}", f, printable(ctx.frame(f)));
     }
     line += '\n';
     std::fwrite(line.data(), 1, line.size(), stdout);

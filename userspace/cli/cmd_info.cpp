@@ -12,6 +12,7 @@
 #include "cli/commands.h"
 #include "events/clock.h"
 #include "events/error.h"
+#include "events/printable.h"
 #include "trace/module_tracker.h"
 #include "trace/trace_file.h"
 
@@ -45,12 +46,15 @@ void run_info(const std::string& file) {
 
   fmt::print("file:          {} ({} bytes, format {}.{})\n", file, src->file_size(),
              src->version_major(), src->version_minor());
-  fmt::print("kernel:        {}\n", m.kernel_release.empty() ? "unknown" : m.kernel_release);
-  if (!m.hostname.empty()) fmt::print("hostname:      {}\n", m.hostname);
-  if (!m.modrace_version.empty()) fmt::print("recorder:      modrace {}\n", m.modrace_version);
+  fmt::print("kernel:        {}\n",
+             m.kernel_release.empty() ? "unknown" : printable(m.kernel_release));
+  if (!m.hostname.empty()) fmt::print("hostname:      {}\n", printable(m.hostname));
+  if (!m.modrace_version.empty())
+    fmt::print("recorder:      modrace {}\n", printable(m.modrace_version));
   fmt::print("lock provider: {}\n", to_string(m.lock_provider));
-  fmt::print("features:      {}\n",
-             m.features.empty() ? "none" : fmt::format("{}", fmt::join(m.features, ", ")));
+  fmt::print(
+      "features:      {}\n",
+      m.features.empty() ? "none" : printable(fmt::format("{}", fmt::join(m.features, ", "))));
   fmt::print("started:       {} (monotonic {} s)\n", wall_clock(m.start_realtime_ns),
              seconds_text(m.start_ts_ns));
   fmt::print("events:        {}", total);
@@ -73,7 +77,7 @@ void run_info(const std::string& file) {
               ? "  (not a loss: nested lock-probe runs on interrupts or modrace's own map locks)"
               : "");
   fmt::print("truncated:     {}\n",
-             m.truncated ? "yes: " + m.truncation_reason : std::string("no"));
+             m.truncated ? "yes: " + printable(m.truncation_reason) : std::string("no"));
   fmt::print("modules:       {}\n", modules.instances().size());
   const auto& loads = src->symbols().loads();
   for (const auto& mi : modules.instances()) {
@@ -82,15 +86,15 @@ void run_info(const std::string& file) {
     auto load = std::find_if(loads.begin(), loads.end(), [&](const ModuleSymbolsLoad& l) {
       return l.module == mi.module && l.load_ts == mi.load_ts_ns;
     });
-    fmt::print("  {:<24} {:#018x} text {:#018x}+{:#x} loaded {} freed {} symbols {}\n", mi.name,
-               mi.module, mi.core_text_start, mi.core_text_size, loaded, freed,
+    fmt::print("  {:<24} {:#018x} text {:#018x}+{:#x} loaded {} freed {} symbols {}\n",
+               printable(mi.name), mi.module, mi.core_text_start, mi.core_text_size, loaded, freed,
                load == loads.end() ? 0 : load->symbols);
   }
   auto missing = missing_symbols(src->symbols(), m);
   if (!missing.empty()) {
     fmt::print("missing symbols: {} module load{}\n", missing.size(),
                missing.size() == 1 ? "" : "s");
-    for (const auto& line : missing) fmt::print("  {}\n", line);
+    for (const auto& line : missing) fmt::print("  {}\n", printable(line));
   }
   if (m.truncated) throw Error(fmt::format("{}: {}", file, m.truncation_reason));
 }
