@@ -68,4 +68,16 @@ grep -qF 'host\x1b]0;pwned\x07\xe2\x82' "$tmp/out" ||
   { echo "FAIL: info does not show the hostname escaped"; fail=1; }
 run 0 export --perfetto "$tmp/perfetto.json" "$trace"
 is_json "$tmp/perfetto.json"
+
+# Drop counters that wrap when summed (2^63 + 2^63): never "none", never complete (item 3).
+"$maker" "$tmp/drops.mrtrace" drops || { echo "FAIL: cannot make the drops trace"; exit 1; }
+run 0 info "$tmp/drops.mrtrace"
+grep -q '^drops: *18446744073709551615 (saturated' "$tmp/out" ||
+  { echo "FAIL: info on wrapping drops: $(grep '^drops' "$tmp/out")"; fail=1; }
+run 0 report --format json "$tmp/drops.mrtrace"
+python3 -c '
+import json, sys
+r = json.load(open(sys.argv[1]))
+sys.exit(0 if r["complete"] is False and r["lock_info_complete"] is False else 1)' "$tmp/out" ||
+  { echo "FAIL: report on wrapping drops is complete"; fail=1; }
 exit $fail

@@ -4,7 +4,8 @@
 // them: a process name with an escape sequence, a newline and a byte that is not UTF-8
 // (prctl(PR_SET_NAME) takes any bytes), and module, symbol, lock and host names likewise. The
 // stream holds an unprotected get by that process, so every name reaches every report section.
-// usage: make_hostile_trace FILE
+// With "drops": the trace also claims lock drops that sum to 2^64 (zero if wrapped).
+// usage: make_hostile_trace FILE [drops]
 #include <cstdio>
 #include <span>
 
@@ -15,8 +16,8 @@
 using namespace modrace;
 
 int main(int argc, char** argv) {
-  if (argc != 2) {
-    std::fprintf(stderr, "usage: %s FILE\n", argv[0]);
+  if (argc < 2 || argc > 3) {
+    std::fprintf(stderr, "usage: %s FILE [drops]\n", argv[0]);
     return 2;
   }
   test::EventBuilder t;
@@ -40,6 +41,11 @@ int main(int argc, char** argv) {
     for (; next < timeline.size() && timeline[next].first <= i; next++)
       w->add_symbols(std::span(&timeline[next].second, 1));
     if (i < events.size()) w->write(events[i], src.stacks());
+  }
+  if (argc == 3) {
+    DropCounters d;
+    d[DropCause::lock_table] = d[DropCause::task_storage] = uint64_t{1} << 63;
+    w->set_drops(d);
   }
   w->close();
   return 0;

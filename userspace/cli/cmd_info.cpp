@@ -67,8 +67,9 @@ void run_info(const std::string& file) {
   fmt::print("stacks:        {}\n", src->stacks().size());
   fmt::print("symbols:       {}\n", src->symbols().size());
   // The count is what lost information; informational causes are listed but not counted.
-  fmt::print("drops:         {}\n",
-             m.drops.total() == 0 ? std::string("none") : fmt::format("{}", m.drops.total()));
+  fmt::print("drops:         {}{}\n",
+             m.drops.total() == 0 ? std::string("none") : fmt::format("{}", m.drops.total()),
+             m.drops.saturated() ? " (saturated: how much was lost is unknown)" : "");
   for (int c = 0; c < kDropCauseMax; c++)
     if (m.drops.by_cause[c])
       fmt::print(
