@@ -2,13 +2,13 @@
 //
 // modrace dump: the events of a trace, one per line (perf-script style) or one JSON object per
 // line. Streams: memory does not grow with the trace.
-#include <cstdio>
 #include <string>
 #include <vector>
 
 #include <fmt/format.h>
 
 #include "cli/commands.h"
+#include "cli/output.h"
 #include "events/error.h"
 #include "events/printable.h"
 #include "trace/event_format.h"
@@ -29,6 +29,7 @@ struct DumpOptions {
 
 void run_dump(const DumpOptions& o) {
   auto src = open_trace(o.file);
+  Output out("");
   FrameFormatter frames(collect_ko_files(o.ko, o.modules_dir));
   ModuleTracker modules;
   EventFormatContext ctx{modules, frames, src->symbols().now()};
@@ -52,8 +53,9 @@ void run_dump(const DumpOptions& o) {
         for (uint64_t f : stack) line += fmt::format("\n\t{:016x} {}", f, printable(ctx.frame(f)));
     }
     line += '\n';
-    std::fwrite(line.data(), 1, line.size(), stdout);
+    out.write(line);  // stops at the first failed write
   }
+  out.commit();
   const auto& m = src->meta();
   if (m.truncated) throw Error(fmt::format("{}: {}", o.file, m.truncation_reason));
 }

@@ -3,11 +3,8 @@
 // modrace report: analyse a trace file and print the findings (text, JSON or SARIF). Streams
 // the trace through the analyzer: memory is bounded by live state, not trace length.
 // Exit status: 0 clean, 1 findings at or above --fail-on, 2 usage or input error.
-#include <cerrno>
-#include <cstdio>
 #include <cstdlib>
 #include <cstring>
-#include <memory>
 #include <string>
 #include <vector>
 
@@ -34,25 +31,13 @@ struct ReportOptions {
   std::string modules_dir;
 };
 
-void write_output(const std::string& path, const std::string& text) {
-  if (path.empty() || path == "-") {
-    std::fwrite(text.data(), 1, text.size(), stdout);
-    std::fflush(stdout);
-    return;
-  }
-  std::unique_ptr<FILE, int (*)(FILE*)> f(std::fopen(path.c_str(), "w"), std::fclose);
-  if (!f) throw Error(fmt::format("{}: cannot create: {}", path, std::strerror(errno)));
-  if (std::fwrite(text.data(), 1, text.size(), f.get()) != text.size() || std::fflush(f.get()))
-    throw Error(fmt::format("{}: write failed: {}", path, std::strerror(errno)));
-}
-
 void run_report(const ReportOptions& o) {
   // Validate options before reading anything: usage errors exit 2 without work.
   auto format = report_format_from_string(o.format);
   if (!format)
     throw Error(fmt::format("--format: expected text, json or sarif, got '{}'", o.format));
   auto fail_on = parse_fail_on(o.fail_on);
-  refuse_output_over_input(o.out, o.file);
+  Output out(o.out, o.file);  // before the analysis: a path that cannot be written fails first
 
   auto src = open_trace(o.file);
   FrameFormatter frames(collect_ko_files(o.ko, o.modules_dir));
@@ -83,7 +68,8 @@ void run_report(const ReportOptions& o) {
       text = render_sarif(rep);
       break;
   }
-  write_output(o.out, text);
+  out.write(text);
+  out.commit();
   set_exit_status(exit_status_for(rep, fail_on));
 }
 

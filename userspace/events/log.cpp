@@ -23,6 +23,8 @@ void detail::write(std::string_view prefix, std::string_view text) {
   std::fwrite(line.data(), 1, line.size(), stderr);
 }
 
+void raw(std::string_view text) { std::fwrite(text.data(), 1, text.size(), stderr); }
+
 void verbose_passthrough(std::string_view prefix, std::string_view text) {
   if (!g_verbose) return;
   std::string line;
