@@ -1,8 +1,8 @@
 #!/bin/sh
 # SPDX-License-Identifier: GPL-2.0-only
-# The output contract (issue 18 items 4-5): a failed write to stdout or -o is exit 2 with one
+# The output contract (issue 18 items 4-6): a failed write to stdout or -o is exit 2 with one
 # line "modrace: <path>: <error>"; an unwritable stderr never aborts; -o goes through a temporary
-# file renamed into place; trace files are 0600.
+# file renamed into place; trace files are 0600; a damaged trace is never reported clean.
 # usage: output_errors.sh MODRACE CORPUS_DIR
 set -u
 modrace=$1
@@ -79,5 +79,48 @@ check 2 "^modrace: $tmp/out: Is a directory\$" "report -o DIR"
 # 4. Trace files are created owner-only.
 mode=$(stat -c %a "$tmp/s.mrtrace")
 [ "$mode" = 600 ] || { echo "FAIL: synth created its trace $mode, want 600"; fail=1; }
+
+# 5. A damaged trace is never clean. Its only chunk corrupt: nothing read, exit 2, no report.
+corrupt_chunk() { # corrupt_chunk IN OUT N: flip a byte in the payload of the Nth chunk block
+  python3 - "$@" <<'PY'
+import struct, sys
+data = bytearray(open(sys.argv[1], "rb").read())
+off, seen = 16, 0
+while off + 16 <= len(data):
+    btype, flags, stored = struct.unpack_from("<HHI", data, off)
+    if btype == 2:
+        seen += 1
+        if seen == int(sys.argv[3]):
+            data[off + 16 + stored // 2] ^= 0x40
+            open(sys.argv[2], "wb").write(data)
+            sys.exit(0)
+    off += 16 + stored
+sys.exit("no such chunk")
+PY
+}
+corrupt_chunk "$valid" "$tmp/only-chunk.mrtrace" 1
+for fo in error info none; do
+  "$modrace" report --fail-on $fo "$tmp/only-chunk.mrtrace" > "$tmp/out.txt" 2> "$tmp/err"; rc=$?
+  check 2 "^modrace: $tmp/only-chunk.mrtrace: corrupt chunk .* at offset [0-9]+; no event could be read\$" \
+    "report --fail-on $fo on a trace whose only chunk is corrupt"
+  [ -s "$tmp/out.txt" ] && { echo "FAIL: a report of nothing was printed"; fail=1; }
+done
+# A later chunk corrupt: the report of the part read says complete: false, then exit 2 under
+# --fail-on; --fail-on none exits 0 (the report still says INCOMPLETE).
+n=$(python3 -c '
+import struct, sys
+d = open(sys.argv[1], "rb").read(); off, n = 16, 0
+while off + 16 <= len(d):
+    t, f, s = struct.unpack_from("<HHI", d, off); n += t == 2; off += 16 + s
+print(n)' "$all")
+corrupt_chunk "$all" "$tmp/late-chunk.mrtrace" "$n"
+"$modrace" report --format json "$tmp/late-chunk.mrtrace" > "$tmp/r.json" 2> "$tmp/err"; rc=$?
+check 2 "^modrace: $tmp/late-chunk.mrtrace: corrupt chunk .* at offset [0-9]+\$" "report on a trace with a corrupt last chunk"
+python3 -c 'import json,sys; r = json.load(open(sys.argv[1])); sys.exit(r["complete"] is not False)' "$tmp/r.json" ||
+  { echo "FAIL: the report of a damaged trace is not complete: false"; fail=1; }
+"$modrace" report --fail-on none "$tmp/late-chunk.mrtrace" > "$tmp/r.txt" 2> "$tmp/err"; rc=$?
+if [ "$rc" -ne 0 ] || ! grep -q INCOMPLETE "$tmp/r.txt"; then
+  echo "FAIL: report --fail-on none on a damaged trace -> rc=$rc"; fail=1
+fi
 
 exit $fail

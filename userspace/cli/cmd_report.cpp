@@ -2,7 +2,8 @@
 //
 // modrace report: analyse a trace file and print the findings (text, JSON or SARIF). Streams
 // the trace through the analyzer: memory is bounded by live state, not trace length.
-// Exit status: 0 clean, 1 findings at or above --fail-on, 2 usage or input error.
+// Exit status: 0 clean, 1 findings at or above --fail-on, 2 usage or input error (also a
+// damaged or truncated trace, after the report of what was read, unless --fail-on none).
 #include <cstdlib>
 #include <cstring>
 #include <string>
@@ -55,6 +56,12 @@ void run_report(const ReportOptions& o) {
                                                       line->c_str() + colon + 1, nullptr, 10))};
   };
   Report rep = analyze(*src, std::move(aopts));
+  // A damaged trace is never "clean": with nothing read there is nothing to report; with a
+  // part read, the report says so (complete: false) and, under --fail-on, the damage is the
+  // command's error after it (exit 2), as for dump, info and export.
+  const TraceMeta& m = src->meta();
+  if (m.truncated && rep.events == 0)
+    throw Error(fmt::format("{}: {}; no event could be read", o.file, m.truncation_reason));
 
   std::string text;
   switch (*format) {
@@ -71,6 +78,7 @@ void run_report(const ReportOptions& o) {
   out.write(text);
   out.commit();
   set_exit_status(exit_status_for(rep, fail_on));
+  if (m.truncated && fail_on) throw Error(fmt::format("{}: {}", o.file, m.truncation_reason));
 }
 
 }  // namespace
