@@ -2,7 +2,8 @@
 # SPDX-License-Identifier: GPL-2.0-only
 # The output contract (issue 18 items 4-6): a failed write to stdout or -o is exit 2 with one
 # line "modrace: <path>: <error>"; an unwritable stderr never aborts; -o goes through a temporary
-# file renamed into place; trace files are 0600; a damaged trace is never reported clean.
+# file renamed into place; trace files are 0600; a damaged trace is never reported clean;
+# non-regular inputs are refused with one line.
 # usage: output_errors.sh MODRACE CORPUS_DIR
 set -u
 modrace=$1
@@ -121,6 +122,24 @@ python3 -c 'import json,sys; r = json.load(open(sys.argv[1])); sys.exit(r["compl
 "$modrace" report --fail-on none "$tmp/late-chunk.mrtrace" > "$tmp/r.txt" 2> "$tmp/err"; rc=$?
 if [ "$rc" -ne 0 ] || ! grep -q INCOMPLETE "$tmp/r.txt"; then
   echo "FAIL: report --fail-on none on a damaged trace -> rc=$rc"; fail=1
+fi
+
+# 6. Non-regular inputs: one line, exit 2, nothing opened (a FIFO would hang).
+mkfifo "$tmp/fifo"
+for f in "$tmp/fifo" "$tmp/out" /dev/null /dev/zero; do
+  for cmd in info dump report export; do
+    if [ $cmd = export ]; then set -- export --perfetto "$tmp/e.json" "$f"; else set -- $cmd "$f"; fi
+    timeout 10 "$modrace" "$@" > /dev/null 2> "$tmp/err"; rc=$?
+    check 2 "^modrace: $f: not a regular file\$" "modrace $*"
+  done
+done
+# Not even opened (opening a device can act: a tape rewinds, a watchdog arms), where strace can
+# tell: stat says what it is first.
+if command -v strace > /dev/null && strace -o /dev/null true 2> /dev/null; then
+  strace -f -e trace=open,openat -o "$tmp/strace" "$modrace" info /dev/zero > /dev/null 2>&1
+  if grep -q '"/dev/zero"' "$tmp/strace"; then
+    echo "FAIL: info /dev/zero opened it:"; grep '/dev/zero' "$tmp/strace"; fail=1
+  fi
 fi
 
 exit $fail
