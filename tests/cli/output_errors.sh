@@ -3,7 +3,7 @@
 # The output contract (issue 18 items 4-6): a failed write to stdout or -o is exit 2 with one
 # line "modrace: <path>: <error>"; an unwritable stderr never aborts; -o goes through a temporary
 # file renamed into place; trace files are 0600; a damaged trace is never reported clean;
-# non-regular inputs are refused with one line.
+# non-regular inputs are refused with one line; --ko says what is wrong with its path.
 # usage: output_errors.sh MODRACE CORPUS_DIR
 set -u
 modrace=$1
@@ -142,4 +142,11 @@ if command -v strace > /dev/null && strace -o /dev/null true 2> /dev/null; then
   fi
 fi
 
+# 7. --ko and --modules-dir say what is wrong with their path.
+"$modrace" report --ko "$tmp/out" "$valid" > /dev/null 2> "$tmp/err"; rc=$?
+check 2 "^modrace: --ko $tmp/out: is a directory \(--ko takes a .ko file; --modules-dir $tmp/out searches one\)\$" "--ko DIR"
+"$modrace" report --ko "$tmp/nope.ko" "$valid" > /dev/null 2> "$tmp/err"; rc=$?
+check 2 "^modrace: --ko $tmp/nope.ko: no such file\$" "--ko missing"
+"$modrace" report --modules-dir "$valid" "$valid" > /dev/null 2> "$tmp/err"; rc=$?
+check 2 "^modrace: --modules-dir $valid: not a directory\$" "--modules-dir FILE"
 exit $fail
