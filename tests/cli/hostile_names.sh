@@ -1,19 +1,19 @@
 #!/bin/sh
 # SPDX-License-Identifier: GPL-2.0-only
 # A trace whose process, module, symbol, lock and host names hold escape sequences, newlines and
-# bytes that are not UTF-8 (tests/cli/make_hostile_trace.cpp): every format is valid output.
+# bytes that are not UTF-8 (traces/hostile.mrtrace, made by make_hostile_trace.cpp; committed,
+# as the static binary's tests build nothing else): every format is valid output.
 # JSON and SARIF parse (and report exits 1 for the finding, never 3 for a BUG); text (report,
 # dump, info) is valid UTF-8 with no control character but the newline (and dump --stacks' tab),
 # the names escaped as \x1b, \n.
-# usage: hostile_names.sh MODRACE MAKE_HOSTILE_TRACE
+# usage: hostile_names.sh MODRACE TRACE_DIR
 set -u
 modrace=$1
-maker=$2
+traces=$2
 tmp=$(mktemp -d)
 trap 'rm -rf "$tmp"' EXIT
 fail=0
-trace=$tmp/hostile.mrtrace
-"$maker" "$trace" || { echo "FAIL: cannot make $trace"; exit 1; }
+trace=$traces/hostile.mrtrace
 
 run() { # run WANT_RC ARGS...: the command's stdout in $tmp/out
   want=$1; shift
@@ -70,11 +70,10 @@ run 0 export --perfetto "$tmp/perfetto.json" "$trace"
 is_json "$tmp/perfetto.json"
 
 # Drop counters that wrap when summed (2^63 + 2^63): never "none", never complete (item 3).
-"$maker" "$tmp/drops.mrtrace" drops || { echo "FAIL: cannot make the drops trace"; exit 1; }
-run 0 info "$tmp/drops.mrtrace"
+run 0 info "$traces/hostile-drops.mrtrace"
 grep -q '^drops: *18446744073709551615 (saturated' "$tmp/out" ||
   { echo "FAIL: info on wrapping drops: $(grep '^drops' "$tmp/out")"; fail=1; }
-run 0 report --format json "$tmp/drops.mrtrace"
+run 0 report --format json "$traces/hostile-drops.mrtrace"
 python3 -c '
 import json, sys
 r = json.load(open(sys.argv[1]))

@@ -5,6 +5,9 @@
 // (prctl(PR_SET_NAME) takes any bytes), and module, symbol, lock and host names likewise. The
 // stream holds an unprotected get by that process, so every name reaches every report section.
 // With "drops": the trace also claims lock drops that sum to 2^64 (zero if wrapped).
+// The committed tests/cli/traces/ were made with it:
+//   make_hostile_trace tests/cli/traces/hostile.mrtrace
+//   make_hostile_trace tests/cli/traces/hostile-drops.mrtrace drops
 // usage: make_hostile_trace FILE [drops]
 #include <cstdio>
 #include <span>
