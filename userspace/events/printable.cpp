@@ -1,6 +1,8 @@
 // SPDX-License-Identifier: GPL-2.0-only
 #include "events/printable.h"
 
+#include <algorithm>
+
 #include <fmt/format.h>
 
 namespace modrace {
@@ -42,6 +44,12 @@ void escape_bytes(std::string& out, std::string_view bytes) {
 }  // namespace
 
 std::string printable(std::string_view s) {
+  // Names are nearly always plain ASCII: then there is nothing to do (dump calls this per line).
+  if (std::none_of(s.begin(), s.end(), [](char ch) {
+        auto c = static_cast<unsigned char>(ch);
+        return c < 0x20 || c >= 0x7f || c == '\\';
+      }))
+    return std::string(s);
   std::string out;
   out.reserve(s.size());
   for (size_t i = 0; i < s.size();) {
