@@ -72,6 +72,20 @@ if [ "$(id -u)" != 0 ]; then  # root writes anywhere
   cmp -s "$tmp/out/r.json" "$tmp/r.json.orig" || { echo "FAIL: the old report was changed"; fail=1; }
   chmod u+w "$tmp/out"
 fi
+# A write that fails half-way (the file size limit, which binds root too): exit 2, the old
+# report as it was, no temporary file left.
+echo old > "$tmp/out/old.json"
+sh -c 'trap "" XFSZ; ulimit -f 2; exec "$@"' sh "$modrace" report --format json \
+  -o "$tmp/out/old.json" "$all" > /dev/null 2> "$tmp/err"; rc=$?
+check 2 "^modrace: $tmp/out/old.json: File too large\$" "report -o past the file size limit"
+[ "$(cat "$tmp/out/old.json")" = old ] || { echo "FAIL: a failed report -o changed the old file"; fail=1; }
+[ "$(ls -A "$tmp/out" | tr '\n' ' ')" = "old.json p.json r.json " ] ||
+  { echo "FAIL: a failed report -o left: $(ls -A "$tmp/out")"; fail=1; }
+rm "$tmp/out/old.json"
+if [ -w /dev/full ]; then
+  "$modrace" report -o /dev/full "$all" > /dev/null 2> "$tmp/err"; rc=$?
+  check 2 '^modrace: /dev/full: No space left on device$' "report -o /dev/full"
+fi
 "$modrace" report -o "$tmp/out" "$all" > /dev/null 2> "$tmp/err"; rc=$?
 check 2 "^modrace: $tmp/out: Is a directory\$" "report -o DIR"
 "$modrace" report --fail-on none -o /dev/null "$all" 2> "$tmp/err"; rc=$?
