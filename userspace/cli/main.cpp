@@ -34,14 +34,14 @@ void reserve_standard_fds() {
   for (int fd = 0; fd <= 2; fd++)
     if (fcntl(fd, F_GETFD) < 0 && errno == EBADF) {
       int n = open("/dev/null", O_RDONLY);
-      if (n >= 0 && n != fd) close(n);  // fd was taken meanwhile: nothing to do
+      if (n >= 0 && n != fd) close(n);  // not fd (open takes the lowest free one): undo
     }
 }
 
-// Whatever stdio still holds for stdout, written now and checked: output lost to a full disk or
-// a closed stdout is exit 2 with one line, never success.
 bool g_stdout_failed = false;  // already reported (a write to stdout threw)
 
+// Whatever stdio still holds for stdout, written now and checked: output lost to a full disk or
+// a closed stdout is exit 2 with one line, never success.
 int finish_stdout(int status) {
   if (g_stdout_failed) return status;
   errno = 0;

@@ -2,7 +2,6 @@
 #include "cli/output.h"
 
 #include <fcntl.h>
-#include <limits.h>
 #include <sys/stat.h>
 #include <unistd.h>
 
