@@ -127,6 +127,9 @@ Report ReportBuilder::start(const EventSource& src, uint64_t events, uint64_t un
         "{} events were lost (ring buffer full): verdicts that lost events could explain are "
         "listed as unverified, not as findings",
         rep.lost_events));
+  if (meta.drops.saturated())
+    rep.incomplete_why.push_back(
+        "a drop counter is saturated (at 2^64-1): how much was lost is unknown");
   if (meta.truncated)
     rep.incomplete_why.push_back(
         fmt::format("the trace is truncated at offset {}{}", meta.truncated_at_offset,

@@ -2,14 +2,15 @@
 //
 // modrace dump: the events of a trace, one per line (perf-script style) or one JSON object per
 // line. Streams: memory does not grow with the trace.
-#include <cstdio>
 #include <string>
 #include <vector>
 
 #include <fmt/format.h>
 
 #include "cli/commands.h"
+#include "cli/output.h"
 #include "events/error.h"
+#include "events/printable.h"
 #include "trace/event_format.h"
 #include "trace/module_tracker.h"
 #include "trace/symbolize.h"
@@ -28,6 +29,7 @@ struct DumpOptions {
 
 void run_dump(const DumpOptions& o) {
   auto src = open_trace(o.file);
+  Output out("");
   FrameFormatter frames(collect_ko_files(o.ko, o.modules_dir));
   ModuleTracker modules;
   EventFormatContext ctx{modules, frames, src->symbols().now()};
@@ -48,11 +50,12 @@ void run_dump(const DumpOptions& o) {
     } else {
       line = format_event_line(ev, ctx);
       if (o.stacks)
-        for (uint64_t f : stack) line += fmt::format("\n\t{:016x} {}", f, ctx.frame(f));
+        for (uint64_t f : stack) line += fmt::format("\n\t{:016x} {}", f, printable(ctx.frame(f)));
     }
     line += '\n';
-    std::fwrite(line.data(), 1, line.size(), stdout);
+    out.write(line);  // stops at the first failed write
   }
+  out.commit();
   const auto& m = src->meta();
   if (m.truncated) throw Error(fmt::format("{}: {}", o.file, m.truncation_reason));
 }

@@ -1,7 +1,6 @@
 // SPDX-License-Identifier: GPL-2.0-only
 //
 // modrace export --perfetto OUT.json FILE: Chrome trace-event JSON for ui.perfetto.dev.
-#include <fstream>
 #include <string>
 #include <vector>
 
@@ -25,15 +24,12 @@ struct ExportOptions {
 };
 
 void run_export(const ExportOptions& o) {
-  refuse_output_over_input(o.perfetto, o.file);
+  Output out(o.perfetto, o.file);
   auto src = open_trace(o.file);
   PerfettoOptions popts;
   popts.ko_files = collect_ko_files(o.ko, o.modules_dir);
-  std::ofstream out(o.perfetto, std::ios::out | std::ios::trunc);
-  if (!out) throw Error(fmt::format("{}: cannot create", o.perfetto));
-  export_perfetto(*src, out, popts);
-  out.close();
-  if (!out) throw Error(fmt::format("{}: write failed", o.perfetto));
+  export_perfetto(*src, out.stream(), popts);
+  out.commit();
   // The export is still written (up to the damage) before the error is reported.
   if (src->meta().truncated)
     throw Error(fmt::format("{}: {}", o.file, src->meta().truncation_reason));

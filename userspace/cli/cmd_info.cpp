@@ -5,13 +5,16 @@
 #include <algorithm>
 #include <array>
 #include <ctime>
+#include <iterator>
 #include <string>
 
 #include <fmt/format.h>
 
 #include "cli/commands.h"
+#include "cli/output.h"
 #include "events/clock.h"
 #include "events/error.h"
+#include "events/printable.h"
 #include "trace/module_tracker.h"
 #include "trace/trace_file.h"
 
@@ -43,38 +46,46 @@ void run_info(const std::string& file) {
     total++;
   }
 
-  fmt::print("file:          {} ({} bytes, format {}.{})\n", file, src->file_size(),
-             src->version_major(), src->version_minor());
-  fmt::print("kernel:        {}\n", m.kernel_release.empty() ? "unknown" : m.kernel_release);
-  if (!m.hostname.empty()) fmt::print("hostname:      {}\n", m.hostname);
-  if (!m.modrace_version.empty()) fmt::print("recorder:      modrace {}\n", m.modrace_version);
-  fmt::print("lock provider: {}\n", to_string(m.lock_provider));
-  fmt::print("features:      {}\n",
-             m.features.empty() ? "none" : fmt::format("{}", fmt::join(m.features, ", ")));
-  fmt::print("started:       {} (monotonic {} s)\n", wall_clock(m.start_realtime_ns),
-             seconds_text(m.start_ts_ns));
-  fmt::print("events:        {}", total);
-  if (total > 0) fmt::print(" over {} s", seconds_text(last_ts - first_ts));
+  // Written once at the end, checked (the trace's error, if any, comes after it).
+  fmt::memory_buffer buf;
+  auto o = std::back_inserter(buf);
+  fmt::format_to(o, "file:          {} ({} bytes, format {}.{})\n", file, src->file_size(),
+                 src->version_major(), src->version_minor());
+  fmt::format_to(o, "kernel:        {}\n",
+                 m.kernel_release.empty() ? "unknown" : printable(m.kernel_release));
+  if (!m.hostname.empty()) fmt::format_to(o, "hostname:      {}\n", printable(m.hostname));
+  if (!m.modrace_version.empty())
+    fmt::format_to(o, "recorder:      modrace {}\n", printable(m.modrace_version));
+  fmt::format_to(o, "lock provider: {}\n", to_string(m.lock_provider));
+  fmt::format_to(
+      o, "features:      {}\n",
+      m.features.empty() ? "none" : printable(fmt::format("{}", fmt::join(m.features, ", "))));
+  fmt::format_to(o, "started:       {} (monotonic {} s)\n", wall_clock(m.start_realtime_ns),
+                 seconds_text(m.start_ts_ns));
+  fmt::format_to(o, "events:        {}", total);
+  if (total > 0) fmt::format_to(o, " over {} s", seconds_text(last_ts - first_ts));
   if (src->complete() && src->end_event_count() != total)
-    fmt::print(" (writer recorded {})", src->end_event_count());
-  fmt::print("\n");
+    fmt::format_to(o, " (writer recorded {})", src->end_event_count());
+  fmt::format_to(o, "\n");
   for (int k = 1; k < kEventKindMax; k++)
-    if (counts[k]) fmt::print("  {:<20} {}\n", to_string(static_cast<EventKind>(k)), counts[k]);
-  fmt::print("stacks:        {}\n", src->stacks().size());
-  fmt::print("symbols:       {}\n", src->symbols().size());
+    if (counts[k])
+      fmt::format_to(o, "  {:<20} {}\n", to_string(static_cast<EventKind>(k)), counts[k]);
+  fmt::format_to(o, "stacks:        {}\n", src->stacks().size());
+  fmt::format_to(o, "symbols:       {}\n", src->symbols().size());
   // The count is what lost information; informational causes are listed but not counted.
-  fmt::print("drops:         {}\n",
-             m.drops.total() == 0 ? std::string("none") : fmt::format("{}", m.drops.total()));
+  fmt::format_to(o, "drops:         {}{}\n",
+                 m.drops.total() == 0 ? std::string("none") : fmt::format("{}", m.drops.total()),
+                 m.drops.saturated() ? " (saturated: how much was lost is unknown)" : "");
   for (int c = 0; c < kDropCauseMax; c++)
     if (m.drops.by_cause[c])
-      fmt::print(
-          "  {:<20} {}{}\n", to_string(static_cast<DropCause>(c)), m.drops.by_cause[c],
+      fmt::format_to(
+          o, "  {:<20} {}{}\n", to_string(static_cast<DropCause>(c)), m.drops.by_cause[c],
           DropCounters::is_informational(static_cast<DropCause>(c))
               ? "  (not a loss: nested lock-probe runs on interrupts or modrace's own map locks)"
               : "");
-  fmt::print("truncated:     {}\n",
-             m.truncated ? "yes: " + m.truncation_reason : std::string("no"));
-  fmt::print("modules:       {}\n", modules.instances().size());
+  fmt::format_to(o, "truncated:     {}\n",
+                 m.truncated ? "yes: " + printable(m.truncation_reason) : std::string("no"));
+  fmt::format_to(o, "modules:       {}\n", modules.instances().size());
   const auto& loads = src->symbols().loads();
   for (const auto& mi : modules.instances()) {
     std::string loaded = mi.preexisting ? "before start" : seconds_text(mi.load_ts_ns);
@@ -82,16 +93,19 @@ void run_info(const std::string& file) {
     auto load = std::find_if(loads.begin(), loads.end(), [&](const ModuleSymbolsLoad& l) {
       return l.module == mi.module && l.load_ts == mi.load_ts_ns;
     });
-    fmt::print("  {:<24} {:#018x} text {:#018x}+{:#x} loaded {} freed {} symbols {}\n", mi.name,
-               mi.module, mi.core_text_start, mi.core_text_size, loaded, freed,
-               load == loads.end() ? 0 : load->symbols);
+    fmt::format_to(o, "  {:<24} {:#018x} text {:#018x}+{:#x} loaded {} freed {} symbols {}\n",
+                   printable(mi.name), mi.module, mi.core_text_start, mi.core_text_size, loaded,
+                   freed, load == loads.end() ? 0 : load->symbols);
   }
   auto missing = missing_symbols(src->symbols(), m);
   if (!missing.empty()) {
-    fmt::print("missing symbols: {} module load{}\n", missing.size(),
-               missing.size() == 1 ? "" : "s");
-    for (const auto& line : missing) fmt::print("  {}\n", line);
+    fmt::format_to(o, "missing symbols: {} module load{}\n", missing.size(),
+                   missing.size() == 1 ? "" : "s");
+    for (const auto& line : missing) fmt::format_to(o, "  {}\n", printable(line));
   }
+  Output out("");
+  out.write({buf.data(), buf.size()});
+  out.commit();
   if (m.truncated) throw Error(fmt::format("{}: {}", file, m.truncation_reason));
 }
 }  // namespace

@@ -44,8 +44,8 @@ int run_live(const LiveOptions& o) {
   install_stop_handlers();
   std::atomic<bool> stop{false};
   loader::LiveSource src(loader::Tracer::open(topts), stop);
-  fmt::print(stderr, "modrace: live (locks={}); findings are printed as they are established\n",
-             to_string(src.tracer().lock_provider()));
+  log::note("live (locks={}); findings are printed as they are established",
+            to_string(src.tracer().lock_provider()));
   std::fflush(stderr);
   touch_ready_file(o.tracing.ready_file);
 
@@ -94,8 +94,7 @@ int run_live(const LiveOptions& o) {
   }
   std::fflush(stdout);
   int status = exit_status_for(rep, fail_on);
-  if (status == kExitOk && child_status != 0)
-    fmt::print(stderr, "modrace: command exited {}\n", child_status);
+  if (status == kExitOk && child_status != 0) log::note("command exited {}", child_status);
   return status;
 }
 

@@ -55,8 +55,8 @@ int run_record(const RecordOpts& ro) {
 
   int attached = 0;
   for (const auto& s : tracer->probes()) attached += s.attached;
-  fmt::print(stderr, "modrace: recording ({} attach points, locks={}) to {}\n", attached,
-             to_string(tracer->lock_provider()), ro.output);
+  log::note("recording ({} attach points, locks={}) to {}", attached,
+            to_string(tracer->lock_provider()), ro.output);
   std::fflush(stderr);
   touch_ready_file(o.ready_file);
 
@@ -91,7 +91,7 @@ int run_record(const RecordOpts& ro) {
       if (tty) {
         uint64_t n = writer->events_written();
         double rate = double(n - last_status_events) * 1e9 / double(now - last_flush);
-        fmt::print(stderr, "\rmodrace: {} events, {:.0f}/s, drops {}   ", n, rate, d.describe());
+        log::raw(fmt::format("\rmodrace: {} events, {:.0f}/s, drops {}   ", n, rate, d.describe()));
         last_status_events = n;
       }
       last_flush = now;
@@ -106,13 +106,13 @@ int run_record(const RecordOpts& ro) {
   auto drops = tracer->drops();
   writer->set_drops(drops);
   writer->close();
-  if (tty) fmt::print(stderr, "\n");
-  fmt::print(stderr, "modrace: {} events, drops {}, {} bytes written to {}\n",
-             writer->events_written(), drops.describe(), writer->bytes_written(), ro.output);
-  fmt::print(stderr, "modrace: module symbols: {}\n",
-             kallsyms_fallback ? std::string("read from /proc/kallsyms after each load")
-                               : fmt::format("{} walked in the kernel at module_load",
-                                             tracer->module_symbols_seen()));
+  if (tty) log::raw("\n");
+  log::note("{} events, drops {}, {} bytes written to {}", writer->events_written(),
+            drops.describe(), writer->bytes_written(), ro.output);
+  log::note("module symbols: {}", kallsyms_fallback
+                                      ? std::string("read from /proc/kallsyms after each load")
+                                      : fmt::format("{} walked in the kernel at module_load",
+                                                    tracer->module_symbols_seen()));
   if (log::verbose_enabled())
     for (const auto& [prog, n] : tracer->recursion_misses())
       log::verbose("{}: {} recursion misses", prog, n);

@@ -2,12 +2,10 @@
 //
 // modrace report: analyse a trace file and print the findings (text, JSON or SARIF). Streams
 // the trace through the analyzer: memory is bounded by live state, not trace length.
-// Exit status: 0 clean, 1 findings at or above --fail-on, 2 usage or input error.
-#include <cerrno>
-#include <cstdio>
+// Exit status: 0 clean, 1 findings at or above --fail-on, 2 usage or input error (also a
+// damaged or truncated trace, after the report of what was read, unless --fail-on none).
 #include <cstdlib>
 #include <cstring>
-#include <memory>
 #include <string>
 #include <vector>
 
@@ -34,25 +32,13 @@ struct ReportOptions {
   std::string modules_dir;
 };
 
-void write_output(const std::string& path, const std::string& text) {
-  if (path.empty() || path == "-") {
-    std::fwrite(text.data(), 1, text.size(), stdout);
-    std::fflush(stdout);
-    return;
-  }
-  std::unique_ptr<FILE, int (*)(FILE*)> f(std::fopen(path.c_str(), "w"), std::fclose);
-  if (!f) throw Error(fmt::format("{}: cannot create: {}", path, std::strerror(errno)));
-  if (std::fwrite(text.data(), 1, text.size(), f.get()) != text.size() || std::fflush(f.get()))
-    throw Error(fmt::format("{}: write failed: {}", path, std::strerror(errno)));
-}
-
 void run_report(const ReportOptions& o) {
   // Validate options before reading anything: usage errors exit 2 without work.
   auto format = report_format_from_string(o.format);
   if (!format)
     throw Error(fmt::format("--format: expected text, json, sarif or ktap, got '{}'", o.format));
   auto fail_on = parse_fail_on(o.fail_on);
-  refuse_output_over_input(o.out, o.file);
+  Output out(o.out, o.file);  // before the analysis: a path that cannot be written fails first
 
   auto src = open_trace(o.file);
   FrameFormatter frames(collect_ko_files(o.ko, o.modules_dir));
@@ -70,6 +56,12 @@ void run_report(const ReportOptions& o) {
                                                       line->c_str() + colon + 1, nullptr, 10))};
   };
   Report rep = analyze(*src, std::move(aopts));
+  // A damaged trace is never "clean": with nothing read there is nothing to report; with a
+  // part read, the report says so (complete: false) and, under --fail-on, the damage is the
+  // command's error after it (exit 2), as for dump, info and export.
+  const TraceMeta& m = src->meta();
+  if (m.truncated && rep.events == 0)
+    throw Error(fmt::format("{}: {}; no event could be read", o.file, m.truncation_reason));
 
   std::string text;
   switch (*format) {
@@ -86,8 +78,10 @@ void run_report(const ReportOptions& o) {
       text = render_ktap(rep, fail_on);
       break;
   }
-  write_output(o.out, text);
+  out.write(text);
+  out.commit();
   set_exit_status(exit_status_for(rep, fail_on));
+  if (m.truncated && fail_on) throw Error(fmt::format("{}: {}", o.file, m.truncation_reason));
 }
 
 }  // namespace

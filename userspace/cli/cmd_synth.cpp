@@ -7,6 +7,7 @@
 
 #include "cli/commands.h"
 #include "events/error.h"
+#include "events/log.h"
 #include "synth/synth.h"
 #include "trace/trace_file.h"
 
@@ -38,8 +39,7 @@ void run_synth(const SynthCmdOptions& o) {
   }
   w->set_drops(src.meta().drops);
   w->close();
-  fmt::print(stderr, "modrace: wrote {} events ({} bytes) to {}\n", w->events_written(),
-             w->bytes_written(), o.out);
+  log::note("wrote {} events ({} bytes) to {}", w->events_written(), w->bytes_written(), o.out);
 }
 
 }  // namespace

@@ -1,9 +1,13 @@
 // SPDX-License-Identifier: GPL-2.0-only
+#include <fcntl.h>
 #include <unistd.h>
 
+#include <cerrno>
 #include <cstdio>
 #include <cstdlib>
+#include <cstring>
 #include <exception>
+#include <system_error>
 
 #include <fmt/format.h>
 
@@ -21,7 +25,34 @@ int exit_status() { return g_exit_status; }
 bool use_colour() { return isatty(STDOUT_FILENO) && !std::getenv("NO_COLOR"); }
 }  // namespace modrace::cli
 
-int main(int argc, char** argv) {
+namespace {
+
+// A closed stdin, stdout or stderr (`>&-`) gets /dev/null opened read-only in its place: a file
+// modrace opens later can never become fd 1 (and take the output), and writes there fail (EBADF)
+// and are reported as they would be on the closed descriptor.
+void reserve_standard_fds() {
+  for (int fd = 0; fd <= 2; fd++)
+    if (fcntl(fd, F_GETFD) < 0 && errno == EBADF) {
+      int n = open("/dev/null", O_RDONLY);
+      if (n >= 0 && n != fd) close(n);  // not fd (open takes the lowest free one): undo
+    }
+}
+
+bool g_stdout_failed = false;  // already reported (a write to stdout threw)
+
+// Whatever stdio still holds for stdout, written now and checked: output lost to a full disk or
+// a closed stdout is exit 2 with one line, never success.
+int finish_stdout(int status) {
+  if (g_stdout_failed) return status;
+  errno = 0;
+  bool failed = std::fflush(stdout) != 0;
+  failed = std::ferror(stdout) || failed;
+  if (!failed) return status;
+  modrace::log::error(fmt::format("stdout: {}", errno ? std::strerror(errno) : "write error"));
+  return status == modrace::kExitBug ? status : modrace::kExitUsage;
+}
+
+int run(int argc, char** argv) {
   using namespace modrace;
   CLI::App app{
       "modrace: checks the kernel module lock/refcount protocol on a running kernel "
@@ -49,18 +80,34 @@ int main(int argc, char** argv) {
   } catch (const CLI::CallForVersion& e) {
     return app.exit(e);
   } catch (const CLI::ParseError& e) {
-    fmt::print(stderr, "modrace: {}\n", e.what());
+    log::error(e.what());
     return kExitUsage;
   } catch (const Error& e) {
     std::fflush(stdout);
-    fmt::print(stderr, "modrace: {}\n", e.what());
+    log::error(e.what());
     return e.exit_code();
   } catch (const std::bad_alloc&) {
-    fmt::print(stderr, "modrace: out of memory\n");
+    log::error("out of memory");
     return kExitUsage;
+  } catch (const std::system_error& e) {
+    // fmt::print to stdout throws when the write fails: an output error, not a bug.
+    if (std::ferror(stdout)) {
+      g_stdout_failed = true;
+      log::error(fmt::format("stdout: {}", e.code().message()));
+      return kExitUsage;
+    }
+    log::bug("{}", e.what());
+    return kExitBug;
   } catch (const std::exception& e) {
     log::bug("{}", e.what());
     return kExitBug;
   }
   return cli::exit_status();
+}
+
+}  // namespace
+
+int main(int argc, char** argv) {
+  reserve_standard_fds();
+  return finish_stdout(run(argc, argv));
 }

@@ -4,6 +4,8 @@
 #include <cstdio>
 #include <string>
 
+#include "events/printable.h"
+
 namespace modrace::log {
 
 namespace {
@@ -16,9 +18,12 @@ bool verbose_enabled() { return g_verbose; }
 void detail::write(std::string_view prefix, std::string_view text) {
   std::string line;
   line.reserve(prefix.size() + text.size() + 1);
-  line.append(prefix).append(text).push_back('\n');
+  // One line, whatever names from the trace or the kernel the text carries.
+  line.append(prefix).append(printable(text)).push_back('\n');
   std::fwrite(line.data(), 1, line.size(), stderr);
 }
+
+void raw(std::string_view text) { std::fwrite(text.data(), 1, text.size(), stderr); }
 
 void verbose_passthrough(std::string_view prefix, std::string_view text) {
   if (!g_verbose) return;

@@ -5,7 +5,8 @@
 //   verbose()  shown only with -v: start-up timings, load retries, per-program costs;
 //   warn()     always: something the user should know that does not stop the command;
 //   bug()      always: modrace's own fault (malformed records, an unexpected exception).
-// User errors are not logged here: they are thrown as modrace::Error and printed once by main.
+// User errors are not logged here: they are thrown as modrace::Error and printed once by main
+// (log::error). Nothing here throws or aborts when stderr cannot be written: the line is lost.
 #pragma once
 
 #include <string_view>
@@ -37,6 +38,18 @@ template <typename... Args>
 void bug(fmt::format_string<Args...> f, Args&&... args) {
   detail::write("modrace: BUG: ", fmt::format(f, std::forward<Args>(args)...));
 }
+
+// Always: what a command reports on stderr as it goes ("modrace: wrote ...").
+template <typename... Args>
+void note(fmt::format_string<Args...> f, Args&&... args) {
+  detail::write("modrace: ", fmt::format(f, std::forward<Args>(args)...));
+}
+
+// main's one line for a thrown modrace::Error: "modrace: <what>".
+inline void error(std::string_view what) { detail::write("modrace: ", what); }
+
+// `text` as it is, no prefix or newline (the recorder's "\r" status line).
+void raw(std::string_view text);
 
 // Another library's own log line (libbpf's), passed through as it is when verbose.
 void verbose_passthrough(std::string_view prefix, std::string_view text);

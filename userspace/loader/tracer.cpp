@@ -486,8 +486,8 @@ DropCounters Tracer::drops() const {
   DropCounters d;
   // Read through the mmap-ed .bss, never by a map syscall (see drop_counts in bpf/core.bpf.h).
   for (__u32 cause = 0; cause < MR_DROP_CAUSE_MAX; cause++)
-    d.by_cause[cause] +=
-        __atomic_load_n(&impl_->bpf->skel->bss->drop_counts[cause], __ATOMIC_RELAXED);
+    d.add(static_cast<DropCause>(cause),
+          __atomic_load_n(&impl_->bpf->skel->bss->drop_counts[cause], __ATOMIC_RELAXED));
   // The kernel skips a program that would recurse on its CPU (our programs take locks of their
   // own, interrupts nest) and counts it per program. For a lock-primitive probe on a kernel whose
   // task context cannot preempt a BPF program, the skipped run was an interrupt (or BPF's own
@@ -514,8 +514,8 @@ DropCounters Tracer::drops() const {
     bool lockdep_probe = impl_->bpf->attached_groups[i] == ProbeGroup::lockdep;
     bool informational = (lock_probe && (harmless || kprobe)) ||
                          (lockdep_probe && (harmless || kprobe || tracepoint));
-    d[informational ? DropCause::lock_recursion_irq : DropCause::lock_recursion] +=
-        info.recursion_misses;
+    d.add(informational ? DropCause::lock_recursion_irq : DropCause::lock_recursion,
+          info.recursion_misses);
   }
   return d;
 }

@@ -8,17 +8,19 @@
 // diagnostic line at the top.
 #include <fmt/format.h>
 
+#include "events/printable.h"
 #include "report/render.h"
 
 namespace modrace {
 
 namespace {
 
-// A test description ends at " # " (the directive) and at the line's end: neither may occur in
-// a name taken from the trace.
-std::string description(std::string s) {
+// A name from the trace, escaped as every text output does (printable(): no control bytes, so
+// no line break), and without '#', which would end a test's description.
+std::string description(std::string_view name) {
+  std::string s = printable(name);
   for (char& c : s)
-    if (c == '#' || c == '\n' || c == '\r') c = ' ';
+    if (c == '#') c = ' ';
   return s;
 }
 

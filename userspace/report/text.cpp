@@ -9,6 +9,7 @@
 
 #include "events/clock.h"
 #include "events/error.h"
+#include "events/printable.h"
 #include "report/render.h"
 
 namespace modrace {
@@ -36,49 +37,54 @@ std::string header(const Finding& f, const Style& st) {
   std::string_view prefix = f.severity == Severity::error     ? "BUG"
                             : f.severity == Severity::warning ? "WARNING"
                                                               : "INFO";
-  std::string h = fmt::format("{}: modrace: {} on module {}", prefix, to_string(f.rule), f.module);
+  std::string h =
+      fmt::format("{}: modrace: {} on module {}", prefix, to_string(f.rule), printable(f.module));
   return f.severity == Severity::error ? st.red(h) : st.yellow(h);
 }
 
 std::string lock_line(int i, const LockDesc& l) {
-  std::string s = fmt::format(" #{}: {:016x} ({}){{{}}}", i, l.addr, l.name, to_string(l.kind));
-  if (!l.acquired_at.empty()) s += fmt::format(", at: {}", l.acquired_at);
-  if (!l.via.empty()) s += fmt::format("  [{}]", l.via);
+  std::string s =
+      fmt::format(" #{}: {:016x} ({}){{{}}}", i, l.addr, printable(l.name), to_string(l.kind));
+  if (!l.acquired_at.empty()) s += fmt::format(", at: {}", printable(l.acquired_at));
+  if (!l.via.empty()) s += fmt::format("  [{}]", printable(l.via));
   return s;
 }
 
 std::string finding_block(const Finding& f, const Style& st) {
+  // Every string from the trace (names, and the messages built from them) goes through
+  // printable(): a process names itself, and must not drive the terminal or forge lines.
+  const std::string comm = printable(f.comm);
   std::string o;
   o += kRule + "\n";
   o += header(f, st) + "\n";
   o += kThin + "\n";
-  o += f.message + "\n\n";
+  o += printable(f.message) + "\n\n";
   if (!f.comm.empty() || f.pid)
-    o += fmt::format("{} by task {}/{} (tid {}) at {}s, seen {} time{}\n", f.op, f.comm, f.pid,
-                     f.tid, seconds_text(f.first_ts_ns), f.count, f.count == 1 ? "" : "s");
+    o += fmt::format("{} by task {}/{} (tid {}) at {}s, seen {} time{}\n", f.op, comm, f.pid, f.tid,
+                     seconds_text(f.first_ts_ns), f.count, f.count == 1 ? "" : "s");
   else
     o += fmt::format("seen {} time{}\n", f.count, f.count == 1 ? "" : "s");
-  o += fmt::format("site: {}\n", st.bold(f.site));
+  o += fmt::format("site: {}\n", st.bold(printable(f.site)));
   if (!f.stack.empty()) {
     o += "Call Trace:\n";
-    for (const auto& fr : f.stack) o += fmt::format("  {}\n", fr.text);
+    for (const auto& fr : f.stack) o += fmt::format("  {}\n", printable(fr.text));
   }
   if (f.rule == Rule::unprotected_get || f.rule == Rule::get_while_going ||
       f.rule == Rule::preempt_only_get || f.rule == Rule::self_get || f.rule == Rule::self_put ||
       f.rule == Rule::put_underflow) {
     if (f.locks_held.empty())
-      o += fmt::format("no locks held by {}/{}", f.comm, f.pid);
+      o += fmt::format("no locks held by {}/{}", comm, f.pid);
     else
       o += fmt::format("{} lock{} held by {}/{}:", f.locks_held.size(),
-                       f.locks_held.size() == 1 ? "" : "s", f.comm, f.pid);
-    o += f.lock_context.empty() ? "\n" : fmt::format(" ({})\n", f.lock_context);
+                       f.locks_held.size() == 1 ? "" : "s", comm, f.pid);
+    o += f.lock_context.empty() ? "\n" : fmt::format(" ({})\n", printable(f.lock_context));
     for (size_t i = 0; i < f.locks_held.size(); i++) o += lock_line(int(i), f.locks_held[i]) + "\n";
   }
   if (f.rule == Rule::unprotected_get || f.rule == Rule::preempt_only_get) {
     if (f.unload_locks.empty())
-      o += fmt::format("the unload path of {} took no lock\n", f.module);
+      o += fmt::format("the unload path of {} took no lock\n", printable(f.module));
     else
-      o += fmt::format("the unload path of {} took:\n", f.module);
+      o += fmt::format("the unload path of {} took:\n", printable(f.module));
     // Every lock of the unregister path itself; of the loader's and core teardown's (often
     // hundreds: dentries, xarrays), the first few and a count. JSON has them all.
     constexpr size_t kOtherShown = 6;
@@ -98,9 +104,9 @@ std::string finding_block(const Finding& f, const Style& st) {
   }
   if (f.rule == Rule::ref_leak) {
     o += "outstanding references by get site:\n";
-    for (const auto& r : f.refs) o += fmt::format("  {:>6}  {}\n", r.count, r.site);
+    for (const auto& r : f.refs) o += fmt::format("  {:>6}  {}\n", r.count, printable(r.site));
   }
-  if (!f.fix.empty()) o += fmt::format("{} {}\n", st.cyan("fix:"), f.fix);
+  if (!f.fix.empty()) o += fmt::format("{} {}\n", st.cyan("fix:"), printable(f.fix));
   o += st.dim(fmt::format("id: {}", f.id)) + "\n";
   return o;
 }
@@ -115,13 +121,14 @@ std::string render_text(const Report& r, const TextOptions& opts) {
   Style st{opts.colour};
   std::string o;
   o += fmt::format("modrace: analysed {} events", r.events);
-  if (!r.meta.kernel_release.empty()) o += fmt::format(" from {}", r.meta.kernel_release);
+  if (!r.meta.kernel_release.empty())
+    o += fmt::format(" from {}", printable(r.meta.kernel_release));
   o += fmt::format(" (locks: {}), {} module load{}, {} completed unload{}\n",
                    to_string(r.meta.lock_provider), r.modules_seen, r.modules_seen == 1 ? "" : "s",
                    r.unloads_seen, r.unloads_seen == 1 ? "" : "s");
   if (!r.complete) {
     o += st.yellow("modrace: WARNING: this analysis is INCOMPLETE") + "\n";
-    for (const auto& why : r.incomplete_why) o += fmt::format("  - {}\n", why);
+    for (const auto& why : r.incomplete_why) o += fmt::format("  - {}\n", printable(why));
   }
   if (!r.lock_info_complete) {
     const auto& d = r.meta.drops;
@@ -133,7 +140,7 @@ std::string render_text(const Report& r, const TextOptions& opts) {
   }
   if (!r.missing_symbols.empty()) {
     o += st.yellow("modrace: WARNING: module loads without symbols") + "\n";
-    for (const auto& m : r.missing_symbols) o += fmt::format("  - {}\n", m);
+    for (const auto& m : r.missing_symbols) o += fmt::format("  - {}\n", printable(m));
   }
   o += "\n";
 
@@ -143,29 +150,31 @@ std::string render_text(const Report& r, const TextOptions& opts) {
   if (!r.unverified.empty()) {
     o += kRule + "\n" + st.bold("unverified (would need the lost data to decide):") + "\n";
     for (const auto& u : r.unverified)
-      o += fmt::format("  {:<16} {:<20} {} (x{}): {}\n", to_string(u.rule), u.module, u.site,
-                       u.count, u.reason);
+      o += fmt::format("  {:<16} {:<20} {} (x{}): {}\n", to_string(u.rule), printable(u.module),
+                       printable(u.site), u.count, printable(u.reason));
     o += "\n";
   }
   if (!r.outstanding.empty()) {
     o += kRule + "\n" + st.bold("outstanding references when the trace ended (info):") + "\n";
     for (const auto& x : r.outstanding)
-      o += fmt::format("  {:>6}  {:<20} taken at {}{}\n", x.count, x.module, x.site,
-                       x.leaked ? "  (blamed by ref-leak)" : "");
+      o += fmt::format("  {:>6}  {:<20} taken at {}{}\n", x.count, printable(x.module),
+                       printable(x.site), x.leaked ? "  (blamed by ref-leak)" : "");
     o += "\n";
   }
   if (!r.sites.empty()) {
     o += kRule + "\n" + st.bold("get sites:") + "\n";
     o += fmt::format("  {:<32} {:>8}  {:<20} {}\n", "verdict", "count", "module", "site [locks]");
     for (const auto& s : r.sites) {
-      std::string verdict =
-          s.verdict == SiteVerdict::finding      ? "finding " + s.finding_id.substr(0, 8)
-          : s.verdict == SiteVerdict::protected_ ? fmt::format("protected({})", s.protected_by)
-                                                 : std::string(to_string(s.verdict));
+      std::string verdict = s.verdict == SiteVerdict::finding
+                                ? "finding " + s.finding_id.substr(0, 8)
+                            : s.verdict == SiteVerdict::protected_
+                                ? fmt::format("protected({})", printable(s.protected_by))
+                                : std::string(to_string(s.verdict));
       std::string locks;
-      for (size_t i = 0; i < s.locks_held.size(); i++) locks += (i ? ", " : "") + s.locks_held[i];
-      o += fmt::format("  {:<32} {:>8}  {:<20} {}{}{}\n", verdict, s.count, s.module, s.site,
-                       s.op == "try_module_get" ? "" : " (" + s.op + ")",
+      for (size_t i = 0; i < s.locks_held.size(); i++)
+        locks += (i ? ", " : "") + printable(s.locks_held[i]);
+      o += fmt::format("  {:<32} {:>8}  {:<20} {}{}{}\n", verdict, s.count, printable(s.module),
+                       printable(s.site), s.op == "try_module_get" ? "" : " (" + s.op + ")",
                        locks.empty() ? "" : " [" + locks + "]");
     }
     o += "\n";

@@ -3,6 +3,8 @@
 
 #include <fmt/format.h>
 
+#include "events/printable.h"
+
 namespace modrace {
 
 namespace {
@@ -86,9 +88,11 @@ std::string format_payload(const Event& ev, const EventFormatContext& ctx) {
 }
 
 std::string format_event_line(const Event& ev, const EventFormatContext& ctx) {
-  return fmt::format("{:>16} {:>7}/{:<7} [{:03}] {}.{:09}: {}: {}", ev.comm_view(), ev.pid, ev.tid,
-                     ev.cpu, ev.ts_ns / 1000000000, ev.ts_ns % 1000000000, to_string(ev.kind),
-                     format_payload(ev, ctx));
+  // The line is all fields (the format adds no control character): names from the trace
+  // (the process's own comm above all) are escaped once here, as a whole.
+  return printable(fmt::format("{:>16} {:>7}/{:<7} [{:03}] {}.{:09}: {}: {}", ev.comm_view(),
+                               ev.pid, ev.tid, ev.cpu, ev.ts_ns / 1000000000, ev.ts_ns % 1000000000,
+                               to_string(ev.kind), format_payload(ev, ctx)));
 }
 
 namespace {

@@ -29,7 +29,7 @@ std::string format_module(uint64_t module, const ModuleTracker& modules);
 std::string format_lock_context(const LockContext& lc, const EventFormatContext& ctx);
 // The payload fields of `ev` as "key=value ..." (no timestamp/task prefix).
 std::string format_payload(const Event& ev, const EventFormatContext& ctx);
-// One perf-script-like line: "comm pid/tid [cpu] sec.nsec: kind: payload".
+// One perf-script-like line: "comm pid/tid [cpu] sec.nsec: kind: payload", printable().
 std::string format_event_line(const Event& ev, const EventFormatContext& ctx);
 // One JSON object with a "kind" field and every payload field; addresses also symbolized.
 nlohmann::json event_to_json(const Event& ev, const EventFormatContext& ctx);

@@ -41,7 +41,12 @@ std::string module_name_from_path(std::string_view path) {
 std::vector<std::string> find_ko_files(const std::string& dir) {
   namespace fs = std::filesystem;
   std::error_code ec;
-  if (!fs::is_directory(dir, ec)) throw Error(fmt::format("{}: not a directory", dir));
+  auto st = fs::status(dir, ec);
+  if (st.type() == fs::file_type::not_found)
+    throw Error(fmt::format("--modules-dir {}: no such directory", dir));
+  if (ec) throw Error(fmt::format("--modules-dir {}: {}", dir, ec.message()));
+  if (st.type() != fs::file_type::directory)
+    throw Error(fmt::format("--modules-dir {}: not a directory", dir));
   std::vector<std::string> out;
   for (auto it =
            fs::recursive_directory_iterator(dir, fs::directory_options::skip_permission_denied, ec);
@@ -56,9 +61,19 @@ std::vector<std::string> find_ko_files(const std::string& dir) {
 std::vector<std::string> collect_ko_files(const std::vector<std::string>& ko_files,
                                           const std::string& modules_dir) {
   std::vector<std::string> out;
+  namespace fs = std::filesystem;
   for (const auto& k : ko_files) {
+    // Say what is wrong with the path, not just that it is wrong.
     std::error_code ec;
-    if (!std::filesystem::is_regular_file(k, ec)) throw Error(fmt::format("{}: no such file", k));
+    auto st = fs::status(k, ec);
+    if (ec && st.type() != fs::file_type::not_found)
+      throw Error(fmt::format("--ko {}: {}", k, ec.message()));
+    if (st.type() == fs::file_type::not_found) throw Error(fmt::format("--ko {}: no such file", k));
+    if (st.type() == fs::file_type::directory)
+      throw Error(fmt::format(
+          "--ko {}: is a directory (--ko takes a .ko file; --modules-dir {} searches one)", k, k));
+    if (st.type() != fs::file_type::regular)
+      throw Error(fmt::format("--ko {}: not a regular file", k));
     out.push_back(k);
   }
   if (!modules_dir.empty())

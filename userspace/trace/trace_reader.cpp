@@ -508,11 +508,15 @@ class FileTraceReader final : public TraceReader {
 }  // namespace
 
 std::unique_ptr<TraceReader> open_trace(const std::string& path) {
-  // O_NONBLOCK: a FIFO without a writer is refused below instead of hanging in open(); it has no
-  // effect on a regular file.
+  // Only regular files: a FIFO would block or be read without bound, a directory is not a
+  // trace, and opening a device can itself act (a tape rewinds, a watchdog arms). So stat
+  // first, and open nothing else; O_NONBLOCK and fstat cover a file swapped in between.
+  struct stat st {};
+  if (::stat(path.c_str(), &st) != 0)
+    throw Error(fmt::format("{}: {}", path, std::strerror(errno)));
+  if (!S_ISREG(st.st_mode)) throw Error(fmt::format("{}: not a regular file", path));
   int fd = ::open(path.c_str(), O_RDONLY | O_CLOEXEC | O_NONBLOCK);
   if (fd < 0) throw Error(fmt::format("{}: {}", path, std::strerror(errno)));
-  struct stat st {};
   if (::fstat(fd, &st) != 0 || !S_ISREG(st.st_mode)) {
     ::close(fd);
     throw Error(fmt::format("{}: not a regular file", path));
