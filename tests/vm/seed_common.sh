@@ -80,10 +80,12 @@ seed_report() {
 		esac
 	done < "$OUT/check.log"
 	[ "$st" = 0 ] || [ "$st" = 1 ] || fail "seed_check_report.py crashed (exit $st)"
-	# The runner's KTAP report (tests/ktap/ktap.py: a parser written from the specification).
+	# The runner's KTAP report of its trace (tests/ktap/ktap.py: a parser written from the
+	# specification); a run without a trace (modrace live in the guest) has none.
+	[ -s "$OUT/trace" ] || return 0
 	if line=$(python3 "$SRC/tests/ktap/ktap.py" "$OUT/report.ktap" 2>&1); then
 		pass "report.ktap is KTAP: $line"
 	else
-		fail "report.ktap: $line"
+		fail "report.ktap: $(tail -1 <<< "$line")"
 	fi
 }
