@@ -53,6 +53,15 @@ bad = [s for s in elv if not (s["verdict"] == "protected" and s.get("protected_b
 print("\n".join(f"  {s['module']} {s['site']} {s['verdict']} {s.get('protected_by')}" for s in bad))
 sys.exit(1 if bad or not elv else 0)
 PY
+# The loop disk's gets under its open_mutex, a lock in no named object: named by kind and address
+# (and where it was taken, when the lock probes are kprobes), never a bare address.
+python3 - "$OUT/report.json" <<'PY' || fail "loop's heap-lock protection is not named 'mutex at 0x...'"
+import json, sys
+sites = json.load(open(sys.argv[1]))["sites"]
+loop = [s for s in sites if s["module"] == "loop" and s["verdict"] == "protected" and s.get("protected_by") != "misc_mtx"]
+print("\n".join(f"  {s['site']}: {s.get('protected_by')}" for s in loop))
+sys.exit(0 if loop and all(s["protected_by"].startswith("mutex at 0x") for s in loop) else 1)
+PY
 # The sound idiom says why, in words.
 if grep -q "snd_card_file_add" "$OUT/report.json"; then
 	pass "snd_ctl_open's reason names snd_card_file_add"
