@@ -22,19 +22,24 @@ seed_build() {
 	fi
 }
 
-# seed_run SCENARIO [TIMEOUT]: runs tests/vm/scenarios/SCENARIO.sh under modrace record with the
-# seed modules and seedctl in $1, within TIMEOUT seconds (scaled for the flavour). Sets OUT (the
-# output directory) and vm_status.
-seed_run() {
+# scenario_run SCENARIO TIMEOUT [MODRACE-VM ARGS...]: runs tests/vm/scenarios/SCENARIO.sh under
+# modrace record (the --module/--file ARGS in its $1), within TIMEOUT seconds (scaled for the
+# flavour). Sets OUT (the output directory), vm_status and RUN_SECONDS.
+scenario_run() {
 	local scenario=$1 timeout start
-	timeout=$(scaled "${2:-180}")
+	timeout=$(scaled "$2")
+	shift 2
 	OUT="$WORK/$scenario"
 	start=$(date +%s)
-	run_vm "$OUT" --scenario "$SRC/tests/vm/scenarios/$scenario.sh" --timeout "$timeout" \
-		--module "$KMOD/seed_core.ko" --module "$KMOD/seed_drv.ko" --file "$KMOD/seedctl" \
-		--file "$SRC/tests/vm/scenarios/seed-lib.sh"
+	run_vm "$OUT" --scenario "$SRC/tests/vm/scenarios/$scenario.sh" --timeout "$timeout" "$@"
 	RUN_SECONDS=$(($(date +%s) - start))
 	echo "note: $scenario: modrace-vm exit $vm_status after ${RUN_SECONDS}s, output in $OUT"
+}
+
+# seed_run SCENARIO [TIMEOUT]: scenario_run with the seed modules, seedctl and seed-lib.sh.
+seed_run() {
+	scenario_run "$1" "${2:-180}" --module "$KMOD/seed_core.ko" --module "$KMOD/seed_drv.ko" \
+		--file "$KMOD/seedctl" --file "$SRC/tests/vm/scenarios/seed-lib.sh"
 }
 
 # seed_expect_status WANT: modrace-vm's exit status (0 clean, 1 findings; 10 splat, 11 guest

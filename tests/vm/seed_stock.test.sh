@@ -7,10 +7,7 @@
 # misc_open's get of loop by misc_mtx (loop's exit deregisters loop-control).
 SRC=$1 BUILD=$2
 . "$SRC/tests/vm/seed_common.sh"
-OUT="$WORK/stock"
-start=$(date +%s)
-run_vm "$OUT" --scenario "$SRC/tests/vm/scenarios/stock.sh" --timeout "$(scaled 240)"
-echo "note: stock: modrace-vm exit $vm_status after $(($(date +%s) - start))s, output in $OUT"
+scenario_run stock 240
 seed_expect_status 0
 seed_no_splats
 seed_log_has "stock: done"

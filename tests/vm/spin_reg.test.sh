@@ -11,11 +11,7 @@
 SRC=$1 BUILD=$2
 . "$SRC/tests/vm/seed_common.sh"
 seed_build
-OUT="$WORK/spin-reg"
-start=$(date +%s)
-run_vm "$OUT" --scenario "$SRC/tests/vm/scenarios/spin-reg.sh" --timeout "$(scaled 180)" \
-	--module "$KMOD/spin_reg.ko" --module "$KMOD/spin_client.ko"
-echo "note: spin-reg: modrace-vm exit $vm_status after $(($(date +%s) - start))s, output in $OUT"
+scenario_run spin-reg 180 --module "$KMOD/spin_reg.ko" --module "$KMOD/spin_client.ko"
 # A warning is not at `report`'s default --fail-on level (error): exit 0.
 seed_expect_status 0
 seed_no_splats

@@ -9,11 +9,7 @@
 SRC=$1 BUILD=$2
 . "$SRC/tests/vm/seed_common.sh"
 seed_build
-OUT="$WORK/srcu-reg"
-start=$(date +%s)
-run_vm "$OUT" --scenario "$SRC/tests/vm/scenarios/srcu-reg.sh" --timeout "$(scaled 180)" \
-	--module "$KMOD/srcu_reg.ko" --module "$KMOD/srcu_client.ko"
-echo "note: srcu-reg: modrace-vm exit $vm_status after $(($(date +%s) - start))s, output in $OUT"
+scenario_run srcu-reg 180 --module "$KMOD/srcu_reg.ko" --module "$KMOD/srcu_client.ko"
 seed_expect_status 1
 seed_no_splats
 seed_log_has "calls done"

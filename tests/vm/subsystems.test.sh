@@ -13,11 +13,7 @@
 SRC=$1 BUILD=$2
 . "$SRC/tests/vm/seed_common.sh"
 seed_build
-OUT="$WORK/subsystems"
-start=$(date +%s)
-run_vm "$OUT" --scenario "$SRC/tests/vm/scenarios/subsystems.sh" --timeout "$(scaled 300)" \
-	--file "$KMOD/kpathctl"
-echo "note: subsystems: modrace-vm exit $vm_status after $(($(date +%s) - start))s, output in $OUT"
+scenario_run subsystems 300 --file "$KMOD/kpathctl"
 seed_expect_status 0
 seed_no_splats
 seed_log_has "subsystems: done"
