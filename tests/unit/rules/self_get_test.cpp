@@ -50,7 +50,8 @@ TEST(SelfGet, UnderTheTasksOwnReferenceIsOnlyRedundant) {
   EXPECT_NE(f[0]->message.find("already held a reference"), std::string::npos) << f[0]->message;
 
   t.as(200).try_get(snd, open);
-  f = findings_of(t.analyze(), Rule::self_get);
+  Report again = t.analyze();  // findings_of points into the report: keep it alive
+  f = findings_of(again, Rule::self_get);
   ASSERT_EQ(f.size(), 1u);
   EXPECT_EQ(f[0]->severity, Severity::warning);
   EXPECT_NE(f[0]->message.find("1 of 2 gets"), std::string::npos) << f[0]->message;
