@@ -26,6 +26,7 @@
 #include "events/clock.h"
 #include "events/error.h"
 #include "events/log.h"
+#include "loader/load_failure.h"
 #include "loader/wire.h"
 #include "modrace.skel.h"
 #include "modrace_abi.h"
@@ -36,6 +37,7 @@ namespace modrace::loader {
 namespace {
 
 std::string g_last_libbpf_warning;  // quoted in load errors when not verbose
+std::string g_load_warnings;        // every warning of the load in progress (load_failure.h)
 
 int libbpf_log(enum libbpf_print_level level, const char* format, va_list args) {
   // Whole, however long: a verifier log is most useful at its end.
@@ -47,6 +49,7 @@ int libbpf_log(enum libbpf_print_level level, const char* format, va_list args) 
   if (len > 0) vsnprintf(text.data(), text.size() + 1, format, args);
   const char* buf = text.c_str();
   if (level == LIBBPF_WARN) {
+    g_load_warnings += buf;
     g_last_libbpf_warning = buf;
     while (!g_last_libbpf_warning.empty() && g_last_libbpf_warning.back() == '\n')
       g_last_libbpf_warning.pop_back();
@@ -359,6 +362,7 @@ std::unique_ptr<Tracer> Tracer::open(const TracerOptions& opts) {
       bpf_program__set_autoload(skel->progs.it_task_states, true);
 
     const auto t_load = std::chrono::steady_clock::now();
+    g_load_warnings.clear();
     int err = modrace_bpf__load(skel);
     const auto t_loaded = std::chrono::steady_clock::now();
     log::verbose("start-up: {:.2f} s to choose attach points, {:.2f} s to load",
@@ -387,6 +391,12 @@ std::unique_ptr<Tracer> Tracer::open(const TracerOptions& opts) {
                      errno_text(err), prefer_kprobe ? "out" : "", walk_syms ? "" : "out");
         continue;
       }
+      // Name the missing feature when the warnings or the system say which.
+      LoadEnvironment env;
+      env.btf = access("/sys/kernel/btf/vmlinux", R_OK) == 0;
+      env.kprobe_pmu = access("/sys/bus/event_source/devices/kprobe", F_OK) == 0;
+      if (std::string why = explain_load_failure(g_load_warnings, env); !why.empty())
+        throw Error("cannot load the BPF programs: " + why);
       throw Error(fmt::format("cannot load the BPF programs: {}{}{}", errno_text(err),
                               g_last_libbpf_warning.empty() ? "" : ": ", g_last_libbpf_warning));
     }
