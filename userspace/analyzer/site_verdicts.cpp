@@ -8,6 +8,8 @@
 
 #include <fmt/format.h>
 
+#include "analyzer/kernel_idioms.h"
+
 namespace modrace::checker {
 
 void SiteFindings::offer(const FindingAcc& a, const std::string& id) {
@@ -32,7 +34,6 @@ struct SiteAgg {
   SiteReport r;
   SiteTally tally;
   std::string protecting, own_lock;
-  const KernelIdiom* idiom = nullptr;
   std::string finding;
   int finding_rank = 0;
 };
@@ -46,11 +47,12 @@ void judge_site(SiteAgg& g) {
   } else if (t.unprotected || t.preempt_only || t.lock_incomplete || t.cross_instance ||
              t.no_unload || t.idiom) {
     r.verdict = SiteVerdict::unverified;
-    if (t.idiom && g.idiom)
+    const KernelIdiom* idiom = t.idiom ? kernel_idiom(r.function) : nullptr;
+    if (idiom)
       r.reason = fmt::format(
           "no lock shared with the unload path; a known kernel idiom instead, which locks "
           "cannot show: {} ({}; docs/scenarios.md)",
-          g.idiom->guarantee, g.idiom->since);
+          idiom->guarantee, idiom->since);
     else if (t.unprotected)
       r.reason =
           "no lock shared with the unload path, but events or lock information were "
@@ -118,7 +120,6 @@ void add_site_verdicts(Report& rep, const SiteTable& sites, const ModuleTable& m
     SiteAgg& g = aggs[it->second];
     g.r.count += s.count;
     g.tally += s.tally;
-    if (s.idiom && !g.idiom) g.idiom = s.idiom;
     if (s.tally.cross_instance && g.own_lock.empty())
       g.own_lock = names.lock_name(s.own_lock.addr, s.own_lock.class_key);
     if (s.has_protecting && g.protecting.empty())

@@ -12,7 +12,6 @@
 
 #include "analyzer/callers.h"
 #include "analyzer/hash.h"
-#include "analyzer/kernel_idioms.h"
 #include "analyzer/locks.h"
 #include "events/event.h"
 #include "events/symbols.h"
@@ -66,9 +65,8 @@ struct Site {
   SiteTally tally;
   HeldLock protecting{};
   bool has_protecting = false;
-  HeldLock own_lock{};  // the first lock that kept a cross_instance get from a verdict
-  const KernelIdiom* idiom = nullptr;  // the kernel idiom of its function (tally.idiom)
-  std::vector<HeldLock> locks_seen;    // union over its sigs, capped
+  HeldLock own_lock{};               // the first lock that kept a cross_instance get from a verdict
+  std::vector<HeldLock> locks_seen;  // union over its sigs, capped
   FirstSeen first;
 };
 

@@ -6,6 +6,8 @@
 // by-reference or core, `not ok` when its finding is at or above --fail-on, and `ok ... # SKIP`
 // with the reason when unverified. The plan counts every test; an incomplete trace says so in a
 // diagnostic line at the top.
+#include <unordered_map>
+
 #include <fmt/format.h>
 
 #include "events/printable.h"
@@ -49,6 +51,8 @@ std::string render_ktap(const Report& r, std::optional<Severity> fail_on) {
     for (const auto& why : r.incomplete_why) o += fmt::format("# INCOMPLETE: {}\n", why);
   o += fmt::format("1..{}\n", r.findings.size() + r.sites.size());
   size_t n = 0;
+  std::unordered_map<std::string_view, const Finding*> by_id;
+  for (const auto& f : r.findings) by_id.emplace(f.id, &f);
   for (const auto& f : r.findings) {
     bool bad = fails(f, fail_on);
     if (bad) diagnostics(o, render_finding_text(f));
@@ -59,9 +63,8 @@ std::string render_ktap(const Report& r, std::optional<Severity> fail_on) {
   for (const auto& s : r.sites) {
     std::string name =
         fmt::format("site {} {} on {}", description(s.site), s.op, description(s.module));
-    const Finding* finding = nullptr;
-    for (const auto& f : r.findings)
-      if (f.id == s.finding_id) finding = &f;
+    auto found = by_id.find(s.finding_id);
+    const Finding* finding = found == by_id.end() ? nullptr : found->second;
     switch (s.verdict) {
       case SiteVerdict::unverified:
         o += fmt::format("ok {} {} # SKIP unverified: {}\n", ++n, name, description(s.reason));

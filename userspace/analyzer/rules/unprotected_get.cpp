@@ -6,6 +6,7 @@
 // unloaded are judged at the end against the module's last unload, or left unverified.
 #include <fmt/format.h>
 
+#include "analyzer/kernel_idioms.h"
 #include "analyzer/rules/rule.h"
 
 namespace modrace::checker::unprotected_get {
@@ -64,8 +65,7 @@ void judge(RuleContext& ctx, uint32_t sig_idx, uint64_t count,
   // A known kernel idiom's site: safe for a reason no lockset shows (kernel_idioms.h).
   if (ctx.symbols)
     if (auto r = ctx.symbols->at(sig.first.epoch).resolve(site.caller_ip); r.symbol)
-      if (const KernelIdiom* idiom = kernel_idiom(r.symbol->name)) {
-        site.idiom = idiom;
+      if (kernel_idiom(r.symbol->name)) {
         site.tally.idiom += count;
         return;
       }
