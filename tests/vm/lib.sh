@@ -30,11 +30,13 @@ pass() { echo "ok: $*"; }
 expect_status() {
 	if [ "$1" = "$2" ]; then pass "$3 (exit $2)"; else fail "$3: exit $2, expected $1"; fi
 }
+# The kernel modrace-vm boots: the flavour's, or a test's own (e.g. --kernel-tree DIR).
+VM_KERNEL=(--kernel-flavor "$FLAVOR")
 # run_vm OUTDIR ARGS...: runs modrace-vm, stores its exit status in $vm_status.
 run_vm() {
 	local out=$1; shift
 	vm_status=0
-	"$VM" --quiet --kernel-flavor "$FLAVOR" --out "$out" "$@" > "$out.stdout" 2> "$out.stderr" || vm_status=$?
+	"$VM" --quiet "${VM_KERNEL[@]}" --out "$out" "$@" > "$out.stdout" 2> "$out.stderr" || vm_status=$?
 }
 finish() {
 	if [ "$failures" -gt 0 ]; then echo "$TEST_NAME: $failures check(s) failed"; exit 1; fi

@@ -11,7 +11,7 @@ CHECK="$SRC/tests/vm/seed_check_report.py"
 # seed_build: seed_core.ko, seed_drv.ko and seedctl into $KMOD, or fail the test right away.
 seed_build() {
 	local kdir
-	kdir=$("$VM" --kernel-flavor "$FLAVOR" --print-kdir) || { fail "modrace-vm --print-kdir failed"; finish; }
+	kdir=$("$VM" "${VM_KERNEL[@]}" --print-kdir) || { fail "modrace-vm --print-kdir failed"; finish; }
 	mkdir -p "$(dirname "$KMOD")"
 	if flock "$KMOD.lock" make -C "$SRC/tests/kmod" KDIR="$kdir" OUT="$KMOD" \
 		> "$WORK/kmod-build.log" 2>&1; then

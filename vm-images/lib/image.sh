@@ -153,7 +153,7 @@ ensure_custom_image() {
 # The build directory for out-of-tree modules of the default image (Debian's matching headers).
 ensure_kdir() {
 	local flavor=${1:-debian-6.1} pkg rel kdir
-	case "$flavor" in dev-*) dev_kernel_build "$flavor" >/dev/null; dev_kernel_dir "$flavor"; return ;; esac
+	case "$flavor" in dev-*) dev_kernel_build "$flavor"; return ;; esac
 	pkg=$(resolve_kernel_package "$(flavor_meta_package "$flavor")")
 	rel=$(package_release "$pkg")
 	kdir=/usr/src/linux-headers-$rel
@@ -187,56 +187,106 @@ extract_headers() {
 	echo "$root/usr/src/$hpkg"
 }
 
-# ---- the development kernel flavour: built here from Debian's linux-source-6.1 ----
-# A debug kernel as kernel developers run it (lockdep, KASAN, DEBUG_ATOMIC_SLEEP), configured by
-# defconfig + kvm_guest.config + flavors/dev-lockdep.config. The build is cached by the hash of
-# its inputs (source package version + fragment), so it happens once per machine.
+# ---- kernels built here from Debian's linux-source-6.1 ----
+# The development kernel flavour (dev-6.1-lockdep): a debug kernel as kernel developers run it
+# (lockdep, KASAN, DEBUG_ATOMIC_SLEEP), configured by defconfig + kvm_guest.config +
+# flavors/dev-lockdep.config; and the tiny kernel of the kernel-tree test tier
+# (tests/vm/tiny-kernel). Each build is cached by the hash of its inputs (source package version,
+# recipe, config fragments), so it happens once per machine; both boot as kernel trees.
 DEV_KERNEL_RECIPE=1 # bump when the build steps below change
 
-dev_kernel_dir() {
-	local version key
+# source_kernel_dir NAME FRAGMENT...: where the kernel NAME built from those fragments is cached.
+source_kernel_dir() {
+	local name=$1 version key
+	shift
 	version=$(dpkg-query -W -f='${Version}' linux-source-6.1 2>/dev/null) \
-		|| die "the $1 flavour needs linux-source-6.1 (tests/install-deps --dev-kernel)"
-	key=$({ echo "$version $DEV_KERNEL_RECIPE"; cat "$VM_IMAGES_DIR/flavors/dev-lockdep.config"; } | sha256sum | cut -c1-16)
-	echo "$MODRACE_CACHE/dev-kernel/$1-$key"
+		|| die "the $name kernel needs linux-source-6.1 (tests/install-deps --dev-kernel)"
+	key=$({ echo "$version $DEV_KERNEL_RECIPE"; cat "$@"; } | sha256sum | cut -c1-16)
+	echo "$MODRACE_CACHE/dev-kernel/$name-$key"
 }
 
-# dev_kernel_build FLAVOR: builds the kernel tree when missing; prints the tree.
-dev_kernel_build() {
-	local kb start
-	kb=$(dev_kernel_dir "$1")
+# source_kernel_build NAME "CONFIG TARGETS" FRAGMENT...: builds the kernel tree when missing
+# (`make CONFIG TARGETS`, the fragments merged on top, every option they set checked, then
+# bzImage and modules); prints the tree.
+source_kernel_build() {
+	local name=$1 targets=$2 kb start tool
+	shift 2
+	kb=$(source_kernel_dir "$name" "$@")
 	if [ -f "$kb/built" ]; then echo "$kb"; return; fi
 	local tarball=/usr/src/linux-source-6.1.tar.xz
 	[ -f "$tarball" ] || die "$tarball missing (tests/install-deps --dev-kernel)"
 	for tool in flex bison bc pahole; do
-		command -v $tool >/dev/null || die "$tool is needed to build the $1 kernel (tests/install-deps --dev-kernel)"
+		command -v $tool >/dev/null || die "$tool is needed to build the $name kernel (tests/install-deps --dev-kernel)"
 	done
-	log "building the $1 kernel in $kb (30-45 min on 2 cores; cached afterwards)"
-	rm -rf "$(dirname "$kb")/$1"-*
+	log "building the $name kernel in $kb (cached afterwards)"
+	rm -rf "$(dirname "$kb")/$name"-*
 	mkdir -p "$kb"
 	start=$(date +%s)
 	tar -xf "$tarball" -C "$kb" --strip-components=1
 	(
 		cd "$kb"
-		make -s defconfig
-		make -s kvm_guest.config
-		scripts/kconfig/merge_config.sh -m .config "$VM_IMAGES_DIR/flavors/dev-lockdep.config" >/dev/null
+		# shellcheck disable=SC2086 # a list of config targets
+		make -s $targets
+		scripts/kconfig/merge_config.sh -m .config "$@" >/dev/null
 		make -s olddefconfig
-		for opt in PROVE_LOCKING KASAN DEBUG_ATOMIC_SLEEP DEBUG_INFO_BTF KPROBES MODULE_UNLOAD 9P_FS; do
-			grep -q "^CONFIG_$opt=[ym]" .config || { echo "CONFIG_$opt did not stick" >&2; exit 1; }
-		done
+		missing=$(config_lacks .config "$@")
+		[ -z "$missing" ] || { echo "options of $* did not stick:" $missing >&2; exit 1; }
 		nice -n 10 make -s -j"$(nproc)" bzImage modules
-		make -s modules_install INSTALL_MOD_PATH="$kb/install" INSTALL_MOD_STRIP=1
-	) > "$kb/build.log" 2>&1 || { tail -30 "$kb/build.log" >&2; die "building the $1 kernel failed (see $kb/build.log)"; }
+	) > "$kb/build.log" 2>&1 || { tail -30 "$kb/build.log" >&2; die "building the $name kernel failed (see $kb/build.log)"; }
 	echo "$(( $(date +%s) - start ))" > "$kb/build-seconds"
 	touch "$kb/built"
-	log "built the $1 kernel in $(cat "$kb/build-seconds") s"
+	log "built the $name kernel in $(cat "$kb/build-seconds") s"
 	echo "$kb"
 }
 
+dev_kernel_dir() { source_kernel_dir "$1" "$VM_IMAGES_DIR/flavors/dev-lockdep.config"; }
+dev_kernel_build() { source_kernel_build "$1" "defconfig kvm_guest.config" "$VM_IMAGES_DIR/flavors/dev-lockdep.config"; }
 ensure_dev_image() {
-	local kb rel
-	kb=$(dev_kernel_build "$1")
-	rel=$(ls "$kb/install/lib/modules")
-	ensure_custom_image "$kb/arch/x86/boot/bzImage" "$kb/install/lib/modules/$rel"
+	local kb
+	kb=$(dev_kernel_build "$1") || exit
+	kernel_tree_image "$kb"
+}
+
+# ---- a kernel source tree (--kernel-tree DIR): the kernel a developer is working on ----
+# config_lacks CONFIG FRAGMENT...: the lines `CONFIG_X=y|m` of the fragments whose option CONFIG
+# does not set (to y or m), one per line; "is not set" lines of the fragments are not asked for.
+config_lacks() {
+	local config=$1
+	shift
+	awk -F= 'FNR == NR { if ($2 == "y" || $2 == "m") have[$1] = 1; next }
+		/^CONFIG_[A-Za-z0-9_]+=[ym]$/ && !($1 in have) { print }' "$config" "$@"
+}
+
+# kernel_tree_release DIR: the release of a configured and built tree, or an error naming what
+# is missing.
+kernel_tree_release() {
+	local tree=$1
+	[ -d "$tree" ] || die "--kernel-tree $tree: no such directory"
+	[ -f "$tree/.config" ] || die "--kernel-tree $tree: no .config (configure the kernel first, e.g. make defconfig)"
+	[ -f "$tree/arch/x86/boot/bzImage" ] \
+		|| die "--kernel-tree $tree: no arch/x86/boot/bzImage (build it first: make -j\$(nproc) bzImage modules)"
+	[ -s "$tree/include/config/kernel.release" ] || die "--kernel-tree $tree: no include/config/kernel.release (an unbuilt tree?)"
+	cat "$tree/include/config/kernel.release"
+}
+
+# kernel_tree_image DIR: the test image of the kernel built in DIR. Its modules are installed into
+# the cache (make modules_install INSTALL_MOD_PATH=...) when missing or older than the tree's build.
+kernel_tree_image() {
+	local tree rel missing mods stamp
+	tree=$(realpath "$1")
+	rel=$(kernel_tree_release "$tree") || exit
+	missing=$(config_lacks "$tree/.config" "$VM_IMAGES_DIR/kernel-needs.config") || exit
+	[ -z "$missing" ] || die "--kernel-tree $tree lacks what modrace needs:" $missing \
+		"(see modrace-vm --kernel-tree $tree --check-config)"
+	mods="$MODRACE_CACHE/kernel-tree/$(echo "$tree" | sha256sum | cut -c1-16)"
+	stamp="$rel $(stat -c %Y "$tree/arch/x86/boot/bzImage" "$tree/.config" "$tree/modules.order" 2>/dev/null | tr '\n' ' ')"
+	if [ "$(cat "$mods/stamp" 2>/dev/null)" != "$stamp" ]; then
+		log "installing the modules of $tree into $mods (make modules_install)"
+		rm -rf "$mods"; mkdir -p "$mods"
+		make -s -C "$tree" modules_install INSTALL_MOD_PATH="$mods/install" INSTALL_MOD_STRIP=1 \
+			> "$mods/install.log" 2>&1 || { tail -5 "$mods/install.log" >&2;
+			die "--kernel-tree $tree: make modules_install failed (are the modules built? make modules)"; }
+		echo "$stamp" > "$mods/stamp"
+	fi
+	ensure_custom_image "$tree/arch/x86/boot/bzImage" "$mods/install/lib/modules/$rel"
 }
