@@ -47,6 +47,11 @@ seed_no_splats
 seed_log_has "seed-unprotected: done"
 grep -q "Linux version $rel" "$OUT/console.log" && pass "booted the tree's kernel ($rel)" \
 	|| fail "console.log does not show $rel booting"
+# No function tracer in this tree: every probe is a kprobe or a tracepoint, none fentry (modrace
+# tried fentry there and failed to attach with EBUSY before tracefs was read as "no fentry").
+features=$("$MODRACE_BIN" info "$OUT/trace" 2>/dev/null | sed -n 's/^features: *//p')
+grep -q "try_module_get=kprobe" <<< "$features" && ! grep -q "=fentry" <<< "$features" \
+	&& pass "attached by kprobe alone (no function tracer)" || fail "attach methods: $features"
 seed_report --complete \
 	--expect unprotected-get:seed_drv:seed_get_driver_unlocked@seed_core \
 	--site "seed_get_driver_unlocked@seed_core:!protected"

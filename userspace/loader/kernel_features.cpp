@@ -10,6 +10,7 @@
 #include <sstream>
 
 #include "loader/probes.h"
+#include "loader/tracefs.h"
 
 namespace modrace::loader {
 
@@ -28,26 +29,6 @@ bool btf_struct_has_member(const btf* b, const char* st, const char* member) {
   for (int i = 0; i < btf_vlen(t); i++, m++)
     if (std::strcmp(btf__name_by_offset(b, m->name_off), member) == 0) return true;
   return false;
-}
-
-// Which of `wanted` the kernel can ftrace (its available_filter_functions): fentry attaches only
-// there. Functions built without -pg (lockdep's lock_acquire, say) are in BTF but are not. Empty
-// optional when tracefs cannot be read: BTF alone decides then.
-std::optional<std::unordered_set<std::string>> ftrace_locations(
-    const std::unordered_set<std::string>& wanted) {
-  for (const char* path : {"/sys/kernel/tracing/available_filter_functions",
-                           "/sys/kernel/debug/tracing/available_filter_functions"}) {
-    std::ifstream in(path);
-    if (!in) continue;
-    std::unordered_set<std::string> found;
-    std::string line;
-    while (std::getline(in, line)) {
-      std::string name = line.substr(0, line.find(' '));
-      if (wanted.count(name)) found.insert(std::move(name));
-    }
-    if (!found.empty()) return found;
-  }
-  return std::nullopt;
 }
 
 }  // namespace
@@ -114,7 +95,8 @@ KernelFeatures probe_kernel_features(const btf* vmlinux, const Kallsyms& ksyms) 
       f.btf_tracepoints.insert(p.function);
     if (ksyms.has_text(p.function)) f.kallsyms_text.insert(p.function);
   }
-  f.ftrace_locations = ftrace_locations(fentry_wanted);
+  f.ftrace_locations =
+      ftrace_locations(fentry_wanted, {"/sys/kernel/tracing", "/sys/kernel/debug/tracing"});
   f.bpf_loop = libbpf_probe_bpf_helper(BPF_PROG_TYPE_KPROBE, BPF_FUNC_loop, nullptr) > 0;
   return f;
 }

@@ -35,7 +35,8 @@ struct KernelFeatures {
   std::unordered_set<std::string> btf_tracepoints;
   std::unordered_set<std::string> kallsyms_text;
   // Which fentry candidates the kernel can ftrace (available_filter_functions): fentry attaches
-  // only there. Empty optional when tracefs cannot be read: BTF alone decides then.
+  // only there (none without a function tracer). Empty optional when tracefs cannot be read:
+  // BTF alone decides then (loader/tracefs.h).
   std::optional<std::unordered_set<std::string>> ftrace_locations;
   std::optional<uint64_t> module_notify_list;  // in kallsyms only with CONFIG_KALLSYMS_ALL
   bool bpf_loop = false;                       // the in-kernel symbol walk needs it (5.17)
