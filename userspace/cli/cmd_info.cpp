@@ -85,7 +85,10 @@ void run_info(const std::string& file) {
               : "");
   fmt::format_to(o, "truncated:     {}\n",
                  m.truncated ? "yes: " + printable(m.truncation_reason) : std::string("no"));
-  fmt::format_to(o, "modules:       {}\n", modules.instances().size());
+  fmt::format_to(o, "modules:       {}{}\n", modules.instances().size(),
+                 m.drops.lost_events()
+                     ? " seen; loads and unloads among the lost records are missing from this list"
+                     : "");
   const auto& loads = src->symbols().loads();
   for (const auto& mi : modules.instances()) {
     std::string loaded = mi.preexisting ? "before start" : seconds_text(mi.load_ts_ns);
