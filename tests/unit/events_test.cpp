@@ -265,3 +265,47 @@ TEST(Symbols, ManyLoadsAtOneAddress) {
   }
   EXPECT_EQ(s.loads().size(), static_cast<size_t>(kLoads));
 }
+
+// Views of the past with many modules live at once (the report names each site as the trace
+// stood when it was first seen): each lookup is a few binary searches, not a walk over the
+// loads live then.
+TEST(Symbols, PastViewsWithManyLiveLoads) {
+  constexpr int kLoads = 20000;
+  const uint64_t base = 0xffffffffc0000000;
+  SymbolTable s;
+  std::vector<SymbolEpoch> at;
+  for (int i = 0; i < kLoads; i++) {
+    std::string name = fmt::format("m{}", i);
+    uint64_t text = base + 0x2000ull * i;
+    at.push_back(s.note(load_event(0xffffffffa0000000 + 0x1000ull * i, name, text, 0x1000)));
+    s.add({text + 0x10, 't', fmt::format("f{}", i), name, 0x20});
+    s.add({text + 0x1800, 'b', fmt::format("lock{}", i), name, 8});  // data outside its text
+  }
+  s.finalize();
+  for (int i = 0; i < kLoads; i++) {
+    uint64_t text = base + 0x2000ull * i;
+    ASSERT_EQ(s.at(at[i]).format(text + 0x14), fmt::format("f{}+0x4 [m{}]", i, i));
+    ASSERT_EQ(s.at(at[i]).lock_name(text + 0x1800), fmt::format("lock{}", i));
+    if (i + 1 < kLoads)  // not loaded yet
+      ASSERT_EQ(s.at(at[i]).format(text + 0x2014), fmt::format("0x{:x}", text + 0x2014));
+  }
+}
+
+// do_init_module frees a module's init text once it is live, and the next module's text may
+// land there: from then on the address is the new module's, also in views of the past.
+TEST(Symbols, TextOverFreedInitIsTheNewLoads) {
+  const uint64_t core = 0xffffffffc0100000, init = 0xffffffffc0200000;
+  SymbolTable s;
+  Event a = load_event(0x1000, "alpha", core, 0x1000);
+  std::get<ModuleLoad>(a.data).init_text_start = init;
+  std::get<ModuleLoad>(a.data).init_text_size = 0x1000;
+  SymbolEpoch alpha = s.note(a);
+  s.add({init + 0x10, 't', "alpha_init", "alpha", 0x100});
+  SymbolEpoch beta = s.note(load_event(0x2000, "beta", init - 0x800, 0x2000));
+  s.add({init + 0x10, 't', "beta_fn", "beta", 0x100});
+  s.note(load_event(0x3000, "gamma", 0xffffffffc0400000, 0x1000));  // a later change
+  s.finalize();
+  EXPECT_EQ(s.at(alpha).format(init + 0x14), "alpha_init+0x4 [alpha]");
+  EXPECT_EQ(s.at(beta).format(init + 0x14), "beta_fn+0x4 [beta]");
+  EXPECT_EQ(s.now().format(init + 0x14), "beta_fn+0x4 [beta]");
+}

@@ -114,7 +114,11 @@ void SymbolTable::add_text(size_t i, uint64_t start, uint64_t size) {
   uint64_t end = start + std::min(size, UINT64_MAX - start);
   auto it = live_text_.upper_bound(start);
   if (it != live_text_.begin() && std::prev(it)->second.end > start) --it;
-  while (it != live_text_.end() && it->first < end) it = live_text_.erase(it);
+  while (it != live_text_.end() && it->first < end) {
+    for (auto& r : load_info_[it->second.load].text)
+      if (r.start == it->first) r.covered = epoch_;
+    it = live_text_.erase(it);
+  }
   live_text_.emplace(start, LiveText{end, i});
 }
 
@@ -159,25 +163,40 @@ bool SymbolTable::add_module_range(const std::string& module, uint64_t start, ui
 
 void SymbolTable::finalize() { close_pending(); }
 
-template <typename F>
-void SymbolTable::for_each_load_at(SymbolEpoch e, F&& f) const {
-  if (history_epoch_ != epoch_) {
-    // Leaf k is epoch k. A load spans [born, died), cut at the present.
-    history_leaves_ = 1;
-    while (history_leaves_ <= epoch_) history_leaves_ <<= 1;
-    history_.assign(2 * history_leaves_, {});
-    for (size_t i = 0; i < load_info_.size(); i++) {
-      size_t l = load_info_[i].born + history_leaves_;
-      size_t r = std::min<size_t>(load_info_[i].died, size_t{epoch_} + 1) + history_leaves_;
-      for (; l < r; l >>= 1, r >>= 1) {
-        if (l & 1) history_[l++].push_back(static_cast<uint32_t>(i));
-        if (r & 1) history_[--r].push_back(static_cast<uint32_t>(i));
-      }
+const std::vector<SymbolTable::PastNode>& SymbolTable::past() const {
+  if (past_epoch_ == epoch_) return past_;
+  past_leaves_ = 1;
+  while (past_leaves_ <= epoch_) past_leaves_ <<= 1;
+  past_.assign(2 * past_leaves_, {});
+  // Calls add(n) for the canonical nodes of the epochs [from, to), cut at the present.
+  auto span = [&](SymbolEpoch from, SymbolEpoch to, auto&& add) {
+    size_t l = from + past_leaves_, r = std::min<size_t>(to, size_t{epoch_} + 1) + past_leaves_;
+    for (; l < r; l >>= 1, r >>= 1) {
+      if (l & 1) add(l++);
+      if (r & 1) add(--r);
     }
-    history_epoch_ = epoch_;
+  };
+  for (size_t i = 0; i < load_info_.size(); i++) {
+    const auto& info = load_info_[i];
+    span(info.born, info.died, [&](size_t n) {
+      for (const auto& r : loads_[i]) past_[n].syms.push_back(&r);
+    });
+    for (const auto& r : info.text)
+      if (r.size)
+        span(info.born, std::min(info.died, r.covered), [&](size_t n) {
+          past_[n].text.push_back({r.start, r.start + std::min(r.size, UINT64_MAX - r.start),
+                                   static_cast<uint32_t>(i)});
+        });
   }
-  for (size_t n = size_t{e} + history_leaves_; n; n >>= 1)
-    for (uint32_t i : history_[n]) f(i);
+  for (auto& n : past_) {
+    std::sort(n.text.begin(), n.text.end(), [](const PastText& a, const PastText& b) {
+      return std::tie(a.start, a.load) < std::tie(b.start, b.load);
+    });
+    std::sort(n.syms.begin(), n.syms.end(),
+              [](const Ranked* a, const Ranked* b) { return ByAddress{}(*a, *b); });
+  }
+  past_epoch_ = epoch_;
+  return past_;
 }
 
 SymbolView SymbolTable::at(SymbolEpoch e) const { return SymbolView(*this, e); }
@@ -207,12 +226,19 @@ long SymbolView::text_owner(uint64_t addr) const {
     if (it == t_->live_text_.begin() || addr >= std::prev(it)->second.end) return -1;
     return static_cast<long>(std::prev(it)->second.load);
   }
-  // The latest live load wins: one loaded where another was, whose unload was not seen.
+  // The latest live load wins: one loaded where another was, whose unload was not seen. Texts
+  // live at one time are disjoint but for such a case: the last range starting at or below addr
+  // of each node is the one to check.
+  const auto& past = t_->past();
   long owner = -1;
-  t_->for_each_load_at(e_, [&](size_t i) {
-    if (static_cast<long>(i) > owner && t_->load_info_[i].contains(addr))
-      owner = static_cast<long>(i);
-  });
+  for (size_t n = size_t{e_} + t_->past_leaves_; n; n >>= 1) {
+    const auto& text = past[n].text;
+    auto it =
+        std::upper_bound(text.begin(), text.end(), addr,
+                         [](uint64_t a, const SymbolTable::PastText& t) { return a < t.start; });
+    if (it != text.begin() && addr < std::prev(it)->end)
+      owner = std::max(owner, static_cast<long>(std::prev(it)->load));
+  }
   return owner;
 }
 
@@ -240,11 +266,18 @@ ResolvedAddress SymbolView::resolve(uint64_t addr) const {
   auto consider = [&](const SymbolTable::Ranked* s) {
     if (s && (!best || s->sym.addr > best->addr)) best = &s->sym, best_load = s->load;
   };
-  if (e_ >= t_->epoch_)
+  if (e_ >= t_->epoch_) {
     consider(SymbolTable::at_or_below(t_->live_module_syms_, addr));
-  else
-    t_->for_each_load_at(
-        e_, [&](size_t i) { consider(SymbolTable::at_or_below(t_->loads_[i], addr)); });
+  } else {
+    const auto& past = t_->past();
+    for (size_t n = size_t{e_} + t_->past_leaves_; n; n >>= 1) {
+      const auto& syms = past[n].syms;
+      auto it = std::upper_bound(
+          syms.begin(), syms.end(), addr,
+          [](uint64_t a, const SymbolTable::Ranked* r) { return a < r->sym.addr; });
+      if (it != syms.begin()) consider(*std::prev(it));
+    }
+  }
   if (!best || !inside(*best, addr, kUnknownSizeBound)) return {};
   // An address past the end of a module's text does not belong to its last function.
   if (best_load >= 0) {

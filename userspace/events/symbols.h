@@ -53,6 +53,7 @@ struct ModuleSymbolsLoad {
   bool preexisting = false;
   struct Range {
     uint64_t start = 0, size = 0;
+    SymbolEpoch covered = UINT32_MAX;  // when another load's text was put over it (freed init)
   };
   std::vector<Range> text;  // core text, then init text
   size_t symbols = 0;
@@ -125,9 +126,20 @@ class SymbolTable {
   void close_load(size_t i);
   void close_pending();  // the load a module_free closed, after that event
   void add_text(size_t i, uint64_t start, uint64_t size);
-  // Calls f(i) for each load live at epoch e (an index of loads by epoch, rebuilt when stale).
-  template <typename F>
-  void for_each_load_at(SymbolEpoch e, F&& f) const;
+  // The past, for views at earlier epochs: a segment tree over epochs (leaf k is epoch k) whose
+  // node n holds the text and the symbols of the loads live during all of n's epochs, each
+  // sorted by address; the loads live at e are those of the nodes on the path to leaf e. Built
+  // when a view of the past is asked for after the table changed (while a trace streams, views
+  // are of the present).
+  struct PastText {
+    uint64_t start, end;
+    uint32_t load;
+  };
+  struct PastNode {
+    std::vector<PastText> text;
+    std::vector<const Ranked*> syms;
+  };
+  const std::vector<PastNode>& past() const;
 
   SymbolSet kernel_;
   std::vector<SymbolSet> loads_;                         // parallel to load_info_
@@ -147,11 +159,9 @@ class SymbolTable {
   };
   std::map<uint64_t, LiveText> live_text_;
   SymbolSet live_module_syms_;
-  // The past, for views at earlier epochs: a segment tree over epochs whose node n lists the
-  // loads live during all of n's epochs; the loads live at e are those on the path to leaf e.
-  mutable std::vector<std::vector<uint32_t>> history_;
-  mutable size_t history_leaves_ = 0;
-  mutable SymbolEpoch history_epoch_ = UINT32_MAX;  // the epoch_ it was built at
+  mutable std::vector<PastNode> past_;
+  mutable size_t past_leaves_ = 0;
+  mutable SymbolEpoch past_epoch_ = UINT32_MAX;  // the epoch_ past_ was built at
 };
 
 // The table as of one epoch: every way of naming an address.
