@@ -125,15 +125,15 @@ void module_get(ByteWriter& w, bool first_event, bool first_get, uint64_t module
   record(w, event_tag(kModuleGet), b);
 }
 
-// A module_load of "m" with a new module pointer; the chunk's first defines the name.
-void module_load(ByteWriter& w, bool first, uint64_t module, bool first_name, uint64_t text,
+// A module_load with a new module pointer and name.
+void module_load(ByteWriter& w, bool first, uint64_t module, const std::string& name, uint64_t text,
                  uint64_t size) {
   ByteWriter b;
   event_prefix(b, first);
   b.varint(0);
   b.varint(module);
-  b.varint(first_name ? 0 : 1);
-  if (first_name) b.str("m");
+  b.varint(0);
+  b.str(name);
   b.varint(text);
   b.varint(size);
   b.varint(0);
@@ -226,17 +226,18 @@ int main(int argc, char** argv) {
     });
     t.save(dir + "/bomb-module-scan.mrtrace");
   }
-  // Many modules at distinct pointers and text, each followed by a get from its own text:
-  // rebuilding the analyzer's range index (or scanning every module) per load is O(loads^2).
+  // Many modules loaded at once, at distinct pointers and text, each followed by a get from its
+  // own text: rebuilding the analyzer's range index (or scanning every module) per load, or
+  // walking the live loads to name each site as of when it was seen, is O(loads^2).
   {
     BombWriter t;
     uint64_t n = 0;
     for (int c = 0; c < 2; c++)
       t.chunk([&](ByteWriter& w) {
-        for (int i = 0; i < 15000; i++, n++) {  // 3 values a round: within 65536 a chunk
+        for (int i = 0; i < 15000; i++, n++) {  // 3 values, 1 string a round: within 65536
           uint64_t ptr = 0xffffffffa0000000 + n * 0x1000;
           uint64_t text = 0xffffffffc0000000 + n * 0x1000;
-          module_load(w, i == 0, ptr, i == 0, text, 0x800);
+          module_load(w, i == 0, ptr, "m" + std::to_string(n), text, 0x800);
           module_get(w, false, i == 0, 0, ptr, 0, text + 0x10);
         }
       });
