@@ -286,8 +286,9 @@ TEST(Symbols, PastViewsWithManyLiveLoads) {
     uint64_t text = base + 0x2000ull * i;
     ASSERT_EQ(s.at(at[i]).format(text + 0x14), fmt::format("f{}+0x4 [m{}]", i, i));
     ASSERT_EQ(s.at(at[i]).lock_name(text + 0x1800), fmt::format("lock{}", i));
-    if (i + 1 < kLoads)  // not loaded yet
+    if (i + 1 < kLoads) {  // not loaded yet
       ASSERT_EQ(s.at(at[i]).format(text + 0x2014), fmt::format("0x{:x}", text + 0x2014));
+    }
   }
 }
 
