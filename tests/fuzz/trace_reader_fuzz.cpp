@@ -32,7 +32,7 @@ std::string scratch_path() {
 
 // Each pass reads at most this many events: the reader's memory and time are bounded by the
 // input (the decompressed-size cap), and this keeps one input within libFuzzer's -timeout.
-constexpr uint64_t kMaxEvents = 20000;
+constexpr uint64_t kMaxEvents = 2000;
 
 // The trace, cut after kMaxEvents events.
 class BoundedSource final : public modrace::EventSource {
