@@ -99,3 +99,29 @@ TEST(ModuleTable, DependenciesPinnedWhileLoadingGoToTheNewModule) {
   EXPECT_TRUE(m.instance_for(kPtr + 0x100000).pins(lib));
   EXPECT_FALSE(lib.pins(m.instance_for(kPtr + 0x100000)));
 }
+
+// Text lookups are an index kept current by each change, not a scan or a rebuild per load: a
+// trace of many loads costs O(loads log loads). Freed text answers after live text, and a load
+// forgets the init text of others that its own text now covers.
+TEST(ModuleTable, TextOwnerAcrossManyLoads) {
+  ModuleTable m;
+  constexpr uint64_t kText = 0xffffffffc0000000ull;
+  constexpr int kLoads = 20000;
+  for (int i = 0; i < kLoads; i++) {
+    uint64_t text = kText + 0x2000ull * i;
+    // Each load's init text lies where the next one's core text will be.
+    m.load(load_event(), module("m", kPtr + 0x1000ull * i, text, text + 0x2000));
+    ASSERT_EQ(m.text_owner(text + 0x10), &m.instance_for(kPtr + 0x1000ull * i)) << i;
+    if (i) ASSERT_EQ(m.text_owner(text - 0x2000 + 0x10)->ptr, kPtr + 0x1000ull * (i - 1)) << i;
+  }
+  // The last load's init text is its own; every earlier one was forgotten.
+  uint64_t last_init = kText + 0x2000ull * kLoads;
+  EXPECT_EQ(m.text_owner(last_init)->ptr, kPtr + 0x1000ull * (kLoads - 1));
+  EXPECT_EQ(m.instance_for(kPtr).init_size, 0u);
+  // A freed module's text still names it, until a live one covers the address.
+  m.free(kPtr);
+  EXPECT_EQ(m.text_owner(kText + 0x10)->ptr, kPtr);
+  m.load(load_event(), module("other", kPtr + 0x1000ull * kLoads, kText));
+  EXPECT_EQ(m.text_owner(kText + 0x10)->ptr, kPtr + 0x1000ull * kLoads);
+  EXPECT_EQ(m.text_owner(kText - 1), nullptr);
+}

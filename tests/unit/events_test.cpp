@@ -204,3 +204,109 @@ TEST(Symbols, LockdepKeyDoesNotHideTheLockSharingItsAddress) {
     EXPECT_EQ(s.now().name_data(0xffffffff82a00000).value_or(""), "file_systems_lock") << order;
   }
 }
+
+// A trace may define one stack again and again: each definition is an id, the frames are kept
+// once.
+TEST(StackTable, RedefinedStacksShareTheirFrames) {
+  StackTable t;
+  std::vector<uint64_t> a(256, 0xffffffff81000000ull), b{1, 2};
+  for (int i = 0; i < 1000; i++) EXPECT_EQ(t.define(a), static_cast<StackId>(i + 1));
+  EXPECT_EQ(t.define(b), 1001u);
+  EXPECT_EQ(t.size(), 2u);  // distinct stacks
+  EXPECT_EQ(t.next_id(), 1002u);
+  EXPECT_EQ(t.frames(500).size(), 256u);
+  EXPECT_EQ(t.frames(1001)[1], 2u);
+  EXPECT_EQ(t.intern(a), 1u);  // the first id that named them
+  EXPECT_TRUE(t.define({}) == 0 && t.next_id() == 1002u);
+}
+
+// Symbols arriving out of order, each followed by a lookup (a symbol record before every event):
+// each costs O(log n), not a sort of the table; a symbol given twice is kept once.
+TEST(Symbols, OutOfOrderSymbolsBetweenLookups) {
+  SymbolTable s;
+  constexpr uint64_t kTop = 0xffffffff82000000ull;
+  constexpr int kSymbols = 50000;
+  for (int i = 0; i < kSymbols; i++) {
+    uint64_t addr = kTop - 0x10ull * i;
+    s.add({addr, 't', fmt::format("f{}", i), "", 0x10});
+    s.add({addr, 't', fmt::format("f{}", i), "", 0x10});
+    s.finalize();
+    ASSERT_EQ(s.now().format(addr + 4), fmt::format("f{}+0x4", i));
+  }
+  EXPECT_EQ(s.size(), static_cast<size_t>(kSymbols));
+  EXPECT_EQ(s.now().format(kTop + 0x8), "f0+0x8");
+  EXPECT_EQ(s.kernel_symbols().front().name, fmt::format("f{}", kSymbols - 1));  // address order
+}
+
+// The edit-build-reload loop many times over: each load at its own epoch names its own code,
+// and neither a lookup now nor one at a past epoch scans every load.
+TEST(Symbols, ManyLoadsAtOneAddress) {
+  const uint64_t text = 0xffffffffc0100000, data = 0xffffffffc0200000;
+  constexpr int kLoads = 20000;
+  SymbolTable s;
+  std::vector<SymbolEpoch> at;
+  for (int i = 0; i < kLoads; i++) {
+    std::string name = fmt::format("m{}", i % 3);
+    at.push_back(s.note(load_event(0xffffffffc0005000, name, text, 0x2000)));
+    s.add({text + 0x100, 't', fmt::format("open{}", i), name, 0x80});
+    s.add({data, 'b', fmt::format("lock{}", i), name, 0x20});
+    s.finalize();
+    ASSERT_EQ(s.now().format(text + 0x108), fmt::format("open{}+0x8 [m{}]", i, i % 3));
+    ASSERT_EQ(s.now().lock_name(data + 8), fmt::format("lock{}+0x8", i));
+    // The free is still named with the module's symbols; the next addition closes the load.
+    SymbolEpoch freed = s.note(free_event(0xffffffffc0005000));
+    ASSERT_EQ(s.at(freed).lock_name(data), fmt::format("lock{}", i));
+  }
+  s.finalize();
+  EXPECT_EQ(s.now().format(text + 0x108), fmt::format("0x{:x}", text + 0x108));
+  for (int i = 0; i < kLoads; i += 997) {
+    EXPECT_EQ(s.at(at[i]).format(text + 0x108), fmt::format("open{}+0x8 [m{}]", i, i % 3));
+    EXPECT_EQ(s.at(at[i]).lock_name(data), fmt::format("lock{}", i));
+  }
+  EXPECT_EQ(s.loads().size(), static_cast<size_t>(kLoads));
+}
+
+// Views of the past with many modules live at once (the report names each site as the trace
+// stood when it was first seen): each lookup is a few binary searches, not a walk over the
+// loads live then.
+TEST(Symbols, PastViewsWithManyLiveLoads) {
+  constexpr int kLoads = 20000;
+  const uint64_t base = 0xffffffffc0000000;
+  SymbolTable s;
+  std::vector<SymbolEpoch> at;
+  for (int i = 0; i < kLoads; i++) {
+    std::string name = fmt::format("m{}", i);
+    uint64_t text = base + 0x2000ull * i;
+    at.push_back(s.note(load_event(0xffffffffa0000000 + 0x1000ull * i, name, text, 0x1000)));
+    s.add({text + 0x10, 't', fmt::format("f{}", i), name, 0x20});
+    s.add({text + 0x1800, 'b', fmt::format("lock{}", i), name, 8});  // data outside its text
+  }
+  s.finalize();
+  for (int i = 0; i < kLoads; i++) {
+    uint64_t text = base + 0x2000ull * i;
+    ASSERT_EQ(s.at(at[i]).format(text + 0x14), fmt::format("f{}+0x4 [m{}]", i, i));
+    ASSERT_EQ(s.at(at[i]).lock_name(text + 0x1800), fmt::format("lock{}", i));
+    if (i + 1 < kLoads) {  // not loaded yet
+      ASSERT_EQ(s.at(at[i]).format(text + 0x2014), fmt::format("0x{:x}", text + 0x2014));
+    }
+  }
+}
+
+// do_init_module frees a module's init text once it is live, and the next module's text may
+// land there: from then on the address is the new module's, also in views of the past.
+TEST(Symbols, TextOverFreedInitIsTheNewLoads) {
+  const uint64_t core = 0xffffffffc0100000, init = 0xffffffffc0200000;
+  SymbolTable s;
+  Event a = load_event(0x1000, "alpha", core, 0x1000);
+  std::get<ModuleLoad>(a.data).init_text_start = init;
+  std::get<ModuleLoad>(a.data).init_text_size = 0x1000;
+  SymbolEpoch alpha = s.note(a);
+  s.add({init + 0x10, 't', "alpha_init", "alpha", 0x100});
+  SymbolEpoch beta = s.note(load_event(0x2000, "beta", init - 0x800, 0x2000));
+  s.add({init + 0x10, 't', "beta_fn", "beta", 0x100});
+  s.note(load_event(0x3000, "gamma", 0xffffffffc0400000, 0x1000));  // a later change
+  s.finalize();
+  EXPECT_EQ(s.at(alpha).format(init + 0x14), "alpha_init+0x4 [alpha]");
+  EXPECT_EQ(s.at(beta).format(init + 0x14), "beta_fn+0x4 [beta]");
+  EXPECT_EQ(s.now().format(init + 0x14), "beta_fn+0x4 [beta]");
+}

@@ -152,7 +152,9 @@ void Analyzer::Impl::on_unload_lock(const Event& ev, const EventSource& src) {
   // calling seed_core's unregister function).
   for (uint64_t pc : src.stacks().frames(ev.stack))
     if (callers_.classify(pc, src).inst) {
-      rec.via = src.symbols().at(rec.epoch).format(pc);
+      // Named at the end, as of rec.epoch (the module may be freed by now): views of the past
+      // come from an index built once the trace is read, not at every unload.
+      rec.via_pc = pc;
       rec.module_code = true;
       break;
     }

@@ -60,7 +60,6 @@ class CallerIndex {
 
  private:
   Caller classify_slow(uint64_t ip, const EventSource& src);
-  void rebuild_ranges();
 
   const ModuleTable& modules_;
   static constexpr size_t kCallerCache = 1024;
@@ -69,13 +68,6 @@ class CallerIndex {
     Caller c;
   };
   std::vector<CallerSlot> caller_cache_ = std::vector<CallerSlot>(kCallerCache);
-  struct Range {
-    uint64_t start, end;
-    Instance* inst;
-  };
-  std::vector<Range> ranges_;  // text of live instances, sorted; then freed ones as fallback
-  std::vector<Range> freed_ranges_;
-  uint64_t ranges_built_gen_ = 0;  // the ModuleTable::ranges_gen() ranges_ reflect
   std::unordered_map<uint64_t, Caller> core_cache_;  // vmlinux ips are stable for the trace
 };
 

@@ -69,6 +69,7 @@ struct UnloadLockRec {
   // Taken by module code on the unload path (the exit -> xxx_unregister), not by the loader or
   // core teardown: the locks a fix should name.
   bool module_code = false;
+  uint64_t via_pc = 0;    // the module code's frame, named as `via` when the report is built
   SymbolEpoch epoch = 0;  // of the event that showed it: names come from the loads live then
 };
 

@@ -3,6 +3,8 @@
 // Module lifecycle: loads, pointer reuse, state changes, init text freed, unloads in progress.
 #include "analyzer/modules.h"
 
+#include <algorithm>
+
 #include <fmt/format.h>
 
 namespace modrace::checker {
@@ -58,27 +60,23 @@ std::unique_ptr<Instance> ModuleTable::load(const Event& ev, const ModuleLoad& l
   modules_seen_++;
   // Another module's init text where this one's text now lies was freed (do_init_module frees
   // it once the module is LIVE): without the LIVE transition in the trace, this is how we learn.
-  auto overlaps = [](uint64_t a, uint64_t an, uint64_t b, uint64_t bn) {
-    return an && bn && a < b + bn && b < a + an;
-  };
-  for (auto& [ptr, other] : by_ptr_)
-    if (overlaps(other->init_start, other->init_size, inst->core_start, inst->core_size) ||
-        overlaps(other->init_start, other->init_size, inst->init_start, inst->init_size))
-      forget_init_text(*other);
+  forget_init_text_over(inst->core_start, inst->core_size);
+  forget_init_text_over(inst->init_start, inst->init_size);
   std::unique_ptr<Instance> old;
   auto it = by_ptr_.find(l.module);
   if (it != by_ptr_.end()) {
-    // Pointer reuse: the old instance is gone for good.
+    // Pointer reuse: the old instance is gone for good (a task still unloading it finds a
+    // newer seq at the pointer: unloading_instance() lets it go).
     Instance& o = *it->second;
     if (current_by_name_[o.name_id] == &o) current_by_name_[o.name_id] = nullptr;
-    for (auto u = unloaders_.begin(); u != unloaders_.end();)
-      u = (u->second.ptr == o.ptr && u->second.seq == o.seq) ? unloaders_.erase(u) : ++u;
+    unindex_text(o);
     old = std::move(it->second);
     it->second = std::move(inst);
   } else {
     it = by_ptr_.emplace(l.module, std::move(inst)).first;
   }
   current_by_name_[it->second->name_id] = it->second.get();
+  index_text(*it->second);
   inst_cache_.fill({0, nullptr});
   ranges_gen_++;
   return old;
@@ -95,14 +93,72 @@ void ModuleTable::set_state(const ModuleStateChange& s) {
 // (seed-selfput's release was once blamed on seed_core, whose init seed_drv's text reused).
 void ModuleTable::forget_init_text(Instance& inst) {
   if (!inst.init_size) return;
+  unindex_text(inst);
   inst.init_start = inst.init_size = 0;
+  index_text(inst);
   ranges_gen_++;
+}
+
+namespace {
+// The end of [start, start + size), saturated: sizes come from the trace.
+uint64_t end_of(uint64_t start, uint64_t size) {
+  return start + std::min(size, UINT64_MAX - start);
+}
+}  // namespace
+
+void ModuleTable::forget_init_text_over(uint64_t start, uint64_t size) {
+  if (!size) return;
+  uint64_t end = end_of(start, size);
+  auto it = init_text_.upper_bound(start);
+  if (it != init_text_.begin()) {
+    const Instance& prev = *std::prev(it)->second;
+    if (end_of(prev.init_start, prev.init_size) > start) --it;
+  }
+  while (it != init_text_.end() && it->first < end) forget_init_text(*(it++)->second);
+}
+
+void ModuleTable::index_text(Instance& inst) {
+  TextIndex& idx = inst.freed ? freed_text_ : live_text_;
+  if (inst.core_size)
+    idx.emplace(inst.core_start, Text{end_of(inst.core_start, inst.core_size), &inst});
+  if (inst.init_size) {
+    idx.emplace(inst.init_start, Text{end_of(inst.init_start, inst.init_size), &inst});
+    init_text_[inst.init_start] = &inst;
+  }
+}
+
+void ModuleTable::unindex_text(Instance& inst) {
+  TextIndex& idx = inst.freed ? freed_text_ : live_text_;
+  auto drop = [&](uint64_t start, uint64_t size) {
+    if (!size) return;
+    auto [b, e] = idx.equal_range(start);
+    for (auto it = b; it != e; ++it)
+      if (it->second.inst == &inst) {
+        idx.erase(it);
+        break;
+      }
+  };
+  drop(inst.core_start, inst.core_size);
+  drop(inst.init_start, inst.init_size);
+  if (auto it = init_text_.find(inst.init_start);
+      inst.init_size && it != init_text_.end() && it->second == &inst)
+    init_text_.erase(it);
+}
+
+Instance* ModuleTable::text_owner(uint64_t ip) const {
+  for (const TextIndex* idx : {&live_text_, &freed_text_}) {
+    auto it = idx->upper_bound(ip);
+    if (it != idx->begin() && ip < std::prev(it)->second.end) return std::prev(it)->second.inst;
+  }
+  return nullptr;
 }
 
 Instance& ModuleTable::free(uint64_t ptr) {
   Instance& inst = instance_for(ptr);
+  unindex_text(inst);
   inst.freed = true;
   inst.state = ModuleState::going;
+  index_text(inst);
   ranges_gen_++;
   return inst;
 }

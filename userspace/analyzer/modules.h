@@ -7,6 +7,7 @@
 
 #include <array>
 #include <cstdint>
+#include <map>
 #include <memory>
 #include <string>
 #include <string_view>
@@ -100,10 +101,27 @@ class ModuleTable {
   uint64_t modules_seen() const { return modules_seen_; }
   // Bumped whenever any instance's text ranges change (load, init text freed, module freed).
   uint64_t ranges_gen() const { return ranges_gen_; }
+  // The instance whose text holds ip: a live one, else a freed one (a late call into unloaded
+  // code); nullptr when none does.
+  Instance* text_owner(uint64_t ip) const;
 
  private:
   Instance& instance_slow(uint64_t ptr, std::pair<uint64_t, Instance*>& slot);
   void forget_init_text(Instance& inst);
+  void forget_init_text_over(uint64_t start, uint64_t size);
+  // Every instance's text is in the indexes below, which each change keeps current (an index
+  // rebuilt per load would cost O(loads^2) over a trace).
+  void index_text(Instance& inst);
+  void unindex_text(Instance& inst);
+
+  struct Text {
+    uint64_t end;
+    Instance* inst;
+  };
+  using TextIndex = std::multimap<uint64_t, Text>;  // by start
+  TextIndex live_text_, freed_text_;
+  // Init text by start. Disjoint: a load forgets the init text its own text overlaps.
+  std::map<uint64_t, Instance*> init_text_;
 
   uint64_t load_seq_ = 0;
   uint64_t modules_seen_ = 0;

@@ -63,7 +63,7 @@ Finding ReportBuilder::build_finding(const FindingAcc& a, const EventSource& src
   for (const auto& u : a.unload_locks) {
     const SymbolView unload_syms = src.symbols().at(u.epoch);  // as the unload saw them
     auto d = lock_desc(u.addr, u.kind, u.class_key, u.ip, unload_syms);
-    d.via = u.via;
+    d.via = u.via_pc ? unload_syms.format(u.via_pc) : u.via;
     d.ts = u.ts;
     d.module_code = u.module_code;
     // A lock that is a module's own static object (seed_core's seed_driver_lock) is the

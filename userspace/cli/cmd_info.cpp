@@ -6,6 +6,7 @@
 #include <array>
 #include <ctime>
 #include <iterator>
+#include <map>
 #include <string>
 
 #include <fmt/format.h>
@@ -89,16 +90,17 @@ void run_info(const std::string& file) {
                  m.drops.lost_events()
                      ? " seen; loads and unloads among the lost records are missing from this list"
                      : "");
-  const auto& loads = src->symbols().loads();
+  // Symbols by load (module pointer, load time); the first load wins, as a search would find.
+  std::map<std::pair<uint64_t, uint64_t>, size_t> symbols_of;
+  for (const auto& l : src->symbols().loads())
+    symbols_of.emplace(std::pair(l.module, l.load_ts), l.symbols);
   for (const auto& mi : modules.instances()) {
     std::string loaded = mi.preexisting ? "before start" : seconds_text(mi.load_ts_ns);
     std::string freed = mi.free_ts_ns ? seconds_text(*mi.free_ts_ns) : "-";
-    auto load = std::find_if(loads.begin(), loads.end(), [&](const ModuleSymbolsLoad& l) {
-      return l.module == mi.module && l.load_ts == mi.load_ts_ns;
-    });
+    auto load = symbols_of.find({mi.module, mi.load_ts_ns});
     fmt::format_to(o, "  {:<24} {:#018x} text {:#018x}+{:#x} loaded {} freed {} symbols {}\n",
                    printable(mi.name), mi.module, mi.core_text_start, mi.core_text_size, loaded,
-                   freed, load == loads.end() ? 0 : load->symbols);
+                   freed, load == symbols_of.end() ? 0 : load->second);
   }
   auto missing = missing_symbols(src->symbols(), m);
   if (!missing.empty()) {

@@ -3,7 +3,7 @@
 
 namespace modrace {
 
-StackTable::StackTable() { stacks_.emplace_back(); }
+StackTable::StackTable() : stacks_(1), ids_(1, 0) {}
 
 size_t StackTable::Hash::operator()(const std::vector<uint64_t>& v) const noexcept {
   uint64_t h = 1469598103934665603ull;  // FNV-1a over the frames
@@ -14,29 +14,29 @@ size_t StackTable::Hash::operator()(const std::vector<uint64_t>& v) const noexce
   return static_cast<size_t>(h);
 }
 
-StackId StackTable::intern(std::span<const uint64_t> frames) {
-  if (frames.empty()) return 0;
-  std::vector<uint64_t> key(frames.begin(), frames.end());
-  auto it = index_.find(key);
-  if (it != index_.end()) return it->second;
-  StackId id = next_id();
-  stacks_.push_back(key);
-  index_.emplace(std::move(key), id);
-  return id;
+StackId StackTable::add_id(std::span<const uint64_t> frames) {
+  auto id = static_cast<StackId>(ids_.size());
+  auto [it, added] = first_id_.try_emplace(std::vector<uint64_t>(frames.begin(), frames.end()), id);
+  if (added) stacks_.push_back(it->first);
+  ids_.push_back(added ? static_cast<uint32_t>(stacks_.size() - 1) : ids_[it->second]);
+  return it->second;
 }
 
-bool StackTable::insert(StackId id, std::span<const uint64_t> frames) {
-  if (id == 0) return false;
-  if (id < stacks_.size() && !stacks_[id].empty()) return false;
-  if (id >= stacks_.size()) stacks_.resize(id + 1);
-  stacks_[id].assign(frames.begin(), frames.end());
-  index_.emplace(stacks_[id], id);
-  return true;
+StackId StackTable::intern(std::span<const uint64_t> frames) {
+  if (frames.empty()) return 0;
+  auto it = first_id_.find(std::vector<uint64_t>(frames.begin(), frames.end()));
+  return it != first_id_.end() ? it->second : add_id(frames);
+}
+
+StackId StackTable::define(std::span<const uint64_t> frames) {
+  if (frames.empty()) return 0;
+  add_id(frames);
+  return next_id() - 1;
 }
 
 std::span<const uint64_t> StackTable::frames(StackId id) const {
-  if (id >= stacks_.size()) return {};
-  return stacks_[id];
+  if (id >= ids_.size()) return {};
+  return stacks_[ids_[id]];
 }
 
 }  // namespace modrace

@@ -12,25 +12,30 @@
 
 namespace modrace {
 
+// Owns each distinct stack once, however many ids name it.
 class StackTable {
  public:
   StackTable();
   // Returns the id of `frames` (innermost first), adding it when new. Empty frames -> 0.
   StackId intern(std::span<const uint64_t> frames);
-  // Inserts a stack under a given id (trace readers restoring a table). Ids must be new.
-  // Returns false when the id is 0 or already used.
-  bool insert(StackId id, std::span<const uint64_t> frames);
+  // Gives `frames` the next id (trace readers restoring a table, whose ids are in file order)
+  // and returns it. A stack defined again costs its id, not another copy of its frames.
+  // Empty frames -> 0, and no id.
+  StackId define(std::span<const uint64_t> frames);
   // Frames of `id`; empty for 0 or an unknown id.
   std::span<const uint64_t> frames(StackId id) const;
-  size_t size() const { return stacks_.size() - 1; }  // number of real stacks
-  StackId next_id() const { return static_cast<StackId>(stacks_.size()); }
+  size_t size() const { return stacks_.size() - 1; }  // number of distinct stacks
+  StackId next_id() const { return static_cast<StackId>(ids_.size()); }
 
  private:
   struct Hash {
     size_t operator()(const std::vector<uint64_t>& v) const noexcept;
   };
-  std::vector<std::vector<uint64_t>> stacks_;  // [0] is the empty stack
-  std::unordered_map<std::vector<uint64_t>, StackId, Hash> index_;
+  // Gives `frames` the next id; returns the first id they had, or the new one.
+  StackId add_id(std::span<const uint64_t> frames);
+  std::vector<std::vector<uint64_t>> stacks_;  // distinct stacks; [0] is the empty stack
+  std::vector<uint32_t> ids_;                  // id -> index in stacks_; [0] is 0
+  std::unordered_map<std::vector<uint64_t>, StackId, Hash> first_id_;  // frames -> first id
 };
 
 }  // namespace modrace

@@ -2,6 +2,7 @@
 #include "events/symbols.h"
 
 #include <algorithm>
+#include <tuple>
 
 #include <fmt/format.h>
 
@@ -32,20 +33,6 @@ int name_rank(const KernelSymbol& s) {
   return 2;
 }
 
-void sort_symbols(std::vector<KernelSymbol>& v) {
-  std::stable_sort(v.begin(), v.end(), [](const KernelSymbol& a, const KernelSymbol& b) {
-    if (a.addr != b.addr) return a.addr < b.addr;
-    return name_rank(a) < name_rank(b);
-  });
-}
-
-// The last symbol at or below addr, nullptr when none is.
-const KernelSymbol* at_or_below(const std::vector<KernelSymbol>& v, uint64_t addr) {
-  auto it = std::upper_bound(v.begin(), v.end(), addr,
-                             [](uint64_t a, const KernelSymbol& s) { return a < s.addr; });
-  return it == v.begin() ? nullptr : &*std::prev(it);
-}
-
 // Whether addr can lie inside sym's object: within its size when known; otherwise (kallsyms gives
 // no sizes) within `unknown_bound` bytes of its start.
 bool inside(const KernelSymbol& sym, uint64_t addr, uint64_t unknown_bound) {
@@ -54,20 +41,39 @@ bool inside(const KernelSymbol& sym, uint64_t addr, uint64_t unknown_bound) {
 }
 }  // namespace
 
+bool SymbolTable::ByAddress::operator()(const Ranked& a, const Ranked& b) const {
+  return std::tie(a.sym.addr, a.rank, a.sym.name, a.sym.type, a.sym.module, a.sym.size, a.load) <
+         std::tie(b.sym.addr, b.rank, b.sym.name, b.sym.type, b.sym.module, b.sym.size, b.load);
+}
+
+std::vector<KernelSymbol> SymbolTable::copy(const SymbolSet& s) {
+  std::vector<KernelSymbol> v;
+  v.reserve(s.size());
+  for (const auto& r : s) v.push_back(r.sym);
+  return v;
+}
+
+const SymbolTable::Ranked* SymbolTable::at_or_below(const SymbolSet& s, uint64_t addr) {
+  auto it = s.upper_bound(addr);
+  return it == s.begin() ? nullptr : &*std::prev(it);
+}
+
 void SymbolTable::add(KernelSymbol sym) {
+  close_pending();
   if (sym.type == kLockClassSymbolType) {
     lock_classes_[sym.addr] = std::move(sym.name);
     return;
   }
+  int rank = name_rank(sym);
   if (sym.module.empty()) {
-    kernel_.push_back(std::move(sym));
-    kernel_sorted_ = false;
+    kernel_.insert({std::move(sym), rank, 0});
     return;
   }
   auto it = open_.find(sym.module);
   size_t i = it != open_.end() ? it->second : open_load(sym.module);
-  loads_[i].syms.push_back(std::move(sym));
-  loads_[i].sorted = false;
+  Ranked r{std::move(sym), rank, static_cast<uint32_t>(i)};
+  if (!loads_[i].insert(r).second) return;  // given twice
+  live_module_syms_.insert(std::move(r));
   load_info_[i].symbols++;
 }
 
@@ -83,11 +89,41 @@ size_t SymbolTable::open_load(const std::string& name) {
 }
 
 void SymbolTable::close_load(size_t i) {
-  load_info_[i].died = ++epoch_;
-  open_.erase(load_info_[i].name);
+  auto& info = load_info_[i];
+  info.died = ++epoch_;
+  open_.erase(info.name);
+  if (auto it = open_by_module_.find(info.module); it != open_by_module_.end() && it->second == i)
+    open_by_module_.erase(it);
+  for (const auto& r : loads_[i]) live_module_syms_.erase(r);
+  for (const auto& r : info.text)
+    if (auto it = live_text_.find(r.start); it != live_text_.end() && it->second.load == i)
+      live_text_.erase(it);
+}
+
+void SymbolTable::close_pending() {
+  if (pending_close_) close_load(*pending_close_);
+  pending_close_.reset();
+}
+
+void SymbolTable::add_text(size_t i, uint64_t start, uint64_t size) {
+  auto& text = load_info_[i].text;
+  for (const auto& r : text)
+    if (r.start == start && r.size == size) return;
+  text.push_back({start, size});
+  if (!size || load_info_[i].died != UINT32_MAX) return;
+  uint64_t end = start + std::min(size, UINT64_MAX - start);
+  auto it = live_text_.upper_bound(start);
+  if (it != live_text_.begin() && std::prev(it)->second.end > start) --it;
+  while (it != live_text_.end() && it->first < end) {
+    for (auto& r : load_info_[it->second.load].text)
+      if (r.start == it->first) r.covered = epoch_;
+    it = live_text_.erase(it);
+  }
+  live_text_.emplace(start, LiveText{end, i});
 }
 
 SymbolEpoch SymbolTable::note(const Event& ev) {
+  close_pending();
   if (const auto* m = std::get_if<ModuleLoad>(&ev.data)) {
     auto it = open_.find(m->name);
     size_t i;
@@ -101,41 +137,66 @@ SymbolEpoch SymbolTable::note(const Event& ev) {
     info.module = m->module;
     info.load_ts = ev.ts_ns;
     info.preexisting = m->preexisting;
-    auto add_range = [&](uint64_t start, uint64_t size) {
-      if (!start || !size) return;
-      for (const auto& r : info.text)
-        if (r.start == start && r.size == size) return;
-      info.text.push_back({start, size});
-    };
-    add_range(m->core_text_start, m->core_text_size);
-    add_range(m->init_text_start, m->init_text_size);
+    open_by_module_[m->module] = i;
+    if (m->core_text_start) add_text(i, m->core_text_start, m->core_text_size);
+    if (m->init_text_start) add_text(i, m->init_text_start, m->init_text_size);
     return epoch_;
   }
   if (const auto* f = std::get_if<ModuleFree>(&ev.data)) {
-    for (const auto& [name, i] : open_)
-      if (load_info_[i].module == f->module) {
-        SymbolEpoch named_at = epoch_;
-        load_info_[i].unload_ts = ev.ts_ns;
-        close_load(i);
-        return named_at;
-      }
+    // Closed after this event: the free is still named with the module's symbols.
+    if (auto it = open_by_module_.find(f->module); it != open_by_module_.end()) {
+      load_info_[it->second].unload_ts = ev.ts_ns;
+      pending_close_ = it->second;
+    }
   }
   return epoch_;
 }
 
-void SymbolTable::add_module_range(const std::string& module, uint64_t start, uint64_t size) {
+bool SymbolTable::add_module_range(const std::string& module, uint64_t start, uint64_t size) {
+  close_pending();
   auto it = open_.find(module);
   size_t i = it != open_.end() ? it->second : open_load(module);
-  auto& text = load_info_[i].text;
-  for (const auto& r : text)
-    if (r.start == start && r.size == size) return;
-  text.push_back({start, size});
+  if (load_info_[i].text.size() >= kMaxLegacyRanges) return false;
+  add_text(i, start, size);
+  return true;
 }
 
-void SymbolTable::finalize() {
-  if (!kernel_sorted_) sort_symbols(kernel_), kernel_sorted_ = true;
-  for (auto& l : loads_)
-    if (!l.sorted) sort_symbols(l.syms), l.sorted = true;
+void SymbolTable::finalize() { close_pending(); }
+
+const std::vector<SymbolTable::PastNode>& SymbolTable::past() const {
+  if (past_epoch_ == epoch_) return past_;
+  past_leaves_ = 1;
+  while (past_leaves_ <= epoch_) past_leaves_ <<= 1;
+  past_.assign(2 * past_leaves_, {});
+  // Calls add(n) for the canonical nodes of the epochs [from, to), cut at the present.
+  auto span = [&](SymbolEpoch from, SymbolEpoch to, auto&& add) {
+    size_t l = from + past_leaves_, r = std::min<size_t>(to, size_t{epoch_} + 1) + past_leaves_;
+    for (; l < r; l >>= 1, r >>= 1) {
+      if (l & 1) add(l++);
+      if (r & 1) add(--r);
+    }
+  };
+  for (size_t i = 0; i < load_info_.size(); i++) {
+    const auto& info = load_info_[i];
+    span(info.born, info.died, [&](size_t n) {
+      for (const auto& r : loads_[i]) past_[n].syms.push_back(&r);
+    });
+    for (const auto& r : info.text)
+      if (r.size)
+        span(info.born, std::min(info.died, r.covered), [&](size_t n) {
+          past_[n].text.push_back({r.start, r.start + std::min(r.size, UINT64_MAX - r.start),
+                                   static_cast<uint32_t>(i)});
+        });
+  }
+  for (auto& n : past_) {
+    std::sort(n.text.begin(), n.text.end(), [](const PastText& a, const PastText& b) {
+      return std::tie(a.start, a.load) < std::tie(b.start, b.load);
+    });
+    std::sort(n.syms.begin(), n.syms.end(),
+              [](const Ranked* a, const Ranked* b) { return ByAddress{}(*a, *b); });
+  }
+  past_epoch_ = epoch_;
+  return past_;
 }
 
 SymbolView SymbolTable::at(SymbolEpoch e) const { return SymbolView(*this, e); }
@@ -143,13 +204,13 @@ SymbolView SymbolTable::now() const { return SymbolView(*this, epoch_); }
 
 size_t SymbolTable::size() const {
   size_t n = kernel_.size();
-  for (const auto& l : loads_) n += l.syms.size();
+  for (const auto& l : loads_) n += l.size();
   return n;
 }
 
 std::optional<uint64_t> SymbolTable::lookup(std::string_view name) const {
   for (const auto& s : kernel_)
-    if (s.name == name) return s.addr;
+    if (s.sym.name == name) return s.sym.addr;
   return std::nullopt;
 }
 
@@ -160,10 +221,25 @@ std::optional<std::string> SymbolTable::lock_class(uint64_t key) const {
 }
 
 long SymbolView::text_owner(uint64_t addr) const {
-  // The latest live load wins: one loaded where another was, whose unload was not seen.
-  for (size_t i = t_->load_info_.size(); i-- > 0;)
-    if (t_->visible(i, e_) && t_->load_info_[i].contains(addr)) return static_cast<long>(i);
-  return -1;
+  if (e_ >= t_->epoch_) {
+    auto it = t_->live_text_.upper_bound(addr);
+    if (it == t_->live_text_.begin() || addr >= std::prev(it)->second.end) return -1;
+    return static_cast<long>(std::prev(it)->second.load);
+  }
+  // The latest live load wins: one loaded where another was, whose unload was not seen. Texts
+  // live at one time are disjoint but for such a case: the last range starting at or below addr
+  // of each node is the one to check.
+  const auto& past = t_->past();
+  long owner = -1;
+  for (size_t n = size_t{e_} + t_->past_leaves_; n; n >>= 1) {
+    const auto& text = past[n].text;
+    auto it =
+        std::upper_bound(text.begin(), text.end(), addr,
+                         [](uint64_t a, const SymbolTable::PastText& t) { return a < t.start; });
+    if (it != text.begin() && addr < std::prev(it)->end)
+      owner = std::max(owner, static_cast<long>(std::prev(it)->load));
+  }
+  return owner;
 }
 
 const ModuleSymbolsLoad* SymbolView::load_at(uint64_t addr) const {
@@ -178,17 +254,29 @@ ResolvedAddress SymbolView::resolve(uint64_t addr) const {
     // Inside a module's text, only that load's own symbols may name the address: without them
     // the nearest symbol below is another load's, or a BPF trampoline's, which would be wrong.
     const auto& info = t_->load_info_[static_cast<size_t>(owner)];
-    const KernelSymbol* sym = at_or_below(t_->loads_[static_cast<size_t>(owner)].syms, addr);
-    if (!sym || sym->addr < info.text_range(addr)->start || !inside(*sym, addr, kUnknownSizeBound))
+    const auto* r = SymbolTable::at_or_below(t_->loads_[static_cast<size_t>(owner)], addr);
+    if (!r || r->sym.addr < info.text_range(addr)->start ||
+        !inside(r->sym, addr, kUnknownSizeBound))
       return {};
-    return {sym, addr - sym->addr};
+    return {&r->sym, addr - r->sym.addr};
   }
-  const KernelSymbol* best = at_or_below(t_->kernel_, addr);
+  const auto* k = SymbolTable::at_or_below(t_->kernel_, addr);
+  const KernelSymbol* best = k ? &k->sym : nullptr;
   long best_load = -1;
-  for (size_t i = 0; i < t_->loads_.size(); i++) {
-    if (!t_->visible(i, e_)) continue;
-    const KernelSymbol* s = at_or_below(t_->loads_[i].syms, addr);
-    if (s && (!best || s->addr > best->addr)) best = s, best_load = static_cast<long>(i);
+  auto consider = [&](const SymbolTable::Ranked* s) {
+    if (s && (!best || s->sym.addr > best->addr)) best = &s->sym, best_load = s->load;
+  };
+  if (e_ >= t_->epoch_) {
+    consider(SymbolTable::at_or_below(t_->live_module_syms_, addr));
+  } else {
+    const auto& past = t_->past();
+    for (size_t n = size_t{e_} + t_->past_leaves_; n; n >>= 1) {
+      const auto& syms = past[n].syms;
+      auto it = std::upper_bound(
+          syms.begin(), syms.end(), addr,
+          [](uint64_t a, const SymbolTable::Ranked* r) { return a < r->sym.addr; });
+      if (it != syms.begin()) consider(*std::prev(it));
+    }
   }
   if (!best || !inside(*best, addr, kUnknownSizeBound)) return {};
   // An address past the end of a module's text does not belong to its last function.

@@ -11,7 +11,9 @@
 #pragma once
 
 #include <cstdint>
+#include <map>
 #include <optional>
+#include <set>
 #include <string>
 #include <string_view>
 #include <unordered_map>
@@ -51,6 +53,7 @@ struct ModuleSymbolsLoad {
   bool preexisting = false;
   struct Range {
     uint64_t start = 0, size = 0;
+    SymbolEpoch covered = UINT32_MAX;  // when another load's text was put over it (freed init)
   };
   std::vector<Range> text;  // core text, then init text
   size_t symbols = 0;
@@ -74,8 +77,11 @@ class SymbolTable {
   SymbolEpoch note(const Event& ev);
   // A module text range from a trace written before module loads carried their own (format 1.1
   // and older): joins the module's current load, or opens one.
-  void add_module_range(const std::string& module, uint64_t start, uint64_t size);
-  // Call after adding; sorts. Lookups before finalize() see nothing new.
+  // False (nothing added) past kMaxLegacyRanges ranges for one load: no writer wrote that many.
+  bool add_module_range(const std::string& module, uint64_t start, uint64_t size);
+  static constexpr size_t kMaxLegacyRanges = 4;
+  // Call when a stream of additions ends: a module_free closes its load here (or at the next
+  // addition), so that the free's own event is still named with that load's symbols.
   void finalize();
 
   SymbolEpoch epoch() const { return epoch_; }
@@ -83,12 +89,12 @@ class SymbolTable {
   SymbolView now() const;
 
   bool empty() const { return kernel_.empty() && loads_.empty(); }
-  // Address-ordered symbols: vmlinux and every module load's.
+  // Address-ordered symbols (each distinct one once): vmlinux and every module load's.
   size_t size() const;
-  // vmlinux symbols (modules' are per load: module_symbols()).
-  const std::vector<KernelSymbol>& kernel_symbols() const { return kernel_; }
+  // vmlinux symbols, in address order (modules' are per load: module_symbols()).
+  std::vector<KernelSymbol> kernel_symbols() const { return copy(kernel_); }
   const std::vector<ModuleSymbolsLoad>& loads() const { return load_info_; }
-  const std::vector<KernelSymbol>& module_symbols(size_t load) const { return loads_[load].syms; }
+  std::vector<KernelSymbol> module_symbols(size_t load) const { return copy(loads_[load]); }
   // The address of a vmlinux symbol by name (e.g. "misc_mtx").
   std::optional<uint64_t> lookup(std::string_view name) const;
   // Lockdep's name of the lock class with this key, nullopt when the trace never named it.
@@ -97,23 +103,65 @@ class SymbolTable {
 
  private:
   friend class SymbolView;
-  struct Load {
-    std::vector<KernelSymbol> syms;
-    bool sorted = true;
+  // Symbols are kept in address-ordered sets, so that adding one is O(log n) whatever the order
+  // they come in, and a symbol given twice is kept once. Among symbols at one address, the name a
+  // developer recognises sorts last (name_rank in symbols.cpp): lookups take the last symbol at or
+  // below an address.
+  struct Ranked {
+    KernelSymbol sym;
+    int rank = 0;
+    uint32_t load = 0;  // the load it belongs to (module symbols)
   };
+  struct ByAddress {
+    using is_transparent = void;
+    bool operator()(const Ranked& a, const Ranked& b) const;
+    bool operator()(uint64_t a, const Ranked& b) const { return a < b.sym.addr; }
+    bool operator()(const Ranked& a, uint64_t b) const { return a.sym.addr < b; }
+  };
+  using SymbolSet = std::set<Ranked, ByAddress>;
+  static std::vector<KernelSymbol> copy(const SymbolSet& s);
+  static const Ranked* at_or_below(const SymbolSet& s, uint64_t addr);
+
   size_t open_load(const std::string& name);  // a new load, born now
   void close_load(size_t i);
-  bool visible(size_t i, SymbolEpoch e) const {
-    return load_info_[i].born <= e && e < load_info_[i].died;
-  }
+  void close_pending();  // the load a module_free closed, after that event
+  void add_text(size_t i, uint64_t start, uint64_t size);
+  // The past, for views at earlier epochs: a segment tree over epochs (leaf k is epoch k) whose
+  // node n holds the text and the symbols of the loads live during all of n's epochs, each
+  // sorted by address; the loads live at e are those of the nodes on the path to leaf e. Built
+  // when a view of the past is asked for after the table changed (while a trace streams, views
+  // are of the present).
+  struct PastText {
+    uint64_t start, end;
+    uint32_t load;
+  };
+  struct PastNode {
+    std::vector<PastText> text;
+    std::vector<const Ranked*> syms;
+  };
+  const std::vector<PastNode>& past() const;
 
-  std::vector<KernelSymbol> kernel_;
-  bool kernel_sorted_ = true;
-  std::vector<Load> loads_;                       // parallel to load_info_
-  std::vector<ModuleSymbolsLoad> load_info_;      // in the order they were opened
-  std::unordered_map<std::string, size_t> open_;  // module name -> its current load
+  SymbolSet kernel_;
+  std::vector<SymbolSet> loads_;                         // parallel to load_info_
+  std::vector<ModuleSymbolsLoad> load_info_;             // in the order they were opened
+  std::unordered_map<std::string, size_t> open_;         // module name -> its current load
+  std::unordered_map<uint64_t, size_t> open_by_module_;  // struct module * -> its current load
   std::unordered_map<uint64_t, std::string> lock_classes_;
   SymbolEpoch epoch_ = 0;
+  std::optional<size_t> pending_close_;
+
+  // The present, for views at the current epoch: the text of the live loads by start (the
+  // kernel never has two live modules' text at one address: a load's text replaces what it
+  // overlaps, freed init text or a module whose free the trace lost), and their symbols.
+  struct LiveText {
+    uint64_t end;
+    size_t load;
+  };
+  std::map<uint64_t, LiveText> live_text_;
+  SymbolSet live_module_syms_;
+  mutable std::vector<PastNode> past_;
+  mutable size_t past_leaves_ = 0;
+  mutable SymbolEpoch past_epoch_ = UINT32_MAX;  // the epoch_ past_ was built at
 };
 
 // The table as of one epoch: every way of naming an address.

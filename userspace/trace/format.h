@@ -54,5 +54,12 @@ inline constexpr size_t kMaxStringLen = 4096;
 inline constexpr size_t kMaxFrames = 256;
 inline constexpr size_t kMaxInternEntries = 65536;  // per chunk and table
 inline constexpr size_t kMaxFeatures = 1024;
+// What all the compressed blocks of a file may decompress to, together: a fixed allowance (one
+// chunk of the largest size) plus kMaxExpansion times the file's size. The writer's chunks
+// expand 2 to 8 times; a zstd bomb expands thousands of times.
+inline constexpr uint64_t kMaxExpansion = 64;
+inline constexpr uint64_t decompressed_limit(uint64_t file_size) {
+  return kMaxBlockSize + kMaxExpansion * file_size;
+}
 
 }  // namespace modrace::trace

@@ -46,7 +46,7 @@ uint32_t to_u32(uint64_t v, const char* what) {
 class FileTraceReader final : public TraceReader {
  public:
   FileTraceReader(std::string path, int fd, uint64_t size)
-      : path_(std::move(path)), fd_(fd), size_(size) {
+      : path_(std::move(path)), fd_(fd), size_(size), raw_budget_(trace::decompressed_limit(size)) {
     dctx_ = ZSTD_createDCtx();
     if (!dctx_) throw Error(path_ + ": cannot create zstd context");
   }
@@ -192,6 +192,12 @@ class FileTraceReader final : public TraceReader {
 #endif
     offset_ = off + trace::kBlockHeaderSize + stored_len;
     if (flags & trace::kFlagZstd) {
+      if (raw_len > raw_budget_)
+        return fmt::format(
+            "corrupt chunk (decompresses past the limit of {} bytes for a file of this size) at "
+            "offset {}",
+            trace::decompressed_limit(size_), off);
+      raw_budget_ -= raw_len;
       raw_.resize(raw_len);
       size_t n =
           ZSTD_decompressDCtx(dctx_, raw_.data(), raw_.size(), stored_.data(), stored_.size());
@@ -245,11 +251,7 @@ class FileTraceReader final : public TraceReader {
     }
   }
 
-  void finalize_symbols() {
-    if (!symbols_dirty_) return;
-    symbols_.finalize();
-    symbols_dirty_ = false;
-  }
+  void finalize_symbols() { symbols_.finalize(); }
 
   void decode_meta(ByteReader r) {
     meta_.kernel_release = r.str(trace::kMaxStringLen);
@@ -290,15 +292,14 @@ class FileTraceReader final : public TraceReader {
         s.module = string_ref(r);
         if (r.remaining()) s.size = r.varint();  // format 1.2
         symbols_.add(std::move(s));
-        symbols_dirty_ = true;
         return false;
       }
       case trace::kRecModuleRange: {  // format 1.1 and older; since 1.2 module_load carries it
         std::string name = string_ref(r);
         uint64_t start = r.varint();
         uint64_t size = r.varint();
-        symbols_.add_module_range(name, start, size);
-        symbols_dirty_ = true;
+        if (!symbols_.add_module_range(name, start, size))
+          throw CorruptData("too many text ranges for one module");
         return false;
       }
       case trace::kRecStack: {
@@ -312,7 +313,7 @@ class FileTraceReader final : public TraceReader {
           prev = f;
         }
         if (frames_.empty()) throw CorruptData("empty stack");
-        if (!stacks_.insert(stacks_.next_id(), frames_)) throw CorruptData("bad stack");
+        stacks_.define(frames_);
         return false;
       }
       case trace::kRecDrops:
@@ -485,13 +486,14 @@ class FileTraceReader final : public TraceReader {
   std::string path_;
   int fd_;
   uint64_t size_;
+  uint64_t raw_budget_;  // bytes the remaining compressed blocks may decompress to
   uint64_t offset_ = 0;
   uint16_t major_ = 0, minor_ = 0;
   ZSTD_DCtx* dctx_ = nullptr;
   std::vector<uint8_t> stored_, raw_;
   ByteReader records_{{}};
   uint64_t chunk_offset_ = 0;
-  bool done_ = false, saw_end_ = false, symbols_dirty_ = false;
+  bool done_ = false, saw_end_ = false;
   uint64_t end_events_ = 0, returned_ = 0;
   std::vector<uint64_t> values_;
   std::vector<std::string> strings_;
