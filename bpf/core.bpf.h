@@ -122,6 +122,8 @@ struct pending_op {
 	__u64 caller_ip;
 	__u32 kind;
 	__u32 valid;
+	__u32 widen; /* enum mr_widen, set by the widen programs (bpf/widen.bpf.h) before entry */
+	__u32 widen_us;
 	struct mr_lock_ctx ctx;
 };
 

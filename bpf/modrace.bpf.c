@@ -33,6 +33,7 @@
  *                 lockdep sources lock_acquire/lock_release
  *   lock_probes   provider "probe": the held-lock table and the programs of lock_probes.def
  *   refcount      try_module_get/__module_get/module_put
+ *   widen         --widen: hold the task at chosen get sites (loaded only with the option)
  *   driver        driver_register/driver_unregister
  * The order also keeps the object as it was when this was one file: clang places the static
  * subprograms (walk_symbol, emit_unload_lock, note_lock_class) in .text in the order the
@@ -67,4 +68,5 @@ char LICENSE[] SEC("license") = "GPL";
 #include "unload.bpf.h"
 #include "lock_probes.bpf.h"
 #include "refcount.bpf.h"
+#include "widen.bpf.h"
 #include "driver.bpf.h"

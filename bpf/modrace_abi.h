@@ -18,7 +18,7 @@
 #ifndef MODRACE_ABI_H
 #define MODRACE_ABI_H
 
-#define MR_ABI_VERSION 6
+#define MR_ABI_VERSION 7
 
 #define MR_COMM_LEN 16
 #define MR_MODULE_NAME_LEN 56 /* MODULE_NAME_LEN on 64-bit kernels */
@@ -26,6 +26,10 @@
 #define MR_MAX_HELD_LOCKS 8 /* locks captured per snapshot; more sets `truncated` */
 #define MR_MAX_STACK_DEPTH 24 /* kernel frames captured per event */
 #define MR_SYMBOL_NAME_LEN 128 /* module symbol names are truncated to this (with the NUL) */
+#define MR_MAX_WIDEN_SITES 8 /* --widen sites at most */
+#define MR_WIDEN_MAX_US \
+	50000 /* hard cap of one widened get's delay (fits mr_ev_refcount.widen_us) */
+#define MR_WIDEN_BUDGET_US 250000 /* total widening delay per second, all CPUs together */
 
 enum mr_event_kind {
 	MR_EV_MODULE_LOAD = 1, /* struct mr_ev_module_load */
@@ -181,8 +185,26 @@ struct mr_ev_refcount {
 	__s32 refcount; /* module->refcnt after the operation, raw: MODULE_REF_BASE (1) = no
 			    users, 0 = claimed by try_stop_module; -1 when unknown */
 	__u8 success; /* try_module_get's result; 1 for the others */
-	__u8 pad[3];
+	__u8 widen; /* enum mr_widen (was padding up to ABI 6) */
+	__u16 widen_us; /* MR_WIDEN_HELD: how long the task was held before the get */
 	struct mr_lock_ctx locks;
+};
+
+/* mr_ev_refcount.widen: what --widen did to this get (bpf/widen.bpf.h). */
+enum mr_widen {
+	MR_WIDEN_NONE = 0,
+	MR_WIDEN_HELD = 1, /* at a widened site: the task was held widen_us before the get */
+	MR_WIDEN_CAPPED = 2, /* at a widened site, but the per-second budget was spent: not held */
+};
+
+/* One --widen site (widen_sites in bpf/widen.bpf.h's .bss), filled by userspace once its
+ * address is known: a get whose return address is in [start, end) is held delay_us (at most
+ * MR_WIDEN_MAX_US). end == 0: slot unused. */
+struct mr_widen_site {
+	__u64 start;
+	__u64 end;
+	__u32 delay_us;
+	__u32 pad;
 };
 
 struct mr_ev_driver {

@@ -61,9 +61,17 @@ static __always_inline int ref_exit(struct pt_regs *regs, __u32 kind, int succes
 	struct pending_op *p;
 	struct module *mod;
 	int in_irq, cnt = -1;
+	__u32 widen, widen_us;
 
 	p = pending_slot(&in_irq);
-	if (!p || !p->valid || p->kind != kind)
+	if (!p)
+		return 0;
+	/* Taken and cleared whatever happens next, so a mark never outlives its get. */
+	widen = p->widen;
+	widen_us = p->widen_us;
+	p->widen = 0;
+	p->widen_us = 0;
+	if (!p->valid || p->kind != kind)
 		return 0;
 	p->valid = 0;
 	mod = (struct module *)p->obj;
@@ -82,6 +90,8 @@ static __always_inline int ref_exit(struct pt_regs *regs, __u32 kind, int succes
 	e->caller_ip = p->caller_ip;
 	e->refcount = cnt;
 	e->success = success;
+	e->widen = widen;
+	e->widen_us = widen_us;
 	__builtin_memcpy(&e->locks, &p->ctx, sizeof(e->locks));
 	submit_batched(e);
 	return 0;

@@ -96,10 +96,20 @@ TEST(AttachPlan, EveryPointOfTheTableHasAMethodOnAFullKernel) {
       EXPECT_EQ(all[i].point, &attach_points()[i]);
       const auto g = all[i].point->group;
       bool unused = (g == ProbeGroup::locks && prov != LockProvider::probe) ||
-                    (g == ProbeGroup::lockdep && prov != LockProvider::lockdep);
+                    (g == ProbeGroup::lockdep && prov != LockProvider::lockdep) ||
+                    g == ProbeGroup::widen;  // --widen only
       EXPECT_EQ(all[i].method.empty(), unused) << all[i].point->id << ": " << all[i].why;
     }
   }
+}
+
+TEST(AttachPlan, WidenProbesOnlyWithTheOption) {
+  const KernelFeatures k = full_kernel();
+  auto s = plan("widen_try_module_get", k, {LockProvider::probe, false, true});
+  EXPECT_EQ(s.method, "");
+  EXPECT_EQ(s.why, "not needed (no --widen)");
+  s = plan("widen_try_module_get", k, {LockProvider::probe, false, true, /*widen=*/true});
+  EXPECT_EQ(s.method, "kprobe");
 }
 
 TEST(AttachPlan, LockGroupsOnlyForTheirProvider) {

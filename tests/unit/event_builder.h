@@ -251,6 +251,14 @@ class EventBuilder {
                int32_t refcount = -1) {
     emit(EventKind::try_module_get, RefcountOp{m.ptr, caller, refcount, ok, lc});
   }
+  // A try_module_get at a --widen site: held `us` before the get, or (capped) not held.
+  void widened_try_get(const Mod& m, uint64_t caller, const LockContext& lc = locks(),
+                       bool ok = true, uint16_t us = 5000, WidenMark mark = WidenMark::held) {
+    RefcountOp op{m.ptr, caller, -1, ok, lc};
+    op.widen = mark;
+    op.widen_us = mark == WidenMark::held ? us : 0;
+    emit(EventKind::try_module_get, op);
+  }
   void get(const Mod& m, uint64_t caller, const LockContext& lc = locks(), int32_t refcount = -1) {
     emit(EventKind::module_get, RefcountOp{m.ptr, caller, refcount, true, lc});
   }

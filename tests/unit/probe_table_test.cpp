@@ -12,7 +12,7 @@
 #include <string>
 
 #include "loader/probes.h"
-#include "modrace.skel.h"
+#include "loader/skel.h"
 
 using namespace modrace::loader;
 

@@ -117,7 +117,10 @@ inline std::vector<Event> every_kind_events(StackTable& stacks) {
     for (EventKind kind :
          {EventKind::try_module_get, EventKind::module_get, EventKind::module_put}) {
       Event e = base(kind, 20 + k);
-      e.data = RefcountOp{mod, 0xffffffffc0000040ull + k, k - 1, k % 4 != 3, sample_locks(k)};
+      RefcountOp op{mod, 0xffffffffc0000040ull + k, k - 1, k % 4 != 3, sample_locks(k)};
+      if (kind == EventKind::try_module_get && k % 3)  // --widen marks (format 1.5)
+        op.widen = k % 3 == 1 ? WidenMark::held : WidenMark::capped, op.widen_us = 5000 + k;
+      e.data = op;
       out.push_back(e);
     }
   }

@@ -20,6 +20,10 @@ Runs on the host. Used by tests/vm/seed_*.test.sh; one line per check, "ok: ..."
     --judged                no site is unverified unless a --site spec wants it unverified
     --outstanding MODULE[:FUNC[@SITEMOD]]
                             an outstanding reference on MODULE (taken in FUNC) at the end
+    --confirmed RULE:MODULE:FUNC[@SITEMOD]
+                            that finding is confirmed by --widen (widened.confirmed)
+    --widened               gets were held by --widen (the report's "widen" totals)
+    --none-confirmed        no finding is confirmed (--widen's negative control)
 Any finding that no --expect or --allow matches is a failure.
 
 A site is a symbolized caller like "seed_open+0x3c/0x120 [seed_core]"; FUNC is compared with the
@@ -111,6 +115,9 @@ def main():
     ap.add_argument("--seen", action="append", default=[])
     ap.add_argument("--judged", action="store_true")
     ap.add_argument("--outstanding", action="append", default=[])
+    ap.add_argument("--confirmed", action="append", default=[])
+    ap.add_argument("--widened", action="store_true")
+    ap.add_argument("--none-confirmed", action="store_true")
     args = ap.parse_args()
 
     try:
@@ -240,6 +247,32 @@ def main():
                f"(count {outs[0].get('count')})")
         else:
             fail(f"no outstanding reference on {spec}: {json.dumps(rep.get('outstanding'))[:300]}")
+
+    for spec in args.confirmed:
+        rule, module, funcspec = (spec.split(":") + ["", ""])[:3]
+        func, smod = split_func(funcspec)
+        fds = [fd for fd in findings if fd.get("rule") == rule and fd.get("module") == module
+               and site_matches(fd, func, smod)]
+        w = fds[0].get("widened", {}) if fds else {}
+        if w.get("confirmed"):
+            ok(f"{rule} on {module} at {fds[0].get('site')}: {w.get('text')}")
+        else:
+            fail(f"{spec} not confirmed: {json.dumps(w) if fds else 'no such finding'}")
+
+    widen = rep.get("widen") or {}
+    if args.widened:
+        if widen.get("held", 0) > 0:
+            ok(f"widened: {widen.get('held')} gets held ({widen.get('held_us', 0) / 1000:.1f} ms), "
+               f"{widen.get('capped', 0)} capped")
+        else:
+            fail(f"no get was held by --widen: {json.dumps(widen)}")
+
+    if args.none_confirmed:
+        conf = [fd for fd in findings if (fd.get("widened") or {}).get("confirmed")]
+        if conf:
+            fail("confirmed: " + json.dumps([(fd.get("rule"), fd.get("site")) for fd in conf]))
+        else:
+            ok(f"no finding confirmed ({len(findings)} findings)")
 
     return 1 if failures else 0
 

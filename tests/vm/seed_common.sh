@@ -36,10 +36,11 @@ scenario_run() {
 	echo "note: $scenario: modrace-vm exit $vm_status after ${RUN_SECONDS}s, output in $OUT"
 }
 
-# seed_run SCENARIO [TIMEOUT]: scenario_run with the seed modules, seedctl and seed-lib.sh.
+# seed_run SCENARIO [TIMEOUT [MODRACE-VM ARGS...]]: scenario_run with the seed modules, seedctl
+# and seed-lib.sh.
 seed_run() {
 	scenario_run "$1" "${2:-180}" --module "$KMOD/seed_core.ko" --module "$KMOD/seed_drv.ko" \
-		--file "$KMOD/seedctl" --file "$SRC/tests/vm/scenarios/seed-lib.sh"
+		--file "$KMOD/seedctl" --file "$SRC/tests/vm/scenarios/seed-lib.sh" "${@:3}"
 }
 
 # seed_expect_status WANT: modrace-vm's exit status (0 clean, 1 findings; 10 splat, 11 guest

@@ -57,6 +57,7 @@ class Analyzer::Impl {
   AnalyzerOptions opts_;
   uint64_t events_ = 0;
   uint64_t unloads_seen_ = 0;
+  WideningTotals widen_;
   ModuleTable modules_;
   CallerIndex callers_{modules_};
   SiteTable sites_;
@@ -66,7 +67,7 @@ class Analyzer::Impl {
   // module's last unload, when the symbols of every load are known.
   OrphanGets orphan_gets_;
   RuleContext ctx_{modules_, sites_, findings_};
-  ReportBuilder report_{opts_, modules_};
+  ReportBuilder report_{opts_, modules_, sites_};
 };
 
 // ---- events ----
@@ -194,6 +195,13 @@ void Analyzer::Impl::on_get(const Event& ev, const RefcountOp& r, Instance& inst
   uint32_t sig = sites_.sig_for(inst.name_id, r, ev.kind, c, ev, ctx_.epoch);
   uint32_t site = sites_.sig(sig).site;
   sites_.site(site).count++;
+  if (r.widen == WidenMark::held) {  // whether it hit is get-while-going's to say
+    sites_.site(site).widen.gets++;
+    widen_.held++;
+    widen_.held_us += r.widen_us;
+  } else if (r.widen == WidenMark::capped) {
+    widen_.capped++;
+  }
 
   if (c.core == CoreFn::dep_get || c.core == CoreFn::other) {
     // The module loader pinning a dependency (or other core bookkeeping): never a finding.
@@ -294,6 +302,7 @@ Report Analyzer::Impl::finish(const EventSource& src) {
   unprotected_get::judge_orphans(ctx_, orphan_gets_, profiles_, src.symbols());
 
   Report rep = report_.start(src, events_, unloads_seen_);
+  rep.widen = widen_;
   SiteFindings named;
   report_.add_findings(rep, findings_, src, named);
   add_site_verdicts(rep, sites_, modules_, named, src.symbols());

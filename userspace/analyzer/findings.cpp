@@ -103,6 +103,14 @@ uint64_t count_at_or_above(const Report& r, Severity level) {
   return n;
 }
 
+std::string widening_text(const Widening& w) {
+  if (!w.gets) return {};
+  if (w.confirmed())
+    return fmt::format("confirmed: {} widened get{}, {} hit", w.gets, w.gets == 1 ? "" : "s",
+                       w.hits);
+  return fmt::format("not confirmed after {} widened get{}", w.gets, w.gets == 1 ? "" : "s");
+}
+
 std::string finding_id(Rule rule, std::string_view module, std::string_view site) {
   // FNV-1a 64: stable across runs, machines and compilers (std::hash is not).
   uint64_t h = 0xcbf29ce484222325ull;

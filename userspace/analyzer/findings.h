@@ -71,6 +71,31 @@ struct SiteRefs {
   uint64_t count = 0;
 };
 
+// --widen at a finding's site: did holding its gets let the unload win (docs/protocol.md,
+// "Confirming a finding")?
+struct Widening {
+  uint64_t gets = 0;  // gets held at the site
+  uint64_t hits =
+      0;  // of those, gets on the module while its unload ran or after (get-while-going)
+  bool confirmed() const { return hits > 0; }
+  Widening& operator+=(const Widening& o) {
+    gets += o.gets;
+    hits += o.hits;
+    return *this;
+  }
+};
+// "confirmed: 12 widened gets, 3 hit" or "not confirmed after 12 widened gets"; empty when the
+// site was not widened. The one wording text, JSON and SARIF use.
+std::string widening_text(const Widening& w);
+
+// What --widen did over the whole trace (from the gets' marks).
+struct WideningTotals {
+  uint64_t held = 0;     // gets held at a widened site
+  uint64_t capped = 0;   // gets at a widened site not held: the per-second budget was spent
+  uint64_t held_us = 0;  // time they were held in all
+  bool any() const { return held || capped; }
+};
+
 struct Finding {
   std::string id;  // stable: hash of rule, module name and symbolized site
   Rule rule = Rule::unprotected_get;
@@ -91,6 +116,7 @@ struct Finding {
   int32_t refcount = -1;  // module->refcnt after the op when known
   std::string message;    // what happened, one paragraph
   std::string fix;        // the concrete fix
+  Widening widened;       // --widen at its site (get rules)
 };
 
 // The stable finding id: a hash of rule, module name and symbolized site.
@@ -147,6 +173,7 @@ struct Report {
   std::vector<Unverified> unverified;
   uint64_t modules_seen = 0;
   uint64_t unloads_seen = 0;  // completed unloads
+  WideningTotals widen;
 };
 
 // Number of findings at or above `level` (outstanding references count as info).

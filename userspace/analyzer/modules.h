@@ -26,6 +26,7 @@ namespace modrace::checker {
 // completes, against when its path took each lock (docs/protocol.md, get-while-going).
 struct GoingGets {
   uint64_t count = 0;
+  uint64_t widened = 0;  // of them, held by --widen
   uint64_t last_ts = 0;
 };
 

@@ -85,6 +85,7 @@ Finding ReportBuilder::build_finding(const FindingAcc& a, const EventSource& src
   f.tid = a.first.tid;
   f.first_ts_ns = a.first.ts;
   f.refcount = a.refcount;
+  if (a.has_site) f.widened = sites_.site(a.site).widen;
   // What happened and the fix: the rule's own words.
   switch (a.rule) {
     case Rule::unprotected_get:
@@ -166,6 +167,7 @@ void ReportBuilder::add_findings(Report& rep, const FindingStore& store, const E
         ref_leak::merge(g, f);
       else
         g.count += f.count;
+      g.widened += f.widened;
     }
   }
   std::stable_sort(rep.findings.begin(), rep.findings.end(),

@@ -17,8 +17,8 @@ namespace modrace::checker {
 
 class ReportBuilder {
  public:
-  ReportBuilder(const AnalyzerOptions& opts, const ModuleTable& modules)
-      : opts_(opts), modules_(modules) {}
+  ReportBuilder(const AnalyzerOptions& opts, const ModuleTable& modules, const SiteTable& sites)
+      : opts_(opts), modules_(modules), sites_(sites) {}
 
   Finding build_finding(const FindingAcc& a, const EventSource& src) const;
   // The report's header: counts, and why it is incomplete.
@@ -35,6 +35,7 @@ class ReportBuilder {
 
   const AnalyzerOptions& opts_;
   const ModuleTable& modules_;
+  const SiteTable& sites_;
 };
 
 }  // namespace modrace::checker

@@ -11,6 +11,7 @@
 #include <vector>
 
 #include "analyzer/callers.h"
+#include "analyzer/findings.h"
 #include "analyzer/hash.h"
 #include "analyzer/locks.h"
 #include "events/event.h"
@@ -68,6 +69,7 @@ struct Site {
   HeldLock own_lock{};               // the first lock that kept a cross_instance get from a verdict
   std::vector<HeldLock> locks_seen;  // union over its sigs, capped
   FirstSeen first;
+  Widening widen;  // --widen: gets held here, and those that hit the unload
 };
 
 struct Sig {

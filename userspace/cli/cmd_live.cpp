@@ -82,6 +82,7 @@ int run_live(const LiveOptions& o) {
   }
   watcher.join();
   const int child_status = session.finish();
+  note_widen_totals(src.tracer(), o.tracing);
 
   Report rep = analyzer.finish(src);
   if (*format == ReportFormat::json) {

@@ -106,6 +106,7 @@ int run_record(const RecordOpts& ro) {
   auto drops = tracer->drops();
   writer->set_drops(drops);
   writer->close();
+  note_widen_totals(*tracer, o);
   if (tty) log::raw("\n");
   log::note("{} events, drops {}, {} bytes written to {}", writer->events_written(),
             drops.describe(), writer->bytes_written(), ro.output);

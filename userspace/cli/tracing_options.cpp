@@ -9,6 +9,7 @@
 #include <fmt/format.h>
 
 #include "events/error.h"
+#include "events/log.h"
 
 namespace modrace::cli {
 
@@ -30,6 +31,15 @@ void add_tracing_options(CLI::App* sub, TracingOptions& o) {
       ->capture_default_str();
   sub->add_option("--ready-file", o.ready_file, "Create this file once the probes are attached");
   add_kprobe_only_flag(sub, o);
+  sub->add_option("--widen", o.widen,
+                  fmt::format("Hold gets at this site for DURATION before try_module_get runs, to "
+                              "confirm a race (SITE as reports print it: 'func+0x2c [mod]', "
+                              "func@mod; DURATION default {}ms, at most {}ms; repeatable, up to "
+                              "{} sites; needs Linux 5.17)",
+                              loader::kWidenDefaultUs / 1000, loader::kWidenMaxUs / 1000,
+                              loader::kMaxWidenSites))
+      ->expected(1)
+      ->multi_option_policy(CLI::MultiOptionPolicy::TakeAll);
   add_verbose_flag(sub, o);
   sub->add_option("command", o.command,
                   "Command to run while tracing (after --); tracing stops when it exits");
@@ -55,7 +65,15 @@ loader::TracerOptions tracer_options(const TracingOptions& o) {
   to.modules = o.modules;
   to.ringbuf_size = parse_size(o.ringbuf_size);
   to.prefer_kprobe = o.kprobe_only;
+  for (const auto& w : o.widen) to.widen.push_back(loader::parse_widen(w));
   return to;
+}
+
+void note_widen_totals(const loader::Tracer& tracer, const TracingOptions& o) {
+  if (o.widen.empty()) return;
+  auto t = tracer.widen_totals();
+  log::note("widen: {} gets held ({:.1f} ms in all), {} not held (budget of {} ms/s spent)", t.held,
+            double(t.held_ns) / 1e6, t.capped, loader::kWidenBudgetUs / 1000);
 }
 
 uint64_t parse_size(const std::string& s) {

@@ -174,6 +174,13 @@ struct DeleteModule {  // delete_module (syscall enter / exit)
   friend bool operator==(const DeleteModule&, const DeleteModule&) = default;
 };
 
+// What --widen did to a get (docs/protocol.md, "Confirming a finding").
+enum class WidenMark : uint8_t {
+  none = 0,
+  held = 1,    // at a widened site: the task was held widen_us before the get
+  capped = 2,  // at a widened site, but the per-second budget was spent: not held
+};
+
 struct RefcountOp {  // try_module_get, module_get, module_put
   uint64_t module = 0;
   uint64_t caller_ip = 0;
@@ -182,6 +189,8 @@ struct RefcountOp {  // try_module_get, module_get, module_put
   int32_t refcount = -1;
   bool success = true;  // try_module_get's result
   LockContext locks;
+  WidenMark widen = WidenMark::none;  // gets only
+  uint16_t widen_us = 0;              // held: for how long
   friend bool operator==(const RefcountOp&, const RefcountOp&) = default;
 };
 

@@ -50,6 +50,8 @@ ProbeStatus plan_attach_point(const AttachPoint& p, const KernelFeatures& k, con
     st.why = fmt::format("not needed (locks={})", to_string(o.provider));
   } else if (p.group == ProbeGroup::lockdep && o.provider != LockProvider::lockdep) {
     st.why = fmt::format("not needed (locks={})", to_string(o.provider));
+  } else if (p.group == ProbeGroup::widen && !o.widen) {
+    st.why = "not needed (no --widen)";
   } else if (std::string(p.id) == "module_syms" && !o.walk_syms) {
     st.why = (walk_why.empty() ? std::string("the verifier refused the symbol walk") : walk_why) +
              ": module symbols read from /proc/kallsyms after the load (missed for modules "

@@ -27,6 +27,7 @@ struct PlanOptions {
   LockProvider provider = LockProvider::off;
   bool prefer_kprobe = false;  // no fentry anywhere
   bool walk_syms = true;       // this load includes the in-kernel symbol walk
+  bool widen = false;          // --widen was given
 };
 
 // The method for one attach point ("" with a reason in `why` when none), `attached` false.

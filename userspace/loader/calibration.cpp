@@ -6,8 +6,7 @@
 #include <sys/syscall.h>
 #include <unistd.h>
 
-#include "modrace.skel.h"
-#include "modrace_abi.h"
+#include "loader/skel.h"
 
 namespace modrace::loader {
 

@@ -42,6 +42,10 @@ const std::vector<AttachPoint> kPoints = {
     point("module_free", "module_free", G::lifecycle, true, TP),
     point("notify", "blocking_notifier_call_chain", G::lifecycle, false, FE | KP),
     point("delete_module", MR_SYSCALL(delete_module), G::syscall, true, FE | FX | KP | KR),
+    // Before the refcount rows: attached after them, these kprobes run first on each get, and
+    // read the return address before the refcount kretprobe replaces it.
+    point("widen_try_module_get", "try_module_get", G::widen, false, KP),
+    point("widen___module_get", "__module_get", G::widen, false, KP),
     point("try_module_get", "try_module_get", G::refcount, true, KP | KR),
     point("__module_get", "__module_get", G::refcount, false, KP | KR),
     point("module_put", "module_put", G::refcount, true, KP | KR),
@@ -90,6 +94,8 @@ const char* to_string(ProbeGroup g) {
       return "locks";
     case G::lockdep:
       return "lockdep";
+    case G::widen:
+      return "widen";
   }
   return "?";
 }

@@ -17,7 +17,8 @@ enum class ProbeGroup {
   driver,
   rcu_sync,
   locks,
-  lockdep
+  lockdep,
+  widen  // --widen only (bpf/widen.bpf.h)
 };
 
 // The programs bpf/modrace.bpf.c has for an attach point: one bit per program-name prefix.

@@ -26,10 +26,10 @@
 #include "events/clock.h"
 #include "events/error.h"
 #include "events/log.h"
+#include "events/printable.h"
 #include "loader/load_failure.h"
+#include "loader/skel.h"
 #include "loader/wire.h"
-#include "modrace.skel.h"
-#include "modrace_abi.h"
 #include "version.h"
 
 namespace modrace::loader {
@@ -188,8 +188,26 @@ struct Tracer::Impl {
   std::unordered_map<uint64_t, std::vector<KernelSymbol>> orphan_symbols;
   std::vector<KernelSymbol> symbol_batch;
 
+  // --widen: the sites, one BPF slot each, filled as their module's symbols arrive.
+  std::vector<WidenSpec> widen;
+  void resolve_widen_sites(std::span<const KernelSymbol> syms) {
+    for (size_t i = 0; i < widen.size(); i++) {
+      auto range = resolve_widen(widen[i], syms);
+      if (!range) continue;
+      // Written through the mmap-ed .bss, end last: the program never sees a half-written slot.
+      auto& w = bpf->skel->bss->widen_sites[i];
+      __atomic_store_n(&w.end, 0, __ATOMIC_RELEASE);
+      w.start = range->first;
+      w.delay_us = widen[i].delay_us;
+      __atomic_store_n(&w.end, range->second, __ATOMIC_RELEASE);
+      log::note("widening {} ({:#x}..{:#x}) by {} us", printable(widen[i].text), range->first,
+                range->second, widen[i].delay_us);
+    }
+  }
+
   void flush_symbols() {
     if (symbol_batch.empty()) return;
+    if (!widen.empty()) resolve_widen_sites(symbol_batch);
     if (symbol_sink) symbol_sink(symbol_batch);
     symbol_batch.clear();
   }
@@ -327,6 +345,12 @@ std::unique_ptr<Tracer> Tracer::open(const TracerOptions& opts) {
   if (rb_size < 4096 || (rb_size & (rb_size - 1)))
     throw Error("--ringbuf-size: must be a power of two of at least 4096 bytes");
   st.preempt = k.preempt;
+  if (opts.widen.size() > kMaxWidenSites)
+    throw Error(fmt::format("--widen: at most {} sites", kMaxWidenSites));
+  if (!opts.widen.empty() && !k.bpf_loop)
+    throw Error(
+        "--widen: this kernel has no bpf_loop (Linux 5.17): the hold at a get site could not "
+        "be bounded");
 
   const std::vector<LoadAttempt> attempts = load_attempts(opts.prefer_kprobe, k.bpf_loop);
   for (size_t attempt = 0; attempt < attempts.size(); attempt++) {
@@ -352,7 +376,8 @@ std::unique_ptr<Tracer> Tracer::open(const TracerOptions& opts) {
     bpf_program* prog;
     bpf_object__for_each_program(prog, skel->obj) bpf_program__set_autoload(prog, false);
 
-    std::vector<ProbeStatus> probes = plan_attach(k, {st.provider, prefer_kprobe, walk_syms});
+    std::vector<ProbeStatus> probes =
+        plan_attach(k, {st.provider, prefer_kprobe, walk_syms, !opts.widen.empty()});
     for (const auto& s : probes)
       for (const auto& n : program_names(*s.point, s.method))
         if (auto* pr = bpf_object__find_program_by_name(skel->obj, n.c_str()))
@@ -428,6 +453,11 @@ std::unique_ptr<Tracer> Tracer::open(const TracerOptions& opts) {
         if (s.point->required && !s.attached)
           throw Error(fmt::format("cannot trace {}: {}", s.point->function,
                                   s.why.empty() ? "not attached" : s.why));
+      for (const auto& s : probes)
+        if (s.point->group == ProbeGroup::widen && !opts.widen.empty() && !s.attached &&
+            std::string(s.point->id) == "widen_try_module_get")
+          throw Error("--widen: cannot hold gets at try_module_get: " +
+                      (s.why.empty() ? std::string("not attached") : s.why));
     }
 
     impl->rb = ring_buffer__new(bpf_map__fd(skel->maps.events), &Impl::on_record, &st, nullptr);
@@ -436,6 +466,9 @@ std::unique_ptr<Tracer> Tracer::open(const TracerOptions& opts) {
       if (std::string(s.point->id) == "module_syms") st.module_syms_bpf = s.attached;
     st.probes = std::move(probes);
     st.bpf = std::move(impl);
+    // Sites in vmlinux and in modules already loaded; the others as their module loads.
+    st.widen = opts.widen;
+    if (!st.widen.empty()) st.resolve_widen_sites(st.ksyms->symbols());
     // Names of our own programs and trampolines, to cut them from the top of stacks.
     t->refresh_kallsyms();
     return t;
@@ -475,6 +508,12 @@ int Tracer::poll(int timeout_ms, const std::function<void(Event&)>& fn) {
   if (err == -EINTR) return impl_->handled ? impl_->handled : -1;
   if (err < 0) throw Error("ring buffer: " + errno_text(err));
   return impl_->handled;
+}
+
+WidenTotals Tracer::widen_totals() const {
+  const auto* c = impl_->bpf->skel->bss->widen_counts;
+  return {__atomic_load_n(&c[0], __ATOMIC_RELAXED), __atomic_load_n(&c[1], __ATOMIC_RELAXED),
+          __atomic_load_n(&c[2], __ATOMIC_RELAXED)};
 }
 
 std::vector<std::pair<std::string, uint64_t>> Tracer::recursion_misses() const {

@@ -21,6 +21,7 @@
 #include "loader/kallsyms.h"
 #include "loader/kernel_features.h"
 #include "loader/probes.h"
+#include "loader/widen.h"
 
 namespace modrace::loader {
 
@@ -28,8 +29,16 @@ struct TracerOptions {
   LockMode locks = LockMode::auto_;
   std::vector<std::string> modules;  // --module filters (refcount events only)
   uint64_t ringbuf_size = 32ull << 20;
-  bool prefer_kprobe = false;  // skip fentry everywhere (a fallback, and for testing)
-  bool attach = true;          // false: load only (modrace check still attaches to be truthful)
+  bool prefer_kprobe = false;    // skip fentry everywhere (a fallback, and for testing)
+  bool attach = true;            // false: load only (modrace check still attaches to be truthful)
+  std::vector<WidenSpec> widen;  // --widen: get sites to hold (bpf/widen.bpf.h)
+};
+
+// What --widen did, counted in the kernel (bpf/widen.bpf.h).
+struct WidenTotals {
+  uint64_t held = 0;    // gets held at a widened site
+  uint64_t capped = 0;  // gets at a widened site not held: the per-second budget was spent
+  uint64_t held_ns = 0;
 };
 
 class Tracer {
@@ -71,6 +80,7 @@ class Tracer {
   // Cumulative drops: the BPF drop map plus the recursion misses of the lock programs.
   DropCounters drops() const;
   uint64_t malformed_records() const;
+  WidenTotals widen_totals() const;
   // Programs the kernel skipped because they would have recursed, by program (for -v).
   std::vector<std::pair<std::string, uint64_t>> recursion_misses() const;
 

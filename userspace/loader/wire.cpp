@@ -15,7 +15,7 @@ namespace modrace::loader {
 
 // The C++ model mirrors the ABI's limits and enum values; a change on one side must be made on
 // the other (and MR_ABI_VERSION bumped).
-static_assert(MR_ABI_VERSION == 6);
+static_assert(MR_ABI_VERSION == 7);
 static_assert(kMaxHeldLocks == MR_MAX_HELD_LOCKS);
 static_assert(kHeldIrq == MR_HELD_IRQ && kHeldBh == MR_HELD_BH && kHeldRt == MR_HELD_RT);
 static_assert(kMaxStackDepth == MR_MAX_STACK_DEPTH);
@@ -40,6 +40,9 @@ static_assert(offsetof(mr_lock_ctx, locks) == 16);
 static_assert(sizeof(mr_ev_module_load) == 240 + 40 + 56);
 static_assert(sizeof(mr_ev_refcount) == 240 + 24 + sizeof(mr_lock_ctx));
 static_assert(offsetof(mr_ev_refcount, locks) == 264);
+static_assert(offsetof(mr_ev_refcount, widen_us) == 262);
+static_assert(static_cast<int>(WidenMark::capped) == MR_WIDEN_CAPPED);
+static_assert(MR_WIDEN_MAX_US <= UINT16_MAX);  // mr_ev_refcount.widen_us holds it
 static_assert(sizeof(mr_ev_driver) == 240 + 24 + 64 + sizeof(mr_lock_ctx));
 static_assert(sizeof(mr_ev_delete_module) == 240 + 16 + 56);
 static_assert(sizeof(mr_ev_unload_lock) == 240 + 32);
@@ -168,6 +171,10 @@ bool decode_record(const void* data, size_t size, StackTable& stacks, Event& ev,
       op.refcount = r->refcount;
       op.success = r->success;
       op.locks = decode_locks(r->locks);
+      if (r->widen == MR_WIDEN_HELD || r->widen == MR_WIDEN_CAPPED) {
+        op.widen = static_cast<WidenMark>(r->widen);
+        op.widen_us = r->widen_us;
+      }
       ev.data = op;
       return true;
     }

@@ -61,6 +61,9 @@ std::string render_json(const Report& r) {
                    {"modules_loaded", r.modules_seen},
                    {"unloads_completed", r.unloads_seen}};
 
+  if (r.widen.any())
+    root["widen"] = {
+        {"held", r.widen.held}, {"capped", r.widen.capped}, {"held_us", r.widen.held_us}};
   json findings = json::array();
   uint64_t errors = 0, warnings = 0, infos = 0;
   for (const auto& f : r.findings) {
@@ -92,6 +95,11 @@ std::string render_json(const Report& r) {
     if (f.refcount >= 0) j["refcount"] = f.refcount;
     j["message"] = f.message;
     j["fix"] = f.fix;
+    if (f.widened.gets)
+      j["widened"] = {{"gets", f.widened.gets},
+                      {"hits", f.widened.hits},
+                      {"confirmed", f.widened.confirmed()},
+                      {"text", widening_text(f.widened)}};
     findings.push_back(std::move(j));
   }
   root["findings"] = std::move(findings);

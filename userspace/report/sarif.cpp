@@ -92,6 +92,7 @@ std::string render_sarif(const Report& r) {
   for (const auto& f : r.findings) {
     std::string text = f.message;
     if (!f.fix.empty()) text += " Fix: " + f.fix;
+    if (f.widened.gets) text += " Widened: " + widening_text(f.widened) + ".";
     json res = {
         {"ruleId", to_string(f.rule)},
         {"ruleIndex", static_cast<int>(f.rule)},
@@ -100,6 +101,11 @@ std::string render_sarif(const Report& r) {
         {"locations", json::array({location(f.function, f.module, f.site, site_frame(f))})},
         {"partialFingerprints", {{"modraceFindingId/v1", f.id}}},
         {"properties", {{"module", f.module}, {"site", f.site}, {"count", f.count}, {"id", f.id}}}};
+    if (f.widened.gets) {
+      res["properties"]["widenedGets"] = f.widened.gets;
+      res["properties"]["widenedHits"] = f.widened.hits;
+      res["properties"]["confirmed"] = f.widened.confirmed();
+    }
     if (!f.stack.empty()) {
       json frames = json::array();
       for (const auto& fr : f.stack) {

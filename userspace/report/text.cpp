@@ -65,6 +65,9 @@ std::string finding_block(const Finding& f, const Style& st) {
   else
     o += fmt::format("seen {} time{}\n", f.count, f.count == 1 ? "" : "s");
   o += fmt::format("site: {}\n", st.bold(printable(f.site)));
+  if (f.widened.gets)  // a race shown, or only suspected: never clears the finding
+    o += (f.widened.confirmed() ? st.red(widening_text(f.widened)) : widening_text(f.widened)) +
+         "\n";
   if (!f.stack.empty()) {
     o += "Call Trace:\n";
     for (const auto& fr : f.stack) o += fmt::format("  {}\n", printable(fr.text));
@@ -126,6 +129,10 @@ std::string render_text(const Report& r, const TextOptions& opts) {
   o += fmt::format(" (locks: {}), {} module load{}, {} completed unload{}\n",
                    to_string(r.meta.lock_provider), r.modules_seen, r.modules_seen == 1 ? "" : "s",
                    r.unloads_seen, r.unloads_seen == 1 ? "" : "s");
+  if (r.widen.any())
+    o += fmt::format(
+        "modrace: widened: {} get{} held ({:.1f} ms in all), {} not held (budget spent)\n",
+        r.widen.held, r.widen.held == 1 ? "" : "s", double(r.widen.held_us) / 1000, r.widen.capped);
   if (!r.complete) {
     o += st.yellow("modrace: WARNING: this analysis is INCOMPLETE") + "\n";
     for (const auto& why : r.incomplete_why) o += fmt::format("  - {}\n", printable(why));
@@ -185,14 +192,18 @@ std::string render_text(const Report& r, const TextOptions& opts) {
     (f.severity == Severity::error     ? errors
      : f.severity == Severity::warning ? warnings
                                        : infos) += 1;
+  uint64_t confirmed = 0;
+  for (const auto& f : r.findings) confirmed += f.widened.confirmed();
   uint64_t by_verdict[5] = {};
   for (const auto& s : r.sites) by_verdict[static_cast<int>(s.verdict)]++;
   std::string line = fmt::format(
       "modrace: {} error{}, {} warning{}{}, {} outstanding; {} get site{}: {} protected, {} "
       "by-reference, {} unverified, {} with findings{}",
       errors, errors == 1 ? "" : "s", warnings, warnings == 1 ? "" : "s",
-      infos ? fmt::format(", {} info", infos) : "", r.outstanding.size(), r.sites.size(),
-      r.sites.size() == 1 ? "" : "s", by_verdict[static_cast<int>(SiteVerdict::protected_)],
+      (infos ? fmt::format(", {} info", infos) : "") +
+          (confirmed ? fmt::format(" ({} confirmed)", confirmed) : ""),
+      r.outstanding.size(), r.sites.size(), r.sites.size() == 1 ? "" : "s",
+      by_verdict[static_cast<int>(SiteVerdict::protected_)],
       by_verdict[static_cast<int>(SiteVerdict::by_reference)],
       by_verdict[static_cast<int>(SiteVerdict::unverified)],
       by_verdict[static_cast<int>(SiteVerdict::finding)], r.complete ? "" : " (INCOMPLETE)");

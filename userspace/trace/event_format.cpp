@@ -62,6 +62,8 @@ std::string format_payload(const Event& ev, const EventFormatContext& ctx) {
           std::string s =
               fmt::format("module={} refcnt={}", format_module(p.module, ctx.modules), p.refcount);
           if (ev.kind == EventKind::try_module_get) s += p.success ? " ok" : " FAILED";
+          if (p.widen == WidenMark::held) s += fmt::format(" widened={}us", p.widen_us);
+          if (p.widen == WidenMark::capped) s += " widen-capped";
           s += fmt::format(" caller={} {}", ctx.frame(p.caller_ip),
                            format_lock_context(p.locks, ctx));
           return s;
@@ -156,6 +158,8 @@ nlohmann::json event_to_json(const Event& ev, const EventFormatContext& ctx) {
           j["caller"] = ctx.frame(p.caller_ip);
           j["refcount"] = p.refcount;
           j["success"] = p.success;
+          if (p.widen == WidenMark::held) j["widened_us"] = p.widen_us;
+          if (p.widen == WidenMark::capped) j["widen_capped"] = true;
           j["locks"] = lock_context_json(p.locks, ctx);
         } else if constexpr (std::is_same_v<T, DriverOp>) {
           j["phase"] = to_string(p.phase);

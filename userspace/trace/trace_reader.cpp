@@ -8,6 +8,7 @@
 #include <sys/stat.h>
 #include <unistd.h>
 
+#include <algorithm>
 #include <cerrno>
 #include <cstring>
 #include <vector>
@@ -386,6 +387,10 @@ class FileTraceReader final : public TraceReader {
         p.refcount = static_cast<int32_t>(rc);
         p.success = r.u8() != 0;
         p.locks = lock_ctx_ref(r);
+        if (r.remaining()) {  // format 1.5
+          p.widen = checked_enum<WidenMark>(r.u8(), 2, "widen mark");
+          p.widen_us = static_cast<uint16_t>(std::min<uint64_t>(r.varint(), UINT16_MAX));
+        }
         ev.data = p;
         break;
       }

@@ -305,6 +305,10 @@ class FileTraceWriter final : public TraceWriter {
     b.svarint(p.refcount);
     b.u8(p.success ? 1 : 0);
     lock_ctx_ref(b, p.locks);
+    if (p.widen != WidenMark::none) {  // format 1.5; absent means none
+      b.u8(static_cast<uint8_t>(p.widen));
+      b.varint(p.widen_us);
+    }
   }
   void encode_payload(ByteWriter& b, const DriverOp& p) {
     b.u8(static_cast<uint8_t>(p.phase));

@@ -20,7 +20,7 @@ seed_open_unload() {
 
 # seed_race NAME VARIANT: open loops (seedctl hammer, two of them) against rmmod/insmod cycles of
 # seed_drv, with race_delay_us widening the window between the lookup and try_module_get. Stops
-# as soon as seed_core has seen a get attempted on a GOING module
+# as soon as seed_core has seen HITS (default 1) gets attempted on a GOING module
 # (/sys/module/seed_core/parameters/going_gets), or after LIMIT seconds. Exits 0 when the window
 # was hit, 1 when not. Needs seedctl in $M.
 seed_race() {
@@ -34,7 +34,7 @@ seed_race() {
 	DELAY_US=${DELAY_US:-$delay} LIMIT=${LIMIT:-$limit} OPENERS=${OPENERS:-2}
 	# What counts as the window hit: seed_core's counter (going_gets: a get on a GOING module;
 	# stale_gets: variant 2's get on a driver already unregistered).
-	HIT_COUNTER=${HIT_COUNTER:-going_gets}
+	HIT_COUNTER=${HIT_COUNTER:-going_gets} HITS=${HITS:-1}
 	# shellcheck disable=SC2086 # SEED_CORE_ARGS: extra module parameters, word-split on purpose
 	insmod "$M/seed_core.ko" variant="$variant" race_delay_us="$DELAY_US" ${SEED_CORE_ARGS:-} || exit 1
 	insmod "$M/seed_drv.ko" || exit 1
@@ -52,7 +52,7 @@ seed_race() {
 	while :; do
 		hits=$(cat /sys/module/seed_core/parameters/"$HIT_COUNTER")
 		# Waiting for KASAN: a get on a GOING module is not yet a use-after-free; go on.
-		[ "$hits" -ge 1 ] && [ -z "${STOP_ON_KASAN:-}" ] && break
+		[ "$hits" -ge "$HITS" ] && [ -z "${STOP_ON_KASAN:-}" ] && break
 		# Without srcu_guard the late get touches freed memory: KASAN's report ends the run.
 		# The task that hit it was killed by the oops that follows, possibly holding locks: no
 		# clean-up is attempted, the openers are left where they are.

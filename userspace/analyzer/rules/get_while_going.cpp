@@ -18,15 +18,20 @@ void on_get(RuleContext& ctx, const Event& ev, Instance& inst, uint32_t sig, boo
                       : inst.state == ModuleState::going ? "after its exit ran (GOING announced)"
                       : success && inst.exit_began       ? "while its unload was running"
                                                          : nullptr;
+  // A get --widen held that this rule reports is the window hit on purpose: it confirms the
+  // site's finding (docs/protocol.md, "Confirming a finding").
+  const bool widened = ev.refcount().widen == WidenMark::held;
+  const uint32_t site = ctx.sites.sig(sig).site;
   if (going) {
-    auto& f = ctx.findings.for_site(Rule::get_while_going, ctx.sites, ctx.sites.sig(sig).site, &ev,
-                                    ctx.epoch);
+    auto& f = ctx.findings.for_site(Rule::get_while_going, ctx.sites, site, &ev, ctx.epoch);
     f.count++;
+    if (widened) ctx.sites.site(site).widen.hits++;
     f.loss_sensitive = true;
     if (f.detail.empty()) f.detail = going;
   } else if (!success && inst.unloading) {
     auto& g = inst.going_gets[sig];
     g.count++;
+    g.widened += widened;
     g.last_ts = ev.ts_ns;
   }
 }
@@ -66,6 +71,7 @@ void on_unload(RuleContext& ctx, Instance& inst, const std::vector<UnloadLockRec
       f.detail = detail;
     }
     f.count += g.count;
+    ctx.sites.site(sig.site).widen.hits += g.widened;
   }
   inst.going_gets.clear();
 }

@@ -1,0 +1,46 @@
+#!/usr/bin/env bash
+# SPDX-License-Identifier: GPL-2.0-only
+# --widen confirms a race (docs/protocol.md, "Confirming a finding"). The seed's unprotected
+# variant without its compiled-in race delay: `modrace record --widen` at its get site holds the
+# opener until rmmod wins, and the unprotected-get finding is confirmed in one run. Then the same
+# through `modrace-vm --confirm ID` (the site read from that report). The locked variant widened
+# at its get site is the negative control: nothing confirmed. No kernel splat anywhere.
+SRC=$1 BUILD=$2
+. "$SRC/tests/vm/seed_common.sh"
+seed_build
+
+seed_run seed-confirm 180 --record-args "--widen seed_get_driver_unlocked@seed_core"
+seed_expect_status 1
+seed_no_splats
+seed_log_has "seed-confirm: HIT"
+seed_report --allow get-while-going:seed_drv \
+	--expect unprotected-get:seed_drv:seed_get_driver_unlocked@seed_core \
+	--confirmed unprotected-get:seed_drv:seed_get_driver_unlocked@seed_core --widened
+grep -E "^(confirmed|not confirmed)|^modrace: widened" "$OUT/report.txt" | sed 's/^/note: /' || true
+first=$OUT
+id=$(python3 -c 'import json, sys
+print(next(f["id"] for f in json.load(open(sys.argv[1]))["findings"] if f["rule"] == "unprotected-get"))' \
+	"$first/report.json" 2>/dev/null) || id=""
+if [ -n "$id" ]; then
+	OUT="$WORK/seed-confirm-by-id"
+	run_vm "$OUT" --scenario "$SRC/tests/vm/scenarios/seed-confirm.sh" --timeout "$(scaled 180)" \
+		--module "$KMOD/seed_core.ko" --module "$KMOD/seed_drv.ko" --file "$KMOD/seedctl" \
+		--file "$SRC/tests/vm/scenarios/seed-lib.sh" \
+		--confirm "$id" --confirm-report "$first/report.json" --confirm-boots 1
+	seed_expect_status 1
+	seed_no_splats
+	seed_report --allow get-while-going:seed_drv \
+		--expect unprotected-get:seed_drv:seed_get_driver_unlocked@seed_core \
+		--confirmed unprotected-get:seed_drv:seed_get_driver_unlocked@seed_core
+else
+	fail "no unprotected-get id in $first/report.json"
+fi
+
+seed_run seed-confirm-locked 120 --record-args "--widen seed_get_driver_locked@seed_core"
+seed_expect_status 0
+seed_no_splats
+seed_log_has "seed-confirm-locked: done"
+seed_report --site "seed_get_driver_locked@seed_core:protected:seed_driver_lock" --widened \
+	--none-confirmed
+grep -E "^seed-confirm-locked:" "$OUT/scenario.log" | sed 's/^/note: /' || true
+finish
