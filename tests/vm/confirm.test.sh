@@ -2,8 +2,9 @@
 # SPDX-License-Identifier: GPL-2.0-only
 # --widen confirms a race (docs/protocol.md, "Confirming a finding"). The seed's unprotected
 # variant without its compiled-in race delay: `modrace record --widen` at its get site holds the
-# opener until rmmod wins, and the unprotected-get finding is confirmed in one run. Then the same
-# through `modrace-vm --confirm ID` (the site read from that report). The locked variant widened
+# opener until rmmod wins, and the finding carries the widening's verdict. Then
+# `modrace-vm --confirm ID` (the site read from that report) re-runs it until it is confirmed
+# (at most 3 boots; one was enough in 5 of 6 runs measured). The locked variant widened
 # at its get site is the negative control: nothing confirmed. No kernel splat anywhere.
 SRC=$1 BUILD=$2
 . "$SRC/tests/vm/seed_common.sh"
@@ -13,9 +14,20 @@ seed_run seed-confirm 180 --record-args "--widen seed_get_driver_unlocked@seed_c
 seed_expect_status 1
 seed_no_splats
 seed_log_has "seed-confirm: HIT"
+# One boot hits the window with a held get often, not always (a fresh-machine run: 85 gets held,
+# none while an unload was under way, as the seed also loses the race on its own): this boot
+# must widen the site and say either verdict; confirming is --confirm's job below, over boots.
 seed_report --allow get-while-going:seed_drv \
-	--expect unprotected-get:seed_drv:seed_get_driver_unlocked@seed_core \
-	--confirmed unprotected-get:seed_drv:seed_get_driver_unlocked@seed_core --widened
+	--expect unprotected-get:seed_drv:seed_get_driver_unlocked@seed_core --widened
+if python3 -c 'import json, sys
+f = [f for f in json.load(open(sys.argv[1]))["findings"] if f["rule"] == "unprotected-get"][0]
+w = f.get("widened") or {}
+sys.exit(0 if w.get("gets", 0) > 0 and w.get("text", "").startswith(("confirmed", "not confirmed")) else 1)' \
+	"$OUT/report.json"; then
+	pass "the finding carries its widening verdict: $(grep -E "^(confirmed|not confirmed)" "$OUT/report.txt" | head -1)"
+else
+	fail "the unprotected-get finding has no widening verdict"
+fi
 grep -E "^(confirmed|not confirmed)|^modrace: widened" "$OUT/report.txt" | sed 's/^/note: /' || true
 first=$OUT
 id=$(python3 -c 'import json, sys
@@ -26,7 +38,7 @@ if [ -n "$id" ]; then
 	run_vm "$OUT" --scenario "$SRC/tests/vm/scenarios/seed-confirm.sh" --timeout "$(scaled 180)" \
 		--module "$KMOD/seed_core.ko" --module "$KMOD/seed_drv.ko" --file "$KMOD/seedctl" \
 		--file "$SRC/tests/vm/scenarios/seed-lib.sh" \
-		--confirm "$id" --confirm-report "$first/report.json" --confirm-boots 1
+		--confirm "$id" --confirm-report "$first/report.json" --confirm-boots 3
 	seed_expect_status 1
 	seed_no_splats
 	seed_report --allow get-while-going:seed_drv \

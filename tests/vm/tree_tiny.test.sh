@@ -8,8 +8,8 @@
 # (newer bzImage) has its modules installed again.
 SRC=$1 BUILD=$2
 . "$SRC/tests/vm/seed_common.sh"
-TREE=$("$SRC/tests/vm/tiny-kernel/build" --dir)
-if [ ! -f "$TREE/built" ]; then
+TREE=$("$SRC/tests/vm/tiny-kernel/build" --dir 2>/dev/null) || TREE=""
+if [ -z "$TREE" ] || [ ! -f "$TREE/built" ]; then
 	echo "SKIP: the tiny kernel tree is not built on this machine; build it once (minutes on 2 cores):"
 	echo "  tests/install-deps --dev-kernel && tests/vm/tiny-kernel/build"
 	exit 77
