@@ -257,12 +257,18 @@ config_lacks() {
 		/^CONFIG_[A-Za-z0-9_]+=[ym]$/ && !($1 in have) { print }' "$config" "$@"
 }
 
+# kernel_tree_config DIR: the tree's .config, or an error saying the tree is not configured.
+kernel_tree_config() {
+	[ -f "$1/.config" ] || die "--kernel-tree $1: no .config (configure the kernel first, e.g. make defconfig)"
+	echo "$1/.config"
+}
+
 # kernel_tree_release DIR: the release of a configured and built tree, or an error naming what
 # is missing.
 kernel_tree_release() {
 	local tree=$1
 	[ -d "$tree" ] || die "--kernel-tree $tree: no such directory"
-	[ -f "$tree/.config" ] || die "--kernel-tree $tree: no .config (configure the kernel first, e.g. make defconfig)"
+	kernel_tree_config "$tree" > /dev/null
 	[ -f "$tree/arch/x86/boot/bzImage" ] \
 		|| die "--kernel-tree $tree: no arch/x86/boot/bzImage (build it first: make -j\$(nproc) bzImage modules)"
 	[ -s "$tree/include/config/kernel.release" ] || die "--kernel-tree $tree: no include/config/kernel.release (an unbuilt tree?)"
