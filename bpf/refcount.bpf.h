@@ -75,16 +75,19 @@ static __always_inline int ref_exit(struct pt_regs *regs, __u32 kind, int succes
 		return 0;
 	p->valid = 0;
 	mod = (struct module *)p->obj;
+	/* The raw counter: MODULE_REF_BASE (1) is a live module with no users, 0 one that
+	 * try_stop_module has claimed; -1 stays free to mean "unknown". Read before the record is
+	 * reserved, whose place in the ring is the order the analyzer reads events in: whatever the
+	 * value shows (a delete_module that claimed the base, say) then comes before this event.
+	 * Read after the reservation, a vCPU stalling between the two (emulation, preemption) let
+	 * a put show the base claimed by a delete_module whose enter record came after it: a false
+	 * put-underflow. The timestamp is taken later still, so it never precedes the value. */
+	if (bpf_probe_read_kernel(&cnt, sizeof(cnt), &mod->refcnt.counter))
+		cnt = -1;
 	e = reserve(sizeof(*e));
 	if (!e)
 		return 0;
 	__builtin_memset(e, 0, sizeof(*e));
-	/* The raw counter: MODULE_REF_BASE (1) is a live module with no users, 0 one that
-	 * try_stop_module has claimed; -1 stays free to mean "unknown". Read before the timestamp
-	 * is taken, so that whatever the value shows (a delete_module that claimed the base, say)
-	 * is ordered before this event: under emulation a vCPU can stall between the two. */
-	if (bpf_probe_read_kernel(&cnt, sizeof(cnt), &mod->refcnt.counter))
-		cnt = -1;
 	fill_header(regs, &e->hdr, kind, sizeof(*e), 1);
 	e->module = p->obj;
 	e->caller_ip = p->caller_ip;
