@@ -86,6 +86,14 @@ seed_report() {
 		esac
 	done < "$OUT/check.log"
 	[ "$st" = 0 ] || [ "$st" = 1 ] || fail "seed_check_report.py crashed (exit $st)"
+	# A wrong verdict: what CI keeps of the run is this log, so show the trace's unload skeleton
+	# (how it was recorded, and each unload's locks and waits) to diagnose it from there.
+	if [ "$st" = 1 ] && [ -s "$OUT/trace" ]; then
+		echo "  trace: $("$MODRACE_BIN" info "$OUT/trace" 2>&1 | grep -E '^(features|drops):' | tr '\n' ' ' | cut -c1-2000)"
+		"$MODRACE_BIN" dump "$OUT/trace" 2>&1 \
+			| grep -E ' (delete_module|unload_rcu_sync|module_load|module_free|module_state|unload_lock: lock=[^0])' \
+			| head -150 | sed 's/^ */  trace: /' || true
+	fi
 	# The runner's KTAP report of its trace (tests/ktap/ktap.py: a parser written from the
 	# specification); a run without a trace (modrace live in the guest) has none.
 	[ -s "$OUT/trace" ] || return 0
