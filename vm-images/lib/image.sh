@@ -25,15 +25,35 @@ flavor_meta_package() {
 	esac
 }
 
+# apt_answer NAME FUNCTION ARGS...: FUNCTION's output, kept in the cache while the package lists
+# are unchanged (apt-cache takes about a second per query under a full package list, and every
+# boot asks twice: a minute of every CI run). An empty answer is not kept.
+apt_answer() {
+	local name=$1 stamp f out; shift
+	stamp=$(stat -c %Y /var/lib/apt/lists 2>/dev/null || true)
+	f="$MODRACE_CACHE/apt/$name"
+	if [ -n "$stamp" ] && [ -f "$f" ] && [ "$(head -1 "$f")" = "$stamp" ]; then
+		tail -n +2 "$f"
+		return
+	fi
+	out=$("$@")
+	if [ -n "$stamp" ] && [ -n "$out" ] && mkdir -p "$MODRACE_CACHE/apt" 2>/dev/null; then
+		printf '%s\n%s\n' "$stamp" "$out" > "$f.$$" && mv -f "$f.$$" "$f" || rm -f "$f.$$"
+	fi
+	echo "$out"
+}
+meta_dependency() { apt-cache depends "$1" 2>/dev/null | awk '/Depends: linux-image-[0-9]/{print $2; exit}'; }
+candidate_version() { apt-cache policy "$1" 2>/dev/null | awk '/Candidate:/{print $2}'; }
+
 # The versioned kernel package linux-image-amd64 currently depends on, e.g.
 # linux-image-6.1.0-56-amd64 (never hard-coded: the ABI number changes with updates).
 resolve_kernel_package() {
 	local meta=${1:-linux-image-amd64} pkg
-	pkg=$(apt-cache depends "$meta" 2>/dev/null | awk '/Depends: linux-image-[0-9]/{print $2; exit}')
+	pkg=$(apt_answer "depends-$meta" meta_dependency "$meta")
 	if [ -z "$pkg" ]; then
 		# The package lists may be missing on a fresh machine.
 		apt-get update -qq >/dev/null 2>&1 || true
-		pkg=$(apt-cache depends "$meta" 2>/dev/null | awk '/Depends: linux-image-[0-9]/{print $2; exit}')
+		pkg=$(apt_answer "depends-$meta" meta_dependency "$meta")
 	fi
 	[ -n "$pkg" ] || die "cannot resolve the kernel package behind $meta (apt-cache depends $meta)"
 	echo "$pkg"
@@ -44,7 +64,7 @@ package_release() { echo "${1#linux-image-}"; }
 
 image_inputs_hash() {
 	local pkg=$1 version
-	version=$(apt-cache policy "$pkg" 2>/dev/null | awk '/Candidate:/{print $2}')
+	version=$(apt_answer "candidate-$pkg" candidate_version "$pkg")
 	{
 		echo "$pkg $version"
 		cat "$VM_IMAGES_DIR/lib/image.sh" "$VM_IMAGES_DIR/guest/init"
