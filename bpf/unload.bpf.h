@@ -30,9 +30,11 @@ struct unload_lock_rec {
 struct unload_task {
 	__u64 seq; /* distinguishes successive unloads in unload_locks */
 	__u32 lost;
-	__u32 pad;
+	__u32 noting; /* unload_note is building `rec` (see there) */
 	char name[MR_MODULE_NAME_LEN];
 	__u64 srcu_sync; /* kprobe flavour: the srcu_struct key of the synchronize_srcu in progress */
+	struct unload_lock_rec
+		rec; /* where unload_note builds a record: too big for the BPF stack */
 };
 
 struct {
@@ -58,14 +60,6 @@ struct {
 	__type(key, struct unload_lock_key);
 	__type(value, struct unload_lock_rec);
 } unload_locks SEC(".maps");
-
-/* Per-CPU scratch for building a record (too big for the BPF stack with its frames). */
-struct {
-	__uint(type, BPF_MAP_TYPE_PERCPU_ARRAY);
-	__uint(max_entries, 1);
-	__type(key, __u32);
-	__type(value, struct unload_lock_rec);
-} unload_scratch SEC(".maps");
 
 /* Numbers successive unloads (unload_task.seq), which unload_locks tells apart. */
 __u64 unload_seq = 0;
@@ -202,6 +196,15 @@ static __always_inline struct unload_task *current_unload(void)
  * Remembers a lock taken while the task is inside delete_module, once per lock and unload.
  * (The lookup is open-coded here, in delete_exit and in on_lock_acquire: current_unload() would
  * move the tid's stack slot or the helper call and so change the 60-odd programs' code.)
+ *
+ * The record is built in the task's own unload_task, and a note that starts while one of the same
+ * task is being built is dropped: where programs are preemptible (fentry on PREEMPT_RT), the
+ * scheduler's locks taken when the task is preempted inside a note run this again for that task.
+ * With a per-CPU scratch they overwrote the outer record between its filling and its insertion:
+ * synchronize_srcu's srcu_struct was stored under its key with the values of a runqueue lock, and
+ * an SRCU read side the unload waited for looked unprotected (6.12-rt, CI). Per task, concurrent
+ * unloads on one CPU cannot overwrite each other's either. The dropped inner notes are the
+ * scheduler's own locks, taken because the tracer ran, not by the unload path.
  */
 static __always_inline void unload_note(void *ctx, __u64 addr, __u64 ip, __u32 kind,
 					__u64 class_key)
@@ -210,7 +213,7 @@ static __always_inline void unload_note(void *ctx, __u64 addr, __u64 ip, __u32 k
 	struct unload_task *ut = bpf_map_lookup_elem(&unloading, &tid);
 	struct unload_lock_key key = {};
 	struct unload_lock_rec *r;
-	__u32 zero = 0, *b;
+	__u32 *b;
 	long got, err;
 
 	if (!ut)
@@ -218,12 +221,13 @@ static __always_inline void unload_note(void *ctx, __u64 addr, __u64 ip, __u32 k
 	key.seq = ut->seq;
 	key.addr = addr;
 	key.kind = kind;
-	if (bpf_map_lookup_elem(&unload_locks, &key))
+	if (bpf_map_lookup_elem(&unload_locks, &key) || ut->noting)
 		return;
-	r = bpf_map_lookup_elem(&unload_scratch, &zero);
 	b = busy_flag();
-	if (!r || !b)
+	if (!b)
 		return;
+	ut->noting = 1;
+	r = &ut->rec;
 	r->addr = addr;
 	r->ip = ip;
 	r->kind = kind;
@@ -235,6 +239,7 @@ static __always_inline void unload_note(void *ctx, __u64 addr, __u64 ip, __u32 k
 	*b = busy_token();
 	err = bpf_map_update_elem(&unload_locks, &key, r, BPF_NOEXIST);
 	busy_drop(b);
+	ut->noting = 0;
 	if (err && err != -EEXIST) /* EEXIST: noted meanwhile */
 		ut->lost++;
 }
