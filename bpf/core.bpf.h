@@ -200,6 +200,27 @@ static __always_inline int in_irq_context(__u32 pc)
 	return (pc & (NMI_MASK | HARDIRQ_MASK | SOFTIRQ_OFFSET)) != 0;
 }
 
+/*
+ * Tasks whose lock state could not be created when they took a lock or were snapshotted (the
+ * storage allocator's cache empty for a task forked during the recording): a lock they took may
+ * be missing from their state, so every later snapshot of theirs is marked truncated
+ * (lock_state_lost) and only their own gets become unverified, not every lock verdict.
+ * Never cleared: a reused tid is judged as carefully. LRU: the oldest marks go first.
+ */
+struct {
+	__uint(type, BPF_MAP_TYPE_LRU_HASH);
+	__uint(max_entries, 4096);
+	__type(key, __u32);
+	__type(value, __u8);
+} lock_state_lost SEC(".maps");
+
+static __always_inline int lock_state_was_lost(void)
+{
+	__u32 tid = (__u32)bpf_get_current_pid_tgid();
+
+	return bpf_map_lookup_elem(&lock_state_lost, &tid) != 0;
+}
+
 /* The task's lock state; created only when `create` (see modrace.bpf.c's file comment). */
 static __always_inline struct task_state *task_state(int create)
 {
@@ -213,9 +234,16 @@ static __always_inline struct task_state *task_state(int create)
 	if (!b)
 		return 0;
 	s = bpf_task_storage_get(&task_states, t, 0, BPF_LOCAL_STORAGE_GET_F_CREATE);
+	if (!s) {
+		__u32 tid = (__u32)bpf_get_current_pid_tgid();
+		__u8 one = 1;
+
+		/* Marked: a loss of this task's alone. Unmarked: of every lock verdict. */
+		count_drop(bpf_map_update_elem(&lock_state_lost, &tid, &one, BPF_ANY)
+				   ? MR_DROP_TASK_STORAGE
+				   : MR_DROP_TASK_STORAGE_MARKED);
+	}
 	busy_drop(b);
-	if (!s)
-		count_drop(MR_DROP_TASK_STORAGE);
 	return s;
 }
 

@@ -18,7 +18,7 @@
 #ifndef MODRACE_ABI_H
 #define MODRACE_ABI_H
 
-#define MR_ABI_VERSION 7
+#define MR_ABI_VERSION 8
 
 #define MR_COMM_LEN 16
 #define MR_MODULE_NAME_LEN 56 /* MODULE_NAME_LEN on 64-bit kernels */
@@ -103,7 +103,10 @@ enum mr_drop_cause {
 	MR_DROP_LOCK_RECURSION_IRQ = 5, /* the same misses when the kernel's preemption model proves
 					   them interrupts nested in a probe (no task lock lost);
 					   filled in by userspace, not a loss */
-	MR_DROP_CAUSE_MAX = 6,
+	MR_DROP_TASK_STORAGE_MARKED = 6, /* per-task state could not be created, and the task is
+					    marked: its later snapshots are truncated, its gets
+					    unverified; nothing else lost */
+	MR_DROP_CAUSE_MAX = 7,
 };
 
 struct mr_event_header {
@@ -142,7 +145,8 @@ struct mr_lock_ctx {
 	__u8 irqs_disabled;
 	__u8 in_interrupt; /* hardirq/softirq/NMI context: locks not tracked there */
 	__u8 nr_locks; /* valid entries in locks[] */
-	__u8 truncated; /* more locks were held than captured, or the table overflowed */
+	__u8 truncated; /* more locks were held than captured, the table overflowed, or the task
+			   lost its lock state (lock_state_lost) */
 	__u8 provider; /* enum mr_lock_provider */
 	__u8 pad[5];
 	struct mr_held_lock locks[MR_MAX_HELD_LOCKS]; /* outermost first */

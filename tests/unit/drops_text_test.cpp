@@ -27,6 +27,17 @@ TEST(DropsText, OnlyInformationalStartsWithZero) {
   EXPECT_EQ(d.describe(), "0 (lock_recursion_irq=5, not a loss)");
 }
 
+// A marked task-storage loss is the marked tasks' alone: counted apart from the losses.
+TEST(DropsText, MarkedTaskStorageIsNotATraceWideLoss) {
+  DropCounters d;
+  d[DropCause::task_storage_marked] = 2;
+  EXPECT_EQ(d.total(), 0u);
+  EXPECT_EQ(d.lost_lock_info(), 0u);
+  EXPECT_EQ(d.describe(), "0 (task_storage_marked=2, only those tasks' gets unverified)");
+  d[DropCause::task_storage] = 1;
+  EXPECT_EQ(d.lost_lock_info(), 1u);
+}
+
 TEST(SecondsText, MicrosecondsPadded) {
   EXPECT_EQ(seconds_text(0), "0.000000");
   EXPECT_EQ(seconds_text(1), "0.000000");

@@ -82,8 +82,8 @@ void run_info(const std::string& file) {
       fmt::format_to(
           o, "  {:<20} {}{}\n", to_string(static_cast<DropCause>(c)), m.drops.by_cause[c],
           DropCounters::is_informational(static_cast<DropCause>(c))
-              ? "  (not a loss: nested lock-probe runs on interrupts or modrace's own map locks)"
-              : "");
+              ? fmt::format("  ({})", DropCounters::informational_note(static_cast<DropCause>(c)))
+              : std::string());
   fmt::format_to(o, "truncated:     {}\n",
                  m.truncated ? "yes: " + printable(m.truncation_reason) : std::string("no"));
   fmt::format_to(o, "modules:       {}{}\n", modules.instances().size(),

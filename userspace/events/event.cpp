@@ -109,6 +109,8 @@ std::string_view to_string(DropCause c) {
       return "lock_recursion";
     case DropCause::lock_recursion_irq:
       return "lock_recursion_irq";
+    case DropCause::task_storage_marked:
+      return "task_storage_marked";
   }
   return "unknown";
 }

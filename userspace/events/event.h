@@ -66,8 +66,11 @@ enum class DropCause : uint8_t {
   // Recursion misses the kernel's preemption model proves were interrupts nested in a lock probe
   // (lock tracking ignores interrupt context): counted, but no information was lost.
   lock_recursion_irq = 5,
+  // The task whose lock state could not be created is marked: its later lock snapshots are
+  // truncated (its gets unverified), so no other verdict depends on what was lost (trace 1.6).
+  task_storage_marked = 6,
 };
-inline constexpr int kDropCauseMax = 6;
+inline constexpr int kDropCauseMax = 7;
 
 std::string_view to_string(EventKind k);
 std::string_view to_string(Phase p);

@@ -5,6 +5,10 @@
 
 namespace modrace {
 
+std::string_view DropCounters::informational_note(DropCause c) {
+  return c == DropCause::task_storage_marked ? "only those tasks' gets unverified" : "not a loss";
+}
+
 std::string DropCounters::describe() const {
   if (total() == 0 && informational() == 0) return "0";
   std::string out = total() == 0 ? "0" : "";
@@ -14,7 +18,8 @@ std::string DropCounters::describe() const {
                          by_cause[i]);
   for (int i = 0; i < kDropCauseMax; i++)
     if (by_cause[i] && DropCounters::is_informational(static_cast<DropCause>(i)))
-      out += fmt::format(" ({}={}, not a loss)", to_string(static_cast<DropCause>(i)), by_cause[i]);
+      out += fmt::format(" ({}={}, {})", to_string(static_cast<DropCause>(i)), by_cause[i],
+                         informational_note(static_cast<DropCause>(i)));
   return out;
 }
 

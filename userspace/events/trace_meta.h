@@ -6,6 +6,7 @@
 #include <array>
 #include <cstdint>
 #include <string>
+#include <string_view>
 #include <vector>
 
 #include "events/event.h"
@@ -40,9 +41,17 @@ struct DropCounters {
       if (v == UINT64_MAX) return true;
     return total() == UINT64_MAX || lost_lock_info() == UINT64_MAX;
   }
-  // Counted for the record but losing nothing (lock_recursion_irq).
-  static constexpr bool is_informational(DropCause c) { return c == DropCause::lock_recursion_irq; }
-  uint64_t informational() const { return (*this)[DropCause::lock_recursion_irq]; }
+  // Counted for the record but losing nothing beyond what the events themselves say
+  // (lock_recursion_irq; task_storage_marked: the affected snapshots are marked truncated).
+  static constexpr bool is_informational(DropCause c) {
+    return c == DropCause::lock_recursion_irq || c == DropCause::task_storage_marked;
+  }
+  // Why an informational cause loses nothing beyond what the events say, in a few words.
+  static std::string_view informational_note(DropCause c);
+  uint64_t informational() const {
+    return saturating_add((*this)[DropCause::lock_recursion_irq],
+                          (*this)[DropCause::task_storage_marked]);
+  }
   // Drops that lost information of any kind (what "zero drops" means).
   uint64_t total() const {
     uint64_t t = 0;

@@ -15,7 +15,7 @@ namespace modrace::loader {
 
 // The C++ model mirrors the ABI's limits and enum values; a change on one side must be made on
 // the other (and MR_ABI_VERSION bumped).
-static_assert(MR_ABI_VERSION == 7);
+static_assert(MR_ABI_VERSION == 8);
 static_assert(kMaxHeldLocks == MR_MAX_HELD_LOCKS);
 static_assert(kHeldIrq == MR_HELD_IRQ && kHeldBh == MR_HELD_BH && kHeldRt == MR_HELD_RT);
 static_assert(kMaxStackDepth == MR_MAX_STACK_DEPTH);
@@ -30,6 +30,7 @@ static_assert(static_cast<int>(LockKind::srcu_sync) == MR_LOCK_SRCU_SYNC);
 static_assert(static_cast<int>(LockProvider::lockdep) == MR_LOCKS_LOCKDEP);
 static_assert(static_cast<int>(DropCause::lock_recursion) == MR_DROP_LOCK_RECURSION);
 static_assert(static_cast<int>(DropCause::lock_recursion_irq) == MR_DROP_LOCK_RECURSION_IRQ);
+static_assert(static_cast<int>(DropCause::task_storage_marked) == MR_DROP_TASK_STORAGE_MARKED);
 static_assert(MR_REC_MODULE_SYMBOL >= MR_EV_KIND_MAX);  // never mistaken for an event kind
 static_assert(static_cast<int>(ModuleState::going) == MR_MODULE_GOING);
 static_assert(sizeof(mr_event_header) == 240);

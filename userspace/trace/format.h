@@ -17,7 +17,7 @@ inline constexpr char kMagic[4] = {'M', 'R', 'T', 'R'};
 inline constexpr uint32_t kByteOrderMark = 0x1A2B3C4D;
 inline constexpr uint32_t kByteOrderMarkSwapped = 0x4D3C2B1A;
 inline constexpr uint16_t kVersionMajor = 1;  // bumped only for changes old readers cannot skip
-inline constexpr uint16_t kVersionMinor = 5;  // bumped when block types, tags or fields are added
+inline constexpr uint16_t kVersionMinor = 6;  // bumped when block types, tags or fields are added
 // The first minor version whose lockctx entries carry each held lock's flags (PREEMPT_RT, irq, bh).
 inline constexpr uint16_t kMinorHeldLockFlags = 3;
 inline constexpr size_t kFileHeaderSize = 16;

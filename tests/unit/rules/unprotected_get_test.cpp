@@ -342,3 +342,35 @@ TEST(UnprotectedGet, HeapLockProtectionSaysWhereItWasTaken) {
             0u)
       << site->protected_by;
 }
+
+// A task whose lock state could not be created is marked by the recorder: its snapshots come
+// truncated (task_storage_marked, trace 1.6). Only its own gets are unverified; the others are
+// still judged, and the report keeps saying its lock information is complete. An unmarked loss
+// (task_storage, older recorders) still makes every lock verdict unverified.
+TEST(UnprotectedGet, AMarkedTaskStorageLossLeavesOtherTasksJudged) {
+  for (bool marked : {true, false}) {
+    Seed s;
+    s.t.as(100, "cat").try_get(s.drv, s.open_ip);
+    s.t.put(s.drv, s.close_ip);
+    LockContext lost = EventBuilder::locks();
+    lost.truncated = marked;
+    s.t.as(300, "forked").try_get(s.drv, s.open_ip, lost);
+    s.t.put(s.drv, s.close_ip);
+    s.t.as(200, "rmmod").unload(s.drv, {s.t.mutex("seed_lock")});
+    TraceMeta meta;
+    meta.drops[marked ? DropCause::task_storage_marked : DropCause::task_storage] = 1;
+    Report r = s.t.analyze(meta);
+    if (marked) {
+      EXPECT_TRUE(r.lock_info_complete);
+      auto f = findings_of(r, Rule::unprotected_get);
+      ASSERT_EQ(f.size(), 1u);
+      EXPECT_EQ(f[0]->count, 1u);  // cat's; the marked task's get is not judged
+      EXPECT_EQ(f[0]->comm, "cat");
+    } else {
+      EXPECT_FALSE(r.lock_info_complete);
+      EXPECT_TRUE(findings_of(r, Rule::unprotected_get).empty());
+      ASSERT_EQ(r.unverified.size(), 1u);
+      EXPECT_EQ(r.unverified[0].rule, Rule::unprotected_get);
+    }
+  }
+}
