@@ -70,22 +70,37 @@ seed_log_has() {
 	if grep -qF -- "$1" "$OUT/scenario.log" 2>/dev/null; then pass "scenario says: $1"; else fail "scenario.log lacks: $1"; fi
 }
 
-# seed_report ARGS...: seed_check_report.py on $OUT/report.json (see its usage).
-seed_report() {
-	local line st=0
-	if [ ! -s "$OUT/report.json" ]; then
-		fail "no report.json in $OUT"
-		return
-	fi
-	python3 "$CHECK" "$OUT/report.json" "$@" > "$OUT/check.log" 2>&1 || st=$?
+# checker_lines FILE: a checker's "ok: ..." / "FAIL: ..." lines as this test's checks.
+checker_lines() {
+	local line
 	while IFS= read -r line; do
 		case "$line" in
 		FAIL:*) fail "${line#FAIL: }" ;;
 		ok:*) pass "${line#ok: }" ;;
 		*) echo "$line" ;;
 		esac
-	done < "$OUT/check.log"
+	done < "$1"
+}
+
+# seed_report ARGS...: seed_check_report.py on $OUT/report.json (see its usage), and the
+# recorder's invariants on $OUT/trace.
+seed_report() {
+	local line st=0 inv=0
+	if [ ! -s "$OUT/report.json" ]; then
+		fail "no report.json in $OUT"
+		return
+	fi
+	python3 "$CHECK" "$OUT/report.json" "$@" > "$OUT/check.log" 2>&1 || st=$?
+	checker_lines "$OUT/check.log"
 	[ "$st" = 0 ] || [ "$st" = 1 ] || fail "seed_check_report.py crashed (exit $st)"
+	# What every trace must satisfy, whatever the scenario (tests/vm/recorder_invariants.py).
+	if [ -s "$OUT/trace" ]; then
+		"$MODRACE_BIN" dump --json "$OUT/trace" 2>/dev/null | python3 "$SRC/tests/vm/recorder_invariants.py" \
+			> "$OUT/invariants.log" 2>&1 || inv=$?
+		checker_lines "$OUT/invariants.log"
+		[ "$inv" = 0 ] || [ "$inv" = 1 ] || fail "recorder_invariants.py crashed (exit $inv)"
+		[ "$inv" = 0 ] || st=1
+	fi
 	# A wrong verdict: what CI keeps of the run is this log, so show the trace's unload skeleton
 	# (how it was recorded, and each unload's locks and waits) to diagnose it from there.
 	if [ "$st" = 1 ] && [ -s "$OUT/trace" ]; then
