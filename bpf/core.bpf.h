@@ -205,10 +205,11 @@ static __always_inline int in_irq_context(__u32 pc)
  * storage allocator's cache empty for a task forked during the recording): a lock they took may
  * be missing from their state, so every later snapshot of theirs is marked truncated
  * (lock_state_lost) and only their own gets become unverified, not every lock verdict.
- * Never cleared: a reused tid is judged as carefully. LRU: the oldest marks go first.
+ * Never cleared: a reused tid is judged as carefully. Not an LRU: an evicted mark would be a silent
+ * loss; when the map is full the loss is counted as every lock verdict's (task_storage).
  */
 struct {
-	__uint(type, BPF_MAP_TYPE_LRU_HASH);
+	__uint(type, BPF_MAP_TYPE_HASH);
 	__uint(max_entries, 4096);
 	__type(key, __u32);
 	__type(value, __u8);
