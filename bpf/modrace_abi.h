@@ -23,6 +23,7 @@
 #define MR_COMM_LEN 16
 #define MR_MODULE_NAME_LEN 56 /* MODULE_NAME_LEN on 64-bit kernels */
 #define MR_DRIVER_NAME_LEN 32 /* driver and bus names are truncated to this */
+#define MR_UNLOAD_LOST_WHY 5 /* unload_lost_why[]: E2BIG, ENOMEM, EBUSY, other, unloading full */
 #define MR_MAX_HELD_LOCKS 8 /* locks captured per snapshot; more sets `truncated` */
 #define MR_MAX_STACK_DEPTH 24 /* kernel frames captured per event */
 #define MR_SYMBOL_NAME_LEN 128 /* module symbol names are truncated to this (with the NUL) */

@@ -61,6 +61,17 @@ struct {
 	__type(value, struct unload_lock_rec);
 } unload_locks SEC(".maps");
 
+/* Why unload locks were lost (their lock_table drops), for the recorder's closing message: an
+ * unload_locks update failing with E2BIG (map full), ENOMEM (no free element), EBUSY (its bucket
+ * locked on this CPU), another error; and delete_module calls the unloading map refused. */
+__u64 unload_lost_why[MR_UNLOAD_LOST_WHY] = {};
+
+static __always_inline void unload_lost(__u32 why)
+{
+	if (why < MR_UNLOAD_LOST_WHY)
+		__sync_fetch_and_add(&unload_lost_why[why], 1);
+}
+
 /* Numbers successive unloads (unload_task.seq), which unload_locks tells apart. */
 __u64 unload_seq = 0;
 
@@ -77,8 +88,10 @@ static __always_inline int delete_enter(void *ctx, struct pt_regs *uregs)
 	ut.seq = __sync_fetch_and_add(&unload_seq, 1) + 1;
 	bpf_probe_read_user_str(ut.name, sizeof(ut.name), uname);
 	b = busy_raise();
-	if (bpf_map_update_elem(&unloading, &tid, &ut, BPF_ANY))
+	if (bpf_map_update_elem(&unloading, &tid, &ut, BPF_ANY)) {
 		count_drop(MR_DROP_LOCK_TABLE); /* more concurrent unloads than entries */
+		unload_lost(4);
+	}
 	busy_drop(b);
 	e = reserve(sizeof(*e));
 	if (!e)
@@ -240,8 +253,10 @@ static __always_inline void unload_note(void *ctx, __u64 addr, __u64 ip, __u32 k
 	err = bpf_map_update_elem(&unload_locks, &key, r, BPF_NOEXIST);
 	busy_drop(b);
 	ut->noting = 0;
-	if (err && err != -EEXIST) /* EEXIST: noted meanwhile */
+	if (err && err != -EEXIST) { /* EEXIST: noted meanwhile */
 		ut->lost++;
+		unload_lost(err == -E2BIG ? 0 : err == -ENOMEM ? 1 : err == -EBUSY ? 2 : 3);
+	}
 }
 
 /*

@@ -114,6 +114,9 @@ int run_record(const RecordOpts& ro) {
                                       ? std::string("read from /proc/kallsyms after each load")
                                       : fmt::format("{} walked in the kernel at module_load",
                                                     tracer->module_symbols_seen()));
+  if (drops[DropCause::lock_table])
+    if (std::string why = tracer->lock_table_detail(); !why.empty())
+      log::note("lock_table drops: {}", why);
   if (log::verbose_enabled())
     for (const auto& [prog, n] : tracer->recursion_misses())
       log::verbose("{}: {} recursion misses", prog, n);

@@ -516,6 +516,24 @@ WidenTotals Tracer::widen_totals() const {
           __atomic_load_n(&c[2], __ATOMIC_RELAXED)};
 }
 
+std::string Tracer::lock_table_detail() const {
+  const auto* bss = impl_->bpf->skel->bss;
+  std::vector<std::string> parts;
+  uint64_t full = 0;
+  for (uint64_t n : bss->overflow_kind) full += __atomic_load_n(&n, __ATOMIC_RELAXED);
+  if (full) parts.push_back(fmt::format("{} locks past a full task lock table", full));
+  static constexpr const char* kWhy[MR_UNLOAD_LOST_WHY] = {
+      "unload-lock map full (E2BIG)", "unload-lock map out of elements (ENOMEM)",
+      "unload-lock bucket busy (EBUSY)", "unload-lock update failed otherwise",
+      "delete_module calls beyond the unloading map"};
+  for (int i = 0; i < MR_UNLOAD_LOST_WHY; i++)
+    if (uint64_t n = __atomic_load_n(&bss->unload_lost_why[i], __ATOMIC_RELAXED))
+      parts.push_back(fmt::format("{}: {}", kWhy[i], n));
+  std::string out;
+  for (const auto& p : parts) out += (out.empty() ? "" : ", ") + p;
+  return out;
+}
+
 std::vector<std::pair<std::string, uint64_t>> Tracer::recursion_misses() const {
   std::vector<std::pair<std::string, uint64_t>> out;
   for (int k = 0; k < 8; k++)

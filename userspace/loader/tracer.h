@@ -83,6 +83,9 @@ class Tracer {
   WidenTotals widen_totals() const;
   // Programs the kernel skipped because they would have recursed, by program (for -v).
   std::vector<std::pair<std::string, uint64_t>> recursion_misses() const;
+  // Where lock_table drops came from, in words ("" when none): full task lock tables, unload-lock
+  // map updates that failed (by error), delete_module calls the unloading map refused.
+  std::string lock_table_detail() const;
 
  private:
   Tracer();
