@@ -202,7 +202,7 @@ static __always_inline int in_irq_context(__u32 pc)
 
 /*
  * Tasks whose lock state could not be created when they took a lock or were snapshotted (the
- * storage allocator's cache empty for a task forked during the recording): a lock they took may
+ * helper gives no reason; seen for a task started while recording): a lock they took may
  * be missing from their state, so every later snapshot of theirs is marked truncated
  * (lock_state_lost) and only their own gets become unverified, not every lock verdict.
  * Never cleared: a reused tid is judged as carefully. Not an LRU: an evicted mark would be a silent
