@@ -33,7 +33,8 @@ static __always_inline void capture_ctx(struct mr_lock_ctx *c, __u32 probe_ctx, 
 	if (cfg_lock_provider != MR_LOCKS_PROBE)
 		return;
 	s = task_state(1);
-	if (lock_state_was_lost())
+	/* The map is looked up only once some task was marked: not on every get and put. */
+	if (drop_counts[MR_DROP_TASK_STORAGE_MARKED] && lock_state_was_lost())
 		c->truncated = 1; /* a lock of this task's may be missing (lock_state_lost) */
 	if (!s)
 		return;

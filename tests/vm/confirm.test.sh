@@ -47,12 +47,13 @@ elif [ -n "$id" ]; then
 	# The last boot ran the scenario twice in one recording (a run that misses the race stops
 	# the iterations: then only the runs before it are done).
 	done_runs=$(grep -c "^modrace-vm: iteration [0-9]* of 2 done" "$OUT/scenario.log" || true)
-	if [ "$(cat "$OUT/scenario.status" 2>/dev/null)" = 0 ] && [ "$done_runs" = 2 ]; then
+	status=$(cat "$OUT/scenario.status" 2>/dev/null || true)
+	if [ "$status" = 0 ] && [ "$done_runs" = 2 ]; then
 		pass "the last boot ran both iterations"
-	elif [ "$(cat "$OUT/scenario.status" 2>/dev/null)" != 0 ] && [ "$done_runs" -lt 2 ]; then
+	elif [ "$status" != 0 ] && [ "$done_runs" -lt 2 ]; then
 		pass "the last boot stopped after $done_runs iteration(s), at the run that failed"
 	else
-		fail "scenario status $(cat "$OUT/scenario.status" 2>/dev/null) with $done_runs iterations done"
+		fail "scenario status $status with $done_runs iterations done"
 	fi
 	seed_no_splats
 	seed_report --allow get-while-going:seed_drv \

@@ -520,7 +520,7 @@ std::string Tracer::lock_table_detail() const {
   const auto* bss = impl_->bpf->skel->bss;
   std::vector<std::string> parts;
   uint64_t full = 0;
-  for (uint64_t n : bss->overflow_kind) full += __atomic_load_n(&n, __ATOMIC_RELAXED);
+  for (const auto& n : bss->overflow_kind) full += __atomic_load_n(&n, __ATOMIC_RELAXED);
   if (full) parts.push_back(fmt::format("{} locks past a full task lock table", full));
   static constexpr const char* kWhy[MR_UNLOAD_LOST_WHY] = {
       "unload-lock map full (E2BIG)", "unload-lock map out of elements (ENOMEM)",
