@@ -131,6 +131,32 @@ TEST(Srcu, LockdepSynchronizeOfAnotherSrcuDoesNotProtect) {
   EXPECT_EQ(findings_of(r, Rule::unprotected_get).size(), 1u);
 }
 
+// On 6.1's lockdep kernel every module's static srcu_struct has the class "*(sspp++)": the
+// finding (locks held, message, fix) names the read side by its srcu_struct, not by that class.
+TEST(Srcu, LockdepSharedClassFindingNamesTheSrcuStruct) {
+  SrcuReg s;
+  // The srcu_structs are the registry module's statics (module symbols carry their size).
+  Mod reg = s.t.load("srcu_reg");
+  const uint64_t sspp = s.t.data("__key.sspp");
+  s.t.sym({sspp, kLockClassSymbolType, "*(sspp++)", ""});
+  HeldLock rd{s.t.mod_data(reg, "srcu_reg_notify_srcu", 0x100, 0x200) + 0x30, 0,
+              LockKind::lockdep_read};
+  rd.class_key = sspp;
+  HeldLock sync{s.t.mod_data(reg, "srcu_reg_srcu", 0x300, 0x200) + 0x30, 0, LockKind::srcu_sync};
+  sync.class_key = sspp;
+  s.call(EventBuilder::lockdep_locks({rd}));
+  s.t.as(200, "rmmod").unload(s.client, {sync});
+  Report r = s.t.analyze();
+  auto f = findings_of(r, Rule::unprotected_get);
+  ASSERT_EQ(f.size(), 1u);
+  ASSERT_EQ(f[0]->locks_held.size(), 1u);
+  EXPECT_EQ(f[0]->locks_held[0].name, "srcu_reg_notify_srcu+0x30 (lockdep class *(sspp++))");
+  EXPECT_NE(f[0]->message.find("holding only srcu_reg_notify_srcu+0x30"), std::string::npos)
+      << f[0]->message;
+  ASSERT_FALSE(f[0]->unload_locks.empty());
+  EXPECT_EQ(f[0]->unload_locks[0].name, "srcu_reg_srcu+0x30 (lockdep class *(sspp++))");
+}
+
 // get-while-going: a get refused while the unload waits in synchronize_srcu is correct code (the
 // wait is for this very reader); a get inside a read side that began after the wait returned
 // found an object the exit had already unlinked: the lookup did not happen under the read side.

@@ -205,6 +205,40 @@ TEST(Symbols, LockdepKeyDoesNotHideTheLockSharingItsAddress) {
   }
 }
 
+// Lockdep names a lock by its class. A class that does not name the static object holding the
+// lock says nothing of which lock it is (6.1 gives every module's static srcu_struct the class
+// "*(sspp++)"; a lock initialised through a pointer gets "&dev->lock"): the object is named too.
+TEST(Symbols, LockdepClassNotNamingItsObjectIsPairedWithTheObject) {
+  const uint64_t text = 0xffffffffc0100000, data = text + 0x3000;
+  SymbolTable s;
+  s.note(load_event(0xffffffffc0105000, "gadget", text, 0x4000));
+  s.add({data, 'b', "gadget_srcu", "gadget", 0x200});
+  s.add({data + 0x200, 'd', "gadget_dev", "gadget", 0x100});
+  s.add({data + 0x300, 'd', "gadget_mtx", "gadget", 0x40});
+  s.add({data + 0x340, 'd', "gadget_mtx_peer", "gadget", 0x40});
+  const uint64_t shared = 0xffffffff83000000, through_ptr = shared + 8, own = shared + 16,
+                 peer = shared + 24;
+  s.add({shared, kLockClassSymbolType, "*(sspp++)", ""});
+  s.add({through_ptr, kLockClassSymbolType, "&dev->lock", ""});
+  s.add({own, kLockClassSymbolType, "gadget_mtx", ""});
+  s.add({peer, kLockClassSymbolType, "&gadget_dev.lock", ""});
+  s.finalize();
+  SymbolView v = s.now();
+  EXPECT_EQ(v.lock_name(data + 0x30, shared), "gadget_srcu+0x30 (lockdep class *(sspp++))");
+  EXPECT_EQ(v.lock_name(data + 0x240, through_ptr), "gadget_dev+0x40 (lockdep class &dev->lock)");
+  // The class names the object (or a member of it): lockdep's name alone, as in its reports.
+  EXPECT_EQ(v.lock_name(data + 0x300, own), "gadget_mtx");
+  EXPECT_EQ(v.lock_name(data + 0x240, peer), "&gadget_dev.lock");
+  // A prefix of another identifier is not a mention: gadget_mtx_peer is not gadget_mtx.
+  EXPECT_EQ(v.lock_name(data + 0x340, own), "gadget_mtx_peer (lockdep class gadget_mtx)");
+  // On the heap (no object): the class alone.
+  EXPECT_EQ(v.lock_name(0xffff888004000000, through_ptr), "&dev->lock");
+  // Near a symbol of unknown size (vmlinux's, from /proc/kallsyms): not said to be inside it.
+  s.add({0xffffffff82a00000, 'b', "some_table", ""});
+  s.finalize();
+  EXPECT_EQ(s.now().lock_name(0xffffffff82a00040, through_ptr), "&dev->lock");
+}
+
 // A trace may define one stack again and again: each definition is an id, the frames are kept
 // once.
 TEST(StackTable, RedefinedStacksShareTheirFrames) {

@@ -2,6 +2,7 @@
 #include "events/symbols.h"
 
 #include <algorithm>
+#include <cctype>
 #include <tuple>
 
 #include <fmt/format.h>
@@ -312,9 +313,29 @@ const KernelSymbol* SymbolView::data_symbol(uint64_t addr) const {
   return r.symbol;
 }
 
+// Whether a lockdep class name mentions the identifier `name` ("misc_mtx", "&bar.lock" for bar).
+static bool class_mentions(std::string_view cls, std::string_view name) {
+  auto ident = [](char c) { return std::isalnum(static_cast<unsigned char>(c)) || c == '_'; };
+  for (size_t at = cls.find(name); at != std::string_view::npos; at = cls.find(name, at + 1)) {
+    size_t end = at + name.size();
+    if ((at == 0 || !ident(cls[at - 1])) && (end == cls.size() || !ident(cls[end]))) return true;
+  }
+  return false;
+}
+
 std::string SymbolView::lock_name(uint64_t addr, uint64_t class_key) const {
   if (class_key)
-    if (auto cls = t_->lock_class(class_key)) return *cls;
+    if (auto cls = t_->lock_class(class_key)) {
+      // Lockdep names a lock by its class, as its own reports do. A class that does not name the
+      // static object the lock lies in is shared or written through a pointer: 6.1's
+      // srcu_module_coming() gives every module's static srcu_struct the class "*(sspp++)".
+      // Then the object says which lock it is, and the class is kept for lockdep's reports;
+      // only an object of known size (module symbols) can be said to hold the lock.
+      if (const KernelSymbol* sym = data_symbol(addr);
+          sym && sym->size && !class_mentions(*cls, sym->name))
+        return fmt::format("{} (lockdep class {})", *name_data(addr), *cls);
+      return *cls;
+    }
   if (auto n = name_data(addr)) return *n;
   return fmt::format("0x{:x}", addr);
 }

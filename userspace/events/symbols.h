@@ -181,8 +181,9 @@ class SymbolView {
   std::optional<std::string> name_data(uint64_t addr) const;
   // The data symbol (d, b or r) at or containing addr, as name_data() finds it; nullptr otherwise.
   const KernelSymbol* data_symbol(uint64_t addr) const;
-  // How reports name a lock: its lockdep class (class_key, lockdep kernels), else the data
-  // object it is in (name_data), else its address "0x...".
+  // How reports name a lock: its lockdep class (class_key, lockdep kernels), followed by the data
+  // object it is in when the class does not name that object ("srcu_reg_srcu+0x30 (lockdep class
+  // *(sspp++))"); else the data object it is in (name_data); else its address "0x...".
   std::string lock_name(uint64_t addr, uint64_t class_key = 0) const;
   // The load whose text holds addr at this epoch, nullptr when none does.
   const ModuleSymbolsLoad* load_at(uint64_t addr) const;
