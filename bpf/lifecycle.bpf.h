@@ -22,8 +22,21 @@ static __always_inline void emit_state(void *ctx, struct module *mod, __u32 stat
 	submit(e);
 }
 
-SEC("tp_btf/module_load")
-int BPF_PROG(tp_module_load, struct module *mod)
+/*
+ * The module whose module_load record this CPU could not reserve (0: the last one was recorded).
+ * tp_module_syms, next on this CPU in the same tracepoint call, tries the record once more and
+ * sends no symbols without it: symbols of a load the reader never saw would be credited to the
+ * previous load at the same struct module (a lost module_free too) or named by nothing.
+ */
+struct {
+	__uint(type, BPF_MAP_TYPE_PERCPU_ARRAY);
+	__uint(max_entries, 1);
+	__type(key, __u32);
+	__type(value, __u64);
+} load_record_lost SEC(".maps");
+
+/* The module_load record: 0 when the ring buffer had no room for it. */
+static __always_inline int emit_module_load(void *ctx, struct module *mod)
 {
 	struct mr_ev_module_load *e = reserve(sizeof(*e));
 
@@ -51,6 +64,20 @@ int BPF_PROG(tp_module_load, struct module *mod)
 		}
 	}
 	submit(e);
+	return 1;
+}
+
+SEC("tp_btf/module_load")
+int BPF_PROG(tp_module_load, struct module *mod)
+{
+	__u32 zero = 0;
+	__u64 *lost = bpf_map_lookup_elem(&load_record_lost, &zero);
+	int recorded = emit_module_load(ctx, mod);
+
+	if (lost)
+		*lost = recorded ? 0 : (__u64)mod;
+	if (!recorded)
+		return 0;
 	/* The tracepoint fires in prepare_coming_module: the module is COMING. */
 	emit_state(ctx, mod, MR_MODULE_COMING);
 	return 0;

@@ -111,7 +111,15 @@ int BPF_PROG(tp_module_syms, struct module *mod)
 {
 	struct sym_walk w = {};
 	struct mod_kallsyms *ks = BPF_CORE_READ(mod, kallsyms);
+	__u32 zero = 0;
+	__u64 *lost = bpf_map_lookup_elem(&load_record_lost, &zero);
 
+	/* No symbols without their module_load record (lifecycle.bpf.h): one more try for it. */
+	if (lost && *lost == (__u64)mod) {
+		*lost = 0;
+		if (!emit_module_load(ctx, mod))
+			return 0;
+	}
 	if (!ks)
 		return 0;
 	w.module = (__u64)mod;

@@ -114,6 +114,8 @@ int run_record(const RecordOpts& ro) {
                                       ? std::string("read from /proc/kallsyms after each load")
                                       : fmt::format("{} walked in the kernel at module_load",
                                                     tracer->module_symbols_seen()));
+  if (uint64_t n = tracer->module_symbols_unnamed())
+    log::note("{} module symbols dropped: the module_load record before them was lost", n);
   if (drops[DropCause::lock_table])
     if (std::string why = tracer->lock_table_detail(); !why.empty())
       log::note("lock_table drops: {}", why);

@@ -29,6 +29,7 @@
 #include "events/printable.h"
 #include "loader/load_failure.h"
 #include "loader/skel.h"
+#include "loader/symbol_records.h"
 #include "loader/wire.h"
 #include "version.h"
 
@@ -182,10 +183,8 @@ struct Tracer::Impl {
   const std::function<void(Event&)>* current_fn = nullptr;
   int handled = 0;
 
-  // Module symbol records: names by struct module * (from module_load events), symbols not yet
-  // handed to the sink, and symbols of a module whose module_load has not been seen.
-  std::unordered_map<uint64_t, std::string> module_names;
-  std::unordered_map<uint64_t, std::vector<KernelSymbol>> orphan_symbols;
+  // Module symbol records: whose they are, and those not yet handed to the sink.
+  SymbolRecordOwners symbol_owners;
   std::vector<KernelSymbol> symbol_batch;
 
   // --widen: the sites, one BPF slot each, filled as their module's symbols arrive.
@@ -223,13 +222,7 @@ struct Tracer::Impl {
       return;
     }
     module_syms_seen++;
-    auto it = module_names.find(mod);
-    if (it == module_names.end()) {
-      orphan_symbols[mod].push_back(std::move(sym));
-      return;
-    }
-    sym.module = it->second;
-    symbol_batch.push_back(std::move(sym));
+    if (symbol_owners.name(mod, sym)) symbol_batch.push_back(std::move(sym));
   }
   static int on_record(void* ctx, void* data, size_t size) {
     auto* self = static_cast<Impl*>(ctx);
@@ -262,19 +255,12 @@ struct Tracer::Impl {
       return 0;
     }
     self->handled++;
+    self->symbol_owners.on_event(ev);
     if (auto* m = std::get_if<ModuleLoad>(&ev.data); m && !m->preexisting) {
-      self->module_names[m->module] = m->name;
       if (m->core_text_size)
         self->new_module_text.emplace_back(m->core_text_start, m->core_text_size);
       if (m->init_text_size)
         self->new_module_text.emplace_back(m->init_text_start, m->init_text_size);
-      if (auto o = self->orphan_symbols.find(m->module); o != self->orphan_symbols.end()) {
-        for (auto& sym : o->second) {
-          sym.module = m->name;
-          self->symbol_batch.push_back(std::move(sym));
-        }
-        self->orphan_symbols.erase(o);
-      }
     }
     if (self->current_fn) (*self->current_fn)(ev);
     return 0;
@@ -292,6 +278,7 @@ const PreemptModel& Tracer::preempt_model() const { return impl_->preempt; }
 bool Tracer::module_symbols_from_bpf() const { return impl_->module_syms_bpf; }
 void Tracer::set_symbol_sink(SymbolSink sink) { impl_->symbol_sink = std::move(sink); }
 uint64_t Tracer::module_symbols_seen() const { return impl_->module_syms_seen; }
+uint64_t Tracer::module_symbols_unnamed() const { return impl_->symbol_owners.unnamed(); }
 StackTable& Tracer::stacks() { return impl_->stacks; }
 uint64_t Tracer::malformed_records() const { return impl_->malformed; }
 

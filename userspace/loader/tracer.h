@@ -72,6 +72,8 @@ class Tracer {
   using SymbolSink = std::function<void(std::span<const KernelSymbol>)>;
   void set_symbol_sink(SymbolSink sink);
   uint64_t module_symbols_seen() const;
+  // Of those, the ones dropped because their module_load record was lost (loader/symbol_records.h).
+  uint64_t module_symbols_unnamed() const;
 
   // Waits up to timeout_ms for records and hands each converted event to `fn`. Returns the
   // number of events, or -1 when interrupted (EINTR).
