@@ -1,6 +1,9 @@
 // SPDX-License-Identifier: GPL-2.0-only
 #include "loader/kallsyms.h"
 
+#include <fcntl.h>
+#include <unistd.h>
+
 #include <algorithm>
 #include <cstdio>
 #include <cstdlib>
@@ -39,24 +42,79 @@ bool is_text(char t) { return t == 't' || t == 'T'; }
 
 }  // namespace
 
+namespace {
+
+// The whole file: /proc/kallsyms is generated as it is read, in page-sized pieces.
+std::string slurp(const std::string& path) {
+  int fd = ::open(path.c_str(), O_RDONLY | O_CLOEXEC);
+  if (fd < 0) throw Error(path + ": " + std::strerror(errno));
+  std::string buf;
+  size_t used = 0;
+  for (;;) {
+    if (buf.size() - used < (1 << 16)) buf.resize(std::max<size_t>(buf.size() * 2, 1 << 20));
+    ssize_t n = ::read(fd, buf.data() + used, buf.size() - used);
+    if (n < 0 && errno == EINTR) continue;
+    if (n <= 0) break;
+    used += static_cast<size_t>(n);
+  }
+  ::close(fd);
+  buf.resize(used);
+  return buf;
+}
+
+// Calls fn(line) for each line of buf, the newline replaced by a terminator.
+template <typename Fn>
+void each_line(std::string& buf, Fn&& fn) {
+  for (size_t at = 0; at < buf.size();) {
+    size_t nl = buf.find('\n', at);
+    if (nl == std::string::npos) nl = buf.size();
+    if (nl < buf.size()) buf[nl] = '\0';
+    fn(std::string_view(buf.data() + at, nl - at));
+    at = nl + 1;
+  }
+}
+
+}  // namespace
+
 Kallsyms Kallsyms::read(const std::string& path) {
-  FILE* f = std::fopen(path.c_str(), "re");
-  if (!f) throw Error(path + ": " + std::strerror(errno));
+  std::string buf = slurp(path);
   Kallsyms k;
-  char line[512];
+  k.syms_.reserve(buf.size() / 40);
   KernelSymbol sym;
   bool any_nonzero = false;
-  while (std::fgets(line, sizeof(line), f)) {
-    if (!parse_line(line, sym)) continue;
+  each_line(buf, [&](std::string_view line) {
+    if (!parse_line(line.data(), sym)) return;
     if (sym.addr) any_nonzero = true;
-    if (sym.module.empty() && is_text(sym.type)) k.text_.insert(sym.name);
-    k.by_addr_.emplace_back(sym.addr, sym.module == "bpf");
     k.syms_.push_back(sym);
-  }
-  std::fclose(f);
+  });
   k.hidden_ = !any_nonzero;
-  std::sort(k.by_addr_.begin(), k.by_addr_.end());
+  k.index();
   return k;
+}
+
+void Kallsyms::index() {
+  by_addr_.clear();
+  by_addr_.reserve(syms_.size());
+  for (const auto& s : syms_) by_addr_.emplace_back(s.addr, s.module == "bpf");
+  std::sort(by_addr_.begin(), by_addr_.end());
+}
+
+std::unordered_set<std::string> Kallsyms::text_of(
+    const std::unordered_set<std::string>& names) const {
+  std::unordered_set<std::string> found;
+  for (const auto& s : syms_)
+    if (s.module.empty() && is_text(s.type) && names.count(s.name)) found.insert(s.name);
+  return found;
+}
+
+void Kallsyms::refresh_modules(const std::string& path) {
+  std::string buf = slurp(path);
+  std::erase_if(syms_, [](const KernelSymbol& s) { return !s.module.empty(); });
+  KernelSymbol sym;
+  each_line(buf, [&](std::string_view line) {
+    if (line.ends_with(']') && parse_line(line.data(), sym)) syms_.push_back(sym);
+  });
+  index();
 }
 
 std::vector<KernelSymbol> Kallsyms::read_module(const std::string& module,

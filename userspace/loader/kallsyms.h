@@ -27,16 +27,20 @@ class Kallsyms {
   const std::vector<KernelSymbol>& symbols() const { return syms_; }
   // True when every address is 0 (kptr_restrict in force).
   bool addresses_hidden() const { return hidden_; }
-  // vmlinux text symbol present (a kprobe can be tried on it)?
-  bool has_text(std::string_view name) const { return text_.count(std::string(name)) != 0; }
+  // Those of `names` that are vmlinux text symbols (a kprobe can be tried on them): one pass.
+  std::unordered_set<std::string> text_of(const std::unordered_set<std::string>& names) const;
   std::optional<uint64_t> address(std::string_view name, std::string_view module = {}) const;
   // True when addr falls in BPF programs/trampolines ("[bpf]" symbols): stack frames of our
   // own machinery.
   bool is_bpf(uint64_t addr) const;
+  // Reads `path` again for its module lines only ("[name]", "[bpf]": modules, programs and
+  // trampolines loaded or gone since); vmlinux's symbols, most of the file, are kept as read.
+  // Throws modrace::Error when unreadable.
+  void refresh_modules(const std::string& path = "/proc/kallsyms");
 
  private:
   std::vector<KernelSymbol> syms_;
-  std::unordered_set<std::string> text_;
+  void index();                                     // by_addr_ from syms_
   std::vector<std::pair<uint64_t, bool>> by_addr_;  // sorted: address, is [bpf]
   bool hidden_ = false;
 };

@@ -463,7 +463,7 @@ std::unique_ptr<Tracer> Tracer::open(const TracerOptions& opts) {
   throw Error("cannot load the BPF programs");
 }
 
-void Tracer::refresh_kallsyms() { impl_->ksyms = std::make_unique<Kallsyms>(Kallsyms::read()); }
+void Tracer::refresh_kallsyms() { impl_->ksyms->refresh_modules(); }
 
 std::vector<std::string> Tracer::features() const {
   std::vector<std::string> out;

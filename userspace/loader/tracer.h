@@ -59,7 +59,8 @@ class Tracer {
   // start times.
   TraceMeta trace_meta() const;
   const Kallsyms& kallsyms() const;
-  // Re-reads /proc/kallsyms (after attach it also names our BPF programs and trampolines).
+  // Re-reads /proc/kallsyms's modules (after attach it also names our BPF programs and
+  // trampolines).
   void refresh_kallsyms();
   const PreemptModel& preempt_model() const;
 
