@@ -66,6 +66,10 @@ struct Site {
   SiteTally tally;
   HeldLock protecting{};
   bool has_protecting = false;
+  // Whether the site's function is a known kernel idiom (kernel_idioms.h): -1 not asked yet. A
+  // site is one caller ip in one load, so its function never changes; asked once, it spares a
+  // view of the symbols' past at each unload that judges the site.
+  int8_t idiom = -1;
   HeldLock own_lock{};               // the first lock that kept a cross_instance get from a verdict
   std::vector<HeldLock> locks_seen;  // union over its sigs, capped
   FirstSeen first;

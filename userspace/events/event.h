@@ -6,6 +6,7 @@
 // `modrace dump`, JSON and reports.
 #pragma once
 
+#include <algorithm>
 #include <array>
 #include <cstdint>
 #include <optional>
@@ -115,6 +116,18 @@ struct LockContext {
   std::array<HeldLock, kMaxHeldLocks> locks{};
 
   std::span<const HeldLock> held() const { return {locks.data(), nr_locks}; }
+  // Copies `o`'s held locks only (the slots past nr_locks mean nothing, as operator== says).
+  // Every field above `locks` is copied: a new field goes here too.
+  void assign(const LockContext& o) {
+    preempt_count = o.preempt_count;
+    rcu_depth = o.rcu_depth;
+    irqs_disabled = o.irqs_disabled;
+    in_interrupt = o.in_interrupt;
+    truncated = o.truncated;
+    provider = o.provider;
+    nr_locks = o.nr_locks;
+    std::copy_n(o.locks.begin(), o.nr_locks, locks.begin());
+  }
   void push(const HeldLock& l) {
     if (nr_locks < kMaxHeldLocks)
       locks[nr_locks++] = l;

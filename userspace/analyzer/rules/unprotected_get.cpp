@@ -63,12 +63,14 @@ void judge(RuleContext& ctx, uint32_t sig_idx, uint64_t count,
     return;
   }
   // A known kernel idiom's site: safe for a reason no lockset shows (kernel_idioms.h).
-  if (ctx.symbols)
+  if (site.idiom < 0 && ctx.symbols)
+    // Kept once named: a live source may bring a load's symbols after its first events.
     if (auto r = ctx.symbols->at(sig.first.epoch).resolve(site.caller_ip); r.symbol)
-      if (kernel_idiom(r.symbol->name)) {
-        site.tally.idiom += count;
-        return;
-      }
+      site.idiom = kernel_idiom(r.symbol->name) != nullptr;
+  if (site.idiom > 0) {
+    site.tally.idiom += count;
+    return;
+  }
   site.tally.unprotected += count;
   bool created = false;
   auto& f = ctx.findings.for_sig(Rule::unprotected_get, ctx.sites, sig_idx, profile, &created);
