@@ -58,7 +58,11 @@ class ByteReader {
   size_t pos() const { return pos_; }
   size_t remaining() const { return data_.size() - pos_; }
   uint8_t u8();
-  uint64_t varint();
+  // Most fields are one byte: that case inline, the others (and the errors) out of line.
+  uint64_t varint() {
+    if (pos_ < data_.size() && data_[pos_] < 0x80) return data_[pos_++];
+    return varint_long();
+  }
   int64_t svarint() { return unzigzag(varint()); }
   // Rejects lengths above max_len (a sane cap) or beyond the record.
   std::string str(size_t max_len);
@@ -68,6 +72,7 @@ class ByteReader {
   uint32_t le32();
 
  private:
+  uint64_t varint_long();
   std::span<const uint8_t> data_;
   size_t pos_ = 0;
 };
