@@ -129,11 +129,11 @@ struct pending_op {
 
 struct task_state {
 	__u32 nr;
-	__u32 pad;
+	__u32 pop_at; /* lock_pop's found entry, through memory for the verifier (see there) */
 	/* kprobe flavour: locks of pending trylock/killable calls, innermost last. They nest: on
 	 * PREEMPT_RT a blocking mutex_lock_killable runs rt_mutex code that trylocks wait_locks. */
 	__u32 try_depth;
-	__u32 pad2;
+	__u32 switch_kept; /* tp_sched_switch's count of kept entries, through memory (see there) */
 	__u64 try_addr[MR_TRY_DEPTH];
 	struct task_lock locks[MR_TASK_LOCKS];
 	struct pending_op ref; /* try_module_get / __module_get / module_put */
