@@ -40,10 +40,6 @@ bool parse_line(const char* line, KernelSymbol& out) {
 
 bool is_text(char t) { return t == 't' || t == 'T'; }
 
-}  // namespace
-
-namespace {
-
 // The whole file: /proc/kallsyms is generated as it is read, in page-sized pieces.
 std::string slurp(const std::string& path) {
   int fd = ::open(path.c_str(), O_RDONLY | O_CLOEXEC);
