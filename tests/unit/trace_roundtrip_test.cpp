@@ -264,3 +264,45 @@ TEST(TraceRoundTrip, ManyChunksStreamInOrder) {
   while (src->next(ev)) seen++;
   EXPECT_EQ(seen, static_cast<uint64_t>(n));
 }
+
+// The writer finds a chunk's tasks by tid and a caller's stacks by the caller's ids: a tid that
+// comes back as another task (exec renames it; a reused tid in another process) and two callers'
+// tables whose ids name different stacks each read back as written.
+TEST(TraceRoundTrip, TasksAndStacksFoundByIdStillReadBackAsWritten) {
+  TempFile f("ids");
+  StackTable a, b;
+  StackId in_a = a.intern(std::vector<uint64_t>{0xffffffff81000100, 0xffffffff81000200});
+  StackId in_b = b.intern(std::vector<uint64_t>{0xffffffffc0001000});
+  ASSERT_EQ(in_a, in_b);  // the same id, other frames
+  auto ev_of = [](uint32_t pid, uint32_t tid, const char* comm, StackId stack, uint64_t ts) {
+    Event ev;
+    ev.kind = EventKind::module_put;
+    ev.ts_ns = ts;
+    ev.pid = pid;
+    ev.tid = tid;
+    ev.set_comm(comm);
+    ev.stack = stack;
+    RefcountOp op;
+    op.module = 0xffffffffc0100000;
+    ev.data = op;
+    return ev;
+  };
+  std::vector<Event> written = {ev_of(10, 11, "sh", in_a, 1), ev_of(10, 11, "modprobe", in_b, 2),
+                                ev_of(20, 11, "modprobe", in_a, 3), ev_of(10, 11, "sh", in_a, 4),
+                                ev_of(20, 11, "modprobe", in_b, 5)};
+  std::vector<const StackTable*> table = {&a, &b, &a, &a, &b};
+  {
+    auto w = TraceWriter::create(f.path(), test::sample_meta());
+    for (size_t i = 0; i < written.size(); i++) w->write(written[i], *table[i]);
+    w->close();
+  }
+  auto rb = read_all(f.path());
+  ASSERT_EQ(rb.events.size(), written.size());
+  for (size_t i = 0; i < written.size(); i++) {
+    EXPECT_EQ(rb.events[i].pid, written[i].pid) << i;
+    EXPECT_EQ(rb.events[i].tid, written[i].tid) << i;
+    EXPECT_EQ(rb.events[i].comm_view(), written[i].comm_view()) << i;
+    auto frames = table[i]->frames(written[i].stack);
+    EXPECT_EQ(rb.stacks[i], std::vector<uint64_t>(frames.begin(), frames.end())) << i;
+  }
+}

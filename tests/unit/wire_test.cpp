@@ -379,5 +379,53 @@ TEST(Wire, LockClassRecord) {
   EXPECT_FALSE(decode_lock_class(&bad, sizeof(bad), sym));
 }
 
+// The recorder decodes every record into the same event: what one record left there (its locks,
+// a widen mark, another payload) never shows in the next.
+TEST(Wire, EventReusedRecordAfterRecordEqualsAFreshOne) {
+  auto busy = record<mr_ev_refcount>(MR_EV_TRY_MODULE_GET);
+  busy.module = 0xffffffffc0100000;
+  busy.caller_ip = 0xffffffffc0001234;
+  busy.refcount = 3;
+  busy.success = 1;
+  busy.widen = MR_WIDEN_HELD;
+  busy.widen_us = 500;
+  busy.locks.truncated = 1;
+  busy.locks.provider = MR_LOCKS_PROBE;
+  busy.locks.nr_locks = 2;
+  busy.locks.locks[0] = {0xffff888000001000, 0xffffffffc0001000, MR_LOCK_MUTEX, 0, 0};
+  busy.locks.locks[1] = {0xffff888000002000, 0xffffffffc0001100, MR_LOCK_SPINLOCK, 0, 0};
+  auto plain = record<mr_ev_refcount>(MR_EV_MODULE_PUT);
+  plain.module = 0xffffffffc0200000;
+  plain.caller_ip = 0xffffffff81001000;
+  plain.refcount = -1;
+  plain.hdr.nr_frames = 0;
+  std::strcpy(plain.hdr.comm, "kworker/0:1");
+  auto load = record<mr_ev_module_load>(MR_EV_MODULE_LOAD);
+  load.module = 0xffffffffc0300000;
+  std::strcpy(load.name, "other");
+
+  StackTable stacks;
+  Event reused;
+  auto fresh = [&](const auto& r) {
+    Event ev;
+    EXPECT_TRUE(decode(r, ev, stacks));
+    return ev;
+  };
+  ASSERT_TRUE(decode(busy, reused, stacks));
+  ASSERT_TRUE(decode(plain, reused, stacks));
+  EXPECT_EQ(reused, fresh(plain));
+  EXPECT_EQ(reused.refcount().locks.held().size(), 0u);
+  EXPECT_FALSE(reused.refcount().locks.truncated);
+  EXPECT_EQ(reused.refcount().widen, WidenMark::none);
+  EXPECT_EQ(reused.refcount().widen_us, 0);
+  EXPECT_EQ(reused.stack, 0u);
+  EXPECT_EQ(reused.comm_view(), "kworker/0:1");
+  ASSERT_TRUE(decode(load, reused, stacks));
+  EXPECT_EQ(reused, fresh(load));
+  ASSERT_TRUE(decode(busy, reused, stacks));
+  EXPECT_EQ(reused, fresh(busy));
+  EXPECT_EQ(reused.comm_view(), "insmod");  // a shorter name after a longer one
+}
+
 }  // namespace
 }  // namespace modrace::loader

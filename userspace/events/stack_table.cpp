@@ -5,13 +5,18 @@ namespace modrace {
 
 StackTable::StackTable() : stacks_(1), ids_(1, 0) {}
 
-size_t StackTable::Hash::operator()(const std::vector<uint64_t>& v) const noexcept {
-  uint64_t h = 1469598103934665603ull;  // FNV-1a over the frames
-  for (uint64_t f : v) {
-    h ^= f;
-    h *= 1099511628211ull;
+size_t StackTable::Hash::operator()(std::span<const uint64_t> v) const noexcept {
+  // Two multiply chains over alternate frames: every stack recorded is looked up here, and one
+  // chain's latency was most of the lookup.
+  uint64_t a = 0x9e3779b97f4a7c15ull ^ v.size(), b = 0xc2b2ae3d27d4eb4full;
+  size_t i = 0;
+  for (; i + 1 < v.size(); i += 2) {
+    a = (a ^ v[i]) * 0xff51afd7ed558ccdull;
+    b = (b ^ v[i + 1]) * 0xc4ceb9fe1a85ec53ull;
   }
-  return static_cast<size_t>(h);
+  if (i < v.size()) a = (a ^ v[i]) * 0xff51afd7ed558ccdull;
+  uint64_t h = a ^ (b >> 29) ^ (b << 35);
+  return static_cast<size_t>(h ^ (h >> 32));
 }
 
 StackId StackTable::add_id(std::span<const uint64_t> frames) {
@@ -24,7 +29,7 @@ StackId StackTable::add_id(std::span<const uint64_t> frames) {
 
 StackId StackTable::intern(std::span<const uint64_t> frames) {
   if (frames.empty()) return 0;
-  auto it = first_id_.find(std::vector<uint64_t>(frames.begin(), frames.end()));
+  auto it = first_id_.find(frames);
   return it != first_id_.end() ? it->second : add_id(frames);
 }
 

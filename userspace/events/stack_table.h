@@ -3,6 +3,7 @@
 // Deduplicated kernel stacks. Events refer to stacks by StackId; id 0 is "no stack".
 #pragma once
 
+#include <algorithm>
 #include <cstdint>
 #include <span>
 #include <unordered_map>
@@ -28,14 +29,22 @@ class StackTable {
   StackId next_id() const { return static_cast<StackId>(ids_.size()); }
 
  private:
+  // Transparent: a stack is looked up as a span of the caller's frames, without a copy.
   struct Hash {
-    size_t operator()(const std::vector<uint64_t>& v) const noexcept;
+    using is_transparent = void;
+    size_t operator()(std::span<const uint64_t> v) const noexcept;
+  };
+  struct Equal {
+    using is_transparent = void;
+    bool operator()(std::span<const uint64_t> a, std::span<const uint64_t> b) const noexcept {
+      return std::equal(a.begin(), a.end(), b.begin(), b.end());
+    }
   };
   // Gives `frames` the next id; returns the first id they had, or the new one.
   StackId add_id(std::span<const uint64_t> frames);
   std::vector<std::vector<uint64_t>> stacks_;  // distinct stacks; [0] is the empty stack
   std::vector<uint32_t> ids_;                  // id -> index in stacks_; [0] is 0
-  std::unordered_map<std::vector<uint64_t>, StackId, Hash> first_id_;  // frames -> first id
+  std::unordered_map<std::vector<uint64_t>, StackId, Hash, Equal> first_id_;  // frames -> first id
 };
 
 }  // namespace modrace

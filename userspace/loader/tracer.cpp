@@ -182,6 +182,8 @@ struct Tracer::Impl {
   // The poll in progress: its callback and the number of events handed to it.
   const std::function<void(Event&)>* current_fn = nullptr;
   int handled = 0;
+  // Record after record: decode_record fills it in place (no event built per record).
+  Event ev;
 
   // Module symbol records: whose they are, and those not yet handed to the sink.
   SymbolRecordOwners symbol_owners;
@@ -240,7 +242,7 @@ struct Tracer::Impl {
     }
     // Symbols first: the events after them may point into that module.
     self->flush_symbols();
-    Event ev;
+    Event& ev = self->ev;
     const Kallsyms* k = self->ksyms.get();
     // kallsyms is the start-up snapshot: the text of a module loaded since then lies above some
     // "[bpf]" symbol in it and would pass for ours, losing the module's frames from stacks.

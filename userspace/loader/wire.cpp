@@ -59,14 +59,16 @@ namespace {
 
 std::string fixed_string(const char* s, size_t n) { return std::string(s, strnlen(s, n)); }
 
-LockContext decode_locks(const mr_lock_ctx& c) {
-  LockContext l;
+// Into `l` in place: every field is set, the held locks from slot 0 (slots past nr_locks mean
+// nothing), so an event's payload can be reused record after record.
+void decode_locks(const mr_lock_ctx& c, LockContext& l) {
   l.preempt_count = c.preempt_count;
   l.rcu_depth = c.rcu_depth;
   l.irqs_disabled = c.irqs_disabled;
   l.in_interrupt = c.in_interrupt;
   l.truncated = c.truncated;
   l.provider = static_cast<LockProvider>(c.provider <= MR_LOCKS_LOCKDEP ? c.provider : 0);
+  l.nr_locks = 0;
   int n = std::min<int>(c.nr_locks, MR_MAX_HELD_LOCKS);
   for (int i = 0; i < n; i++) {
     const auto& h = c.locks[i];
@@ -79,7 +81,6 @@ LockContext decode_locks(const mr_lock_ctx& c) {
     hl.flags = static_cast<uint8_t>(h.flags & kHeldFlagsKnown);
     l.push(hl);
   }
-  return l;
 }
 
 }  // namespace
@@ -102,13 +103,14 @@ bool decode_record(const void* data, size_t size, StackTable& stacks, Event& ev,
                    const FrameFilter& own_frame) {
   const auto* h = as<mr_event_header>(data, size);
   if (!h || h->kind == 0 || h->kind >= MR_EV_KIND_MAX || h->size > size) return false;
-  ev = Event{};
+  // Every field of `ev` is set below: the payload is replaced, or for refcount records (nearly
+  // all of them) filled in place, so no event is cleared and no string built per record.
   ev.kind = static_cast<EventKind>(h->kind);
   ev.ts_ns = h->ts_ns;
   ev.cpu = h->cpu;
   ev.pid = h->pid;
   ev.tid = h->tid;
-  ev.set_comm(fixed_string(h->comm, MR_COMM_LEN));
+  ev.set_comm(std::string_view(h->comm, strnlen(h->comm, MR_COMM_LEN)));
   size_t nframes = std::min<size_t>(h->nr_frames, MR_MAX_STACK_DEPTH);
   const auto* frames = reinterpret_cast<const uint64_t*>(h->frames);
   // fentry/tp_btf stacks start inside the BPF program and its trampoline: skip up to the last
@@ -166,17 +168,16 @@ bool decode_record(const void* data, size_t size, StackTable& stacks, Event& ev,
     case MR_EV_MODULE_PUT: {
       auto* r = as<mr_ev_refcount>(data, size);
       if (!r) return false;
-      RefcountOp op;
-      op.module = r->module;
-      op.caller_ip = r->caller_ip;
-      op.refcount = r->refcount;
-      op.success = r->success;
-      op.locks = decode_locks(r->locks);
-      if (r->widen == MR_WIDEN_HELD || r->widen == MR_WIDEN_CAPPED) {
-        op.widen = static_cast<WidenMark>(r->widen);
-        op.widen_us = r->widen_us;
-      }
-      ev.data = op;
+      auto* op = std::get_if<RefcountOp>(&ev.data);
+      if (!op) op = &ev.data.emplace<RefcountOp>();
+      op->module = r->module;
+      op->caller_ip = r->caller_ip;
+      op->refcount = r->refcount;
+      op->success = r->success;
+      decode_locks(r->locks, op->locks);
+      bool widened = r->widen == MR_WIDEN_HELD || r->widen == MR_WIDEN_CAPPED;
+      op->widen = widened ? static_cast<WidenMark>(r->widen) : WidenMark::none;
+      op->widen_us = widened ? r->widen_us : 0;
       return true;
     }
     case MR_EV_DRIVER_REGISTER:
@@ -190,7 +191,7 @@ bool decode_record(const void* data, size_t size, StackTable& stacks, Event& ev,
       d.ret = r->ret;
       d.name = fixed_string(r->name, MR_DRIVER_NAME_LEN);
       d.bus = fixed_string(r->bus, MR_DRIVER_NAME_LEN);
-      d.locks = decode_locks(r->locks);
+      decode_locks(r->locks, d.locks);
       ev.data = std::move(d);
       return true;
     }

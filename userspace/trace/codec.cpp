@@ -18,12 +18,15 @@ uint32_t crc32(std::span<const uint8_t> data) {
   return static_cast<uint32_t>(c);
 }
 
-void ByteWriter::varint(uint64_t v) {
+void ByteWriter::varint_long(uint64_t v) {
+  char b[10];  // a 64-bit value takes at most 10 bytes; appended at once
+  size_t n = 0;
   while (v >= 0x80) {
-    buf_.push_back(static_cast<char>((v & 0x7F) | 0x80));
+    b[n++] = static_cast<char>((v & 0x7F) | 0x80);
     v >>= 7;
   }
-  buf_.push_back(static_cast<char>(v));
+  b[n++] = static_cast<char>(v);
+  buf_.append(b, n);
 }
 
 void ByteWriter::str(std::string_view s) {

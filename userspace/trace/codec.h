@@ -33,7 +33,13 @@ uint32_t crc32(std::span<const uint8_t> data);
 class ByteWriter {
  public:
   void u8(uint8_t v) { buf_.push_back(static_cast<char>(v)); }
-  void varint(uint64_t v);
+  // Most fields are one byte: that case inline.
+  void varint(uint64_t v) {
+    if (v < 0x80)
+      buf_.push_back(static_cast<char>(v));
+    else
+      varint_long(v);
+  }
   void svarint(int64_t v) { varint(zigzag(v)); }
   void str(std::string_view s);
   void le16(uint16_t v);
@@ -45,6 +51,7 @@ class ByteWriter {
   const std::string& data() const { return buf_; }
 
  private:
+  void varint_long(uint64_t v);
   std::string buf_;
 };
 

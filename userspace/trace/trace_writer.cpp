@@ -83,10 +83,17 @@ class FileTraceWriter final : public TraceWriter {
   void write(const Event& ev, const StackTable& stacks) override {
     check_open();
     StackId sid = 0;
-    if (ev.stack != 0) {
+    if (&stacks != sid_table_) {  // another table: its ids mean other stacks
+      sid_table_ = &stacks;
+      sid_of_.clear();
+    }
+    if (ev.stack < sid_of_.size()) sid = sid_of_[ev.stack];
+    if (ev.stack != 0 && sid == 0) {
       auto frames = stacks.frames(ev.stack);
       if (frames.size() > trace::kMaxFrames) frames = frames.first(trace::kMaxFrames);
       sid = file_stacks_.intern(frames);
+      if (ev.stack >= sid_of_.size()) sid_of_.resize(ev.stack + 1);
+      sid_of_[ev.stack] = sid;
       if (sid != 0 && sid >= stacks_written_) {
         // A stack goes into the file once, just before the first event that uses it.
         ByteWriter& b = body_;
@@ -236,6 +243,7 @@ class FileTraceWriter final : public TraceWriter {
     values_.clear();
     strings_.clear();
     tasks_.clear();
+    task_of_tid_.clear();
     lock_ctxs_.clear();
     prev_ts_ = 0;
     prev_sym_addr_ = 0;
@@ -255,11 +263,19 @@ class FileTraceWriter final : public TraceWriter {
     if (intern(w, strings_, s)) w.str(clip(s));
   }
   void task_ref(ByteWriter& w, const Event& ev) {
+    // Most events come from a task already seen in this chunk: found by its tid, not by hashing
+    // the whole key.
+    if (auto it = task_of_tid_.find(ev.tid);
+        it != task_of_tid_.end() && it->second.pid == ev.pid && it->second.comm == ev.comm) {
+      w.varint(it->second.ref + 1);
+      return;
+    }
     key_.clear();
     key_.varint(ev.pid);
     key_.varint(ev.tid);
     key_.str(ev.comm_view());
     if (intern(w, tasks_, key_.data())) w.raw(key_.data());
+    task_of_tid_[ev.tid] = {ev.pid, ev.comm, tasks_.find(key_.data())->second};
   }
   void lock_ctx_ref(ByteWriter& w, const LockContext& lc) {
     key_.clear();
@@ -337,8 +353,19 @@ class FileTraceWriter final : public TraceWriter {
   std::unordered_map<uint64_t, uint32_t> values_;
   std::unordered_map<std::string, uint32_t> strings_, tasks_, lock_ctxs_;
   uint64_t prev_ts_ = 0, prev_sym_addr_ = 0;
+  // The tasks_ entries of this chunk by tid.
+  struct TaskRef {
+    uint32_t pid;
+    Comm comm;
+    uint32_t ref;
+  };
+  std::unordered_map<uint32_t, TaskRef> task_of_tid_;
   StackTable file_stacks_;
   StackId stacks_written_ = 1;
+  // The file's stack id of each id of the caller's table (sid_table_), 0 not known yet: a
+  // table's ids always name the same frames, so each is interned here once.
+  const StackTable* sid_table_ = nullptr;
+  std::vector<StackId> sid_of_;
   DropCounters drops_;
   bool drops_set_ = false, drops_dirty_ = false, closed_ = false;
   uint64_t events_ = 0, bytes_ = 0;
