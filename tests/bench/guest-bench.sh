@@ -77,18 +77,20 @@ best_of3 locks_modrace locks "$N_LOCK"
 record_stop modrace_locks_probe
 
 # 3. bpftrace, the same probes counting into a map
-# bpftrace_run NAME SCRIPT: bpftrace running SCRIPT (which prints bpftrace-ready from BEGIN) while
-# the refcount trigger runs; prints its start-up time and the trigger's best of three as NAME.
+# bpftrace_run NAME TRIGGER N ARGS...: bpftrace with ARGS (its script prints bpftrace-ready from
+# BEGIN) while TRIGGER runs N pairs; prints its start-up time and the trigger's best of three as
+# TRIGGER_NAME.
 bpftrace_run() {
+	name=$1 trig=$2 n=$3; shift 3
 	rm -f /tmp/bt.out
 	t0=$(now_cs)
-	$BT -e "$2" > /tmp/bt.out 2>&1 &
+	$BT "$@" > /tmp/bt.out 2>&1 &
 	bt_pid=$!
 	if wait_for grep -q bpftrace-ready /tmp/bt.out; then
-		echo "bench: startup_$1 cs=$(( $(now_cs) - t0 ))"
-		best_of3 "refcount_$1" refcount "$N_REF"
+		echo "bench: startup_$name cs=$(( $(now_cs) - t0 ))"
+		best_of3 "${trig}_$name" "$trig" "$n"
 	else
-		echo "bench: error $1 did not start"; cat /tmp/bt.out
+		echo "bench: error $name did not start"; cat /tmp/bt.out
 	fi
 	kill -INT $bt_pid; wait $bt_pid
 	tail -7 /tmp/bt.out
@@ -99,15 +101,17 @@ if [ -x "$OUT/bpftrace/bpftrace" ]; then
 	entries='kprobe:try_module_get, kprobe:__module_get, kprobe:module_put'
 	returns='kretprobe:try_module_get, kretprobe:__module_get, kretprobe:module_put'
 	# The three functions' entries counting into a map.
-	bpftrace_run bpftrace "$ready $entries { @in[probe] = count(); }"
+	bpftrace_run bpftrace refcount "$N_REF" -e "$ready $entries { @in[probe] = count(); }"
 	# modrace's actual probes: a kretprobe too on each (modrace reads the result and the counter
 	# at the return).
-	bpftrace_run bpftrace_kretprobe "$ready $entries { @in[probe] = count(); }
+	bpftrace_run bpftrace_kretprobe refcount "$N_REF" -e "$ready $entries { @in[probe] = count(); }
 		$returns { @out[probe] = count(); }"
 	# And what modrace's record carries beyond that: the kernel stack (24 frames, as modrace
 	# captures) at the return, counted per distinct stack.
-	bpftrace_run bpftrace_kstack "$ready $entries { @in[probe] = count(); }
+	bpftrace_run bpftrace_kstack refcount "$N_REF" -e "$ready $entries { @in[probe] = count(); }
 		$returns { @out[kstack(24)] = count(); }"
+	# Lock tracking as a bpftrace script would do it: a per-task map on the same lock functions.
+	bpftrace_run bpftrace locks "$N_LOCK" "$M/locks-per-task.bt"
 else
 	echo "bench: error no bpftrace bundle in $OUT/bpftrace"
 fi
