@@ -116,9 +116,12 @@ struct LockContext {
   std::array<HeldLock, kMaxHeldLocks> locks{};
 
   std::span<const HeldLock> held() const { return {locks.data(), nr_locks}; }
-  // Copies `o`'s held locks only (the slots past nr_locks mean nothing, as operator== says).
+  LockContext() = default;
+  LockContext(const LockContext&) = default;
+  // Copies `o`'s held locks only (the slots past nr_locks mean nothing, as operator== says):
+  // events are copied record after record (readers, queues), nearly all with few locks held.
   // Every field above `locks` is copied: a new field goes here too.
-  void assign(const LockContext& o) {
+  LockContext& operator=(const LockContext& o) {
     preempt_count = o.preempt_count;
     rcu_depth = o.rcu_depth;
     irqs_disabled = o.irqs_disabled;
@@ -127,6 +130,7 @@ struct LockContext {
     provider = o.provider;
     nr_locks = o.nr_locks;
     std::copy_n(o.locks.begin(), o.nr_locks, locks.begin());
+    return *this;
   }
   void push(const HeldLock& l) {
     if (nr_locks < kMaxHeldLocks)

@@ -388,7 +388,7 @@ class FileTraceReader final : public TraceReader {
         if (rc < INT32_MIN || rc > INT32_MAX) throw CorruptData("refcount out of range");
         p->refcount = static_cast<int32_t>(rc);
         p->success = r.u8() != 0;
-        p->locks.assign(lock_ctx_ref(r));
+        p->locks = lock_ctx_ref(r);
         p->widen = WidenMark::none;
         p->widen_us = 0;
         if (r.remaining()) {  // format 1.5
