@@ -76,3 +76,29 @@ TEST(Kallsyms, RefreshTakesTheModuleLinesOfTheNewRead) {
 TEST(Kallsyms, UnreadableFileIsAnError) {
   EXPECT_THROW(Kallsyms::read("/nonexistent/kallsyms"), modrace::Error);
 }
+
+// A frame is ours when the symbol at or below it is [bpf]: programs between module text, a
+// program sharing its address with another symbol, runs of programs, and the last symbol of all.
+TEST(Kallsyms, BpfFramesAreThoseWhoseSymbolIsBpf) {
+  modrace::test::TempFile f("kallsyms");
+  write(f.path(),
+        "ffffffffc0003000 t bpf_prog_c_kr_module_put\t[bpf]\n"  // out of address order
+        "ffffffff81000000 T _stext\n"
+        "ffffffffc0000000 t mod_fn\t[mod_a]\n"
+        "ffffffffc0001000 t bpf_prog_a_kp_try_module_get\t[bpf]\n"
+        "ffffffffc0002000 t bpf_prog_b_kr_try_module_get\t[bpf]\n"
+        "ffffffffc0003000 t shared_addr_fn\t[mod_b]\n"
+        "ffffffffc0004000 t mod_b_fn\t[mod_b]\n"
+        "ffffffffc0005000 t bpf_trampoline_42\t[bpf]\n");
+  Kallsyms k = Kallsyms::read(f.path());
+  EXPECT_FALSE(k.is_bpf(0xffffffff80000000));  // below every symbol
+  EXPECT_FALSE(k.is_bpf(0xffffffff81000010));
+  EXPECT_FALSE(k.is_bpf(0xffffffffc0000ff8));
+  EXPECT_TRUE(k.is_bpf(0xffffffffc0001000));
+  EXPECT_TRUE(k.is_bpf(0xffffffffc0002ff8));  // the next program of the run
+  EXPECT_TRUE(k.is_bpf(0xffffffffc0003010));  // [bpf] and a module symbol at one address
+  EXPECT_FALSE(k.is_bpf(0xffffffffc0004000));
+  EXPECT_FALSE(k.is_bpf(0xffffffffc0004ff8));
+  EXPECT_TRUE(k.is_bpf(0xffffffffc0005000));  // the last symbol: to the end of the space
+  EXPECT_TRUE(k.is_bpf(0xffffffffffff0000));
+}

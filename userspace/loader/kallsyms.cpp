@@ -89,10 +89,22 @@ Kallsyms Kallsyms::read(const std::string& path) {
 }
 
 void Kallsyms::index() {
-  by_addr_.clear();
-  by_addr_.reserve(syms_.size());
-  for (const auto& s : syms_) by_addr_.emplace_back(s.addr, s.module == "bpf");
-  std::sort(by_addr_.begin(), by_addr_.end());
+  std::vector<std::pair<uint64_t, bool>> by_addr;  // address, is [bpf]
+  by_addr.reserve(syms_.size());
+  for (const auto& s : syms_) by_addr.emplace_back(s.addr, s.module == "bpf");
+  std::sort(by_addr.begin(), by_addr.end());
+  // An address belongs to the symbol at or below it; at an address several symbols share, a
+  // [bpf] one wins. Runs of such [bpf] regions become one range each.
+  bpf_ranges_.clear();
+  bool open = false;
+  for (size_t i = 0; i < by_addr.size();) {
+    uint64_t addr = by_addr[i].first;
+    bool bpf = false;
+    for (; i < by_addr.size() && by_addr[i].first == addr; i++) bpf = bpf || by_addr[i].second;
+    if (bpf && !open) bpf_ranges_.emplace_back(addr, UINT64_MAX);
+    if (!bpf && open) bpf_ranges_.back().second = addr;
+    open = bpf;
+  }
 }
 
 std::unordered_set<std::string> Kallsyms::text_of(
@@ -136,9 +148,9 @@ std::optional<uint64_t> Kallsyms::address(std::string_view name, std::string_vie
 }
 
 bool Kallsyms::is_bpf(uint64_t addr) const {
-  auto it = std::upper_bound(by_addr_.begin(), by_addr_.end(), std::make_pair(addr, true));
-  if (it == by_addr_.begin()) return false;
-  return std::prev(it)->second;
+  auto it = std::upper_bound(bpf_ranges_.begin(), bpf_ranges_.end(), addr,
+                             [](uint64_t a, const auto& r) { return a < r.first; });
+  return it != bpf_ranges_.begin() && addr < std::prev(it)->second;
 }
 
 std::vector<ModuleLoad> preexisting_modules(const Kallsyms& ksyms) {

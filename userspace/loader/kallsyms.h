@@ -40,8 +40,10 @@ class Kallsyms {
 
  private:
   std::vector<KernelSymbol> syms_;
-  void index();                                     // by_addr_ from syms_
-  std::vector<std::pair<uint64_t, bool>> by_addr_;  // sorted: address, is [bpf]
+  void index();  // bpf_ranges_ from syms_
+  // [start, end) of the text that [bpf] symbols own, sorted: is_bpf runs for up to 8 frames of
+  // every event recorded, a search over a few dozen ranges instead of every symbol.
+  std::vector<std::pair<uint64_t, uint64_t>> bpf_ranges_;
   bool hidden_ = false;
 };
 
