@@ -110,7 +110,8 @@ if [ -x "$OUT/bpftrace/bpftrace" ]; then
 	# captures) at the return, counted per distinct stack.
 	bpftrace_run bpftrace_kstack refcount "$N_REF" -e "$ready $entries { @in[probe] = count(); }
 		$returns { @out[kstack(24)] = count(); }"
-	# Lock tracking as a bpftrace script would do it: a per-task map on the same lock functions.
+	# Lock tracking as a bpftrace script would do it: a per-task map on the lock functions (the
+	# sleeping ones: on the spinlock functions the same script deadlocks the kernel; see the file).
 	bpftrace_run bpftrace locks "$N_LOCK" "$M/locks-per-task.bt"
 else
 	echo "bench: error no bpftrace bundle in $OUT/bpftrace"
