@@ -75,6 +75,14 @@ static __always_inline void unload_lost(__u32 why)
 /* Numbers successive unloads (unload_task.seq), which unload_locks tells apart. */
 __u64 unload_seq = 0;
 
+/*
+ * Entries in `unloading`: counted up once a task's entry is in, down once it is deleted. Every lock
+ * acquire and release asks whether its task is unloading; while nobody is (nearly always) this
+ * global answers without the hash lookup. A task reads its own increment (program order), which is
+ * all the question needs; a count left high by a missed exit only costs the lookup.
+ */
+__u32 unloads_active = 0;
+
 /* ---- delete_module ---- */
 
 static __always_inline int delete_enter(void *ctx, struct pt_regs *uregs)
@@ -91,6 +99,8 @@ static __always_inline int delete_enter(void *ctx, struct pt_regs *uregs)
 	if (bpf_map_update_elem(&unloading, &tid, &ut, BPF_ANY)) {
 		count_drop(MR_DROP_LOCK_TABLE); /* more concurrent unloads than entries */
 		unload_lost(4);
+	} else {
+		__sync_fetch_and_add(&unloads_active, 1);
 	}
 	busy_drop(b);
 	e = reserve(sizeof(*e));
@@ -165,7 +175,8 @@ static __always_inline int delete_exit(void *ctx, long ret)
 	if (ut) {
 		__u32 *b = busy_raise();
 
-		bpf_map_delete_elem(&unloading, &tid);
+		if (!bpf_map_delete_elem(&unloading, &tid))
+			__sync_fetch_and_sub(&unloads_active, 1);
 		busy_drop(b);
 	}
 	return 0;
@@ -200,8 +211,11 @@ int BPF_KRETPROBE(kr_delete_module, long ret)
 /* The calling task's unload, or NULL when it is not inside delete_module. */
 static __always_inline struct unload_task *current_unload(void)
 {
-	__u32 tid = (__u32)bpf_get_current_pid_tgid();
+	__u32 tid;
 
+	if (!unloads_active)
+		return 0;
+	tid = (__u32)bpf_get_current_pid_tgid();
 	return bpf_map_lookup_elem(&unloading, &tid);
 }
 
@@ -222,13 +236,16 @@ static __always_inline struct unload_task *current_unload(void)
 static __always_inline void unload_note(void *ctx, __u64 addr, __u64 ip, __u32 kind,
 					__u64 class_key)
 {
-	__u32 tid = (__u32)bpf_get_current_pid_tgid();
-	struct unload_task *ut = bpf_map_lookup_elem(&unloading, &tid);
 	struct unload_lock_key key = {};
 	struct unload_lock_rec *r;
-	__u32 *b;
+	struct unload_task *ut;
+	__u32 *b, tid;
 	long got, err;
 
+	if (!unloads_active)
+		return;
+	tid = (__u32)bpf_get_current_pid_tgid();
+	ut = bpf_map_lookup_elem(&unloading, &tid);
 	if (!ut)
 		return;
 	key.seq = ut->seq;
@@ -404,7 +421,7 @@ static __always_inline int on_lock_acquire(void *ctx, struct lockdep_map___ld *l
 
 	/* nested(): locks our own programs take (the unload lockset's map updates and deletes). */
 	if (nested() || is_rcu_map((__u64)lock) || in_irq_context(raw_preempt_count()) ||
-	    !bpf_map_lookup_elem(&unloading, &tid))
+	    !unloads_active || !bpf_map_lookup_elem(&unloading, &tid))
 		return 0;
 	key = (__u64)BPF_CORE_READ(lock, key);
 	unload_note(ctx, (__u64)lock, ip, read ? MR_LOCK_LOCKDEP_READ : MR_LOCK_LOCKDEP, key);

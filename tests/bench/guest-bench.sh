@@ -113,6 +113,12 @@ if [ -x "$OUT/bpftrace/bpftrace" ]; then
 	# Lock tracking as a bpftrace script would do it: a per-task map on the lock functions (the
 	# sleeping ones: on the spinlock functions the same script deadlocks the kernel; see the file).
 	bpftrace_run bpftrace locks "$N_LOCK" "$M/locks-per-task.bt"
+	# The floor of any lock tracking done by BPF programs: programs that do nothing, on the four
+	# functions the lock trigger calls (mutex_lock/unlock, _raw_spin_lock/unlock), entered through
+	# the same fentry trampolines modrace's lock programs use.
+	nop='{ $x = 1; }'
+	bpftrace_run bpftrace_nop locks "$N_LOCK" -e "$ready kfunc:mutex_lock $nop
+		kfunc:mutex_unlock $nop kfunc:_raw_spin_lock $nop kfunc:_raw_spin_unlock $nop"
 else
 	echo "bench: error no bpftrace bundle in $OUT/bpftrace"
 fi
