@@ -221,8 +221,8 @@ static __always_inline struct unload_task *current_unload(void)
 
 /*
  * Remembers a lock taken while the task is inside delete_module, once per lock and unload.
- * (The lookup is open-coded here, in delete_exit and in on_lock_acquire: current_unload() would
- * move the tid's stack slot or the helper call and so change the 60-odd programs' code.)
+ * (The lookup is open-coded here and in delete_exit: current_unload() would move the tid's
+ * stack slot or the helper call and so change the 60-odd programs' code.)
  *
  * The record is built in the task's own unload_task, and a note that starts while one of the same
  * task is being built is dropped: where programs are preemptible (fentry on PREEMPT_RT), the
@@ -416,12 +416,11 @@ SRCU_SYNC(synchronize_srcu_expedited)
 static __always_inline int on_lock_acquire(void *ctx, struct lockdep_map___ld *lock, int read,
 					   unsigned long ip)
 {
-	__u32 tid = (__u32)bpf_get_current_pid_tgid();
 	__u64 key;
 
 	/* nested(): locks our own programs take (the unload lockset's map updates and deletes). */
-	if (nested() || is_rcu_map((__u64)lock) || in_irq_context(raw_preempt_count()) ||
-	    !unloads_active || !bpf_map_lookup_elem(&unloading, &tid))
+	if (!unloads_active || nested() || is_rcu_map((__u64)lock) ||
+	    in_irq_context(raw_preempt_count()) || !current_unload())
 		return 0;
 	key = (__u64)BPF_CORE_READ(lock, key);
 	unload_note(ctx, (__u64)lock, ip, read ? MR_LOCK_LOCKDEP_READ : MR_LOCK_LOCKDEP, key);
@@ -457,10 +456,11 @@ static __always_inline int on_lock_release(struct lockdep_map___ld *lock)
 {
 	struct unload_task *ut;
 
-	if (nested() || is_rcu_map((__u64)lock) || in_irq_context(raw_preempt_count()))
+	/* Runs on every lock release in the kernel: nothing past this while no task is unloading,
+	 * one lookup while one is. */
+	if (!unloads_active || nested() || is_rcu_map((__u64)lock) ||
+	    in_irq_context(raw_preempt_count()))
 		return 0;
-	/* Runs on every lock release in the kernel: one lookup, and none past it for the tasks
-	 * that are not unloading (all but one). */
 	ut = current_unload();
 	if (!ut)
 		return 0;

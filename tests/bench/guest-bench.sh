@@ -112,7 +112,8 @@ if [ -x "$OUT/bpftrace/bpftrace" ]; then
 		$returns { @out[kstack(24)] = count(); }"
 	# Lock tracking as a bpftrace script would do it: a per-task map on the lock functions (the
 	# sleeping ones: on the spinlock functions the same script deadlocks the kernel; see the file).
-	bpftrace_run bpftrace locks "$N_LOCK" "$M/locks-per-task.bt"
+	# (Named apart from the first run: startup_bpftrace is the refcount probes' start-up.)
+	bpftrace_run bpftrace_per_task locks "$N_LOCK" "$M/locks-per-task.bt"
 	# The floor of any lock tracking done by BPF programs: programs that do nothing, on the four
 	# functions the lock trigger calls (mutex_lock/unlock, _raw_spin_lock/unlock), entered through
 	# the same fentry trampolines modrace's lock programs use.
