@@ -146,8 +146,8 @@ TEST(Symbols, OverlappingLoadsAreNamedAtTheirOwnEpochs) {
   EXPECT_EQ(s.at(alpha).name_data(data + 0x20).value_or(""), "alpha_count");
   // Both loads keep their symbols, and the table says which was live when.
   ASSERT_EQ(s.loads().size(), 2u);
-  EXPECT_EQ(s.loads()[0].symbols, 3u);
-  EXPECT_EQ(s.loads()[1].symbols, 2u);
+  EXPECT_EQ(s.image(s.loads()[0]).symbols, 3u);
+  EXPECT_EQ(s.image(s.loads()[1]).symbols, 2u);
   EXPECT_NE(s.at(alpha).load_at(text), s.at(beta).load_at(text));
 }
 
@@ -298,6 +298,49 @@ TEST(Symbols, ManyLoadsAtOneAddress) {
     EXPECT_EQ(s.at(at[i]).lock_name(data), fmt::format("lock{}", i));
   }
   EXPECT_EQ(s.loads().size(), static_cast<size_t>(kLoads));
+}
+
+// A module reloaded unchanged in a loop (a reload stress test) keeps one copy of its symbols for
+// all those loads, yet each load stays apart: named while it is live, unnamed once it is gone;
+// a rebuilt reload (a renamed function) or one placed elsewhere names its code by its own symbols.
+TEST(Symbols, IdenticalReloadsShareTheirSymbols) {
+  const uint64_t text = 0xffffffffc0100000, data = 0xffffffffc0180000;
+  SymbolTable s;
+  s.add({0xffffffff81000000, 'T', "try_module_get", ""});
+  struct Cycle {
+    SymbolEpoch live, gone;
+    uint64_t text;
+    std::string open;
+  };
+  std::vector<Cycle> cycles;
+  auto cycle = [&](uint64_t at, const std::string& open) {
+    SymbolEpoch live = s.note(load_event(0x1000, "zeta", at, 0x2000));
+    s.add({at + 0x100, 't', open, "zeta", 0x80});
+    s.add({data, 'b', "zeta_lock", "zeta", 0x20});
+    s.finalize();
+    s.note(free_event(0x1000));
+    s.finalize();
+    cycles.push_back({live, s.epoch(), at, open});
+  };
+  for (int i = 0; i < 100; i++) cycle(text, "zeta_open");
+  EXPECT_EQ(s.size(), 1u + 2u);       // vmlinux's, and zeta's once
+  cycle(text, "zeta_open_v2");        // rebuilt
+  cycle(text + 0x4000, "zeta_open");  // placed elsewhere
+  cycle(text, "zeta_open");
+  EXPECT_EQ(s.size(), 1u + 4u * 2u);
+  ASSERT_EQ(s.loads().size(), cycles.size());
+  for (size_t k = 0; k < cycles.size(); k++) {
+    const Cycle& c = cycles[k];
+    SCOPED_TRACE(k);
+    EXPECT_EQ(s.image(s.loads()[k]).symbols, 2u);
+    EXPECT_EQ(s.module_symbols(k).front().name, c.open);
+    EXPECT_EQ(s.at(c.live).format(c.text + 0x108), c.open + "+0x8 [zeta]");
+    EXPECT_EQ(s.at(c.live).lock_name(data + 8), "zeta_lock+0x8");
+    EXPECT_EQ(s.at(c.gone).format(c.text + 0x108), fmt::format("0x{:x}", c.text + 0x108));
+    EXPECT_EQ(s.at(c.gone).lock_name(data + 8), fmt::format("0x{:x}", data + 8));
+    EXPECT_EQ(s.at(c.live).load_at(c.text), &s.loads()[k]);
+  }
+  EXPECT_EQ(s.at(cycles[101].live).format(text + 0x108), fmt::format("0x{:x}", text + 0x108));
 }
 
 // Views of the past with many modules live at once (the report names each site as the trace

@@ -93,7 +93,7 @@ void run_info(const std::string& file) {
   // Symbols by load (module pointer, load time); the first load wins, as a search would find.
   std::map<std::pair<uint64_t, uint64_t>, size_t> symbols_of;
   for (const auto& l : src->symbols().loads())
-    symbols_of.emplace(std::pair(l.module, l.load_ts), l.symbols);
+    symbols_of.emplace(std::pair(l.module, l.load_ts), src->symbols().image(l).symbols);
   for (const auto& mi : modules.instances()) {
     std::string loaded = mi.preexisting ? "before start" : seconds_text(mi.load_ts_ns);
     std::string freed = mi.free_ts_ns ? seconds_text(*mi.free_ts_ns) : "-";

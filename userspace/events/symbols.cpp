@@ -3,7 +3,9 @@
 
 #include <algorithm>
 #include <cctype>
+#include <numeric>
 #include <tuple>
+#include <utility>
 
 #include <fmt/format.h>
 
@@ -11,9 +13,9 @@
 
 namespace modrace {
 
-bool ModuleSymbolsLoad::contains(uint64_t addr) const { return text_range(addr) != nullptr; }
+bool ModuleImage::contains(uint64_t addr) const { return text_range(addr) != nullptr; }
 
-const ModuleSymbolsLoad::Range* ModuleSymbolsLoad::text_range(uint64_t addr) const {
+const ModuleImage::Range* ModuleImage::text_range(uint64_t addr) const {
   for (const auto& r : text)
     if (addr >= r.start && addr - r.start < r.size) return &r;
   return nullptr;
@@ -43,8 +45,8 @@ bool inside(const KernelSymbol& sym, uint64_t addr, uint64_t unknown_bound) {
 }  // namespace
 
 bool SymbolTable::ByAddress::operator()(const Ranked& a, const Ranked& b) const {
-  return std::tie(a.sym.addr, a.rank, a.sym.name, a.sym.type, a.sym.module, a.sym.size, a.load) <
-         std::tie(b.sym.addr, b.rank, b.sym.name, b.sym.type, b.sym.module, b.sym.size, b.load);
+  return std::tie(a.sym.addr, a.rank, a.sym.name, a.sym.type, a.sym.module, a.sym.size, a.image) <
+         std::tie(b.sym.addr, b.rank, b.sym.name, b.sym.type, b.sym.module, b.sym.size, b.image);
 }
 
 std::vector<KernelSymbol> SymbolTable::copy(const SymbolSet& s) {
@@ -72,33 +74,62 @@ void SymbolTable::add(KernelSymbol sym) {
   }
   auto it = open_.find(sym.module);
   size_t i = it != open_.end() ? it->second : open_load(sym.module);
-  Ranked r{std::move(sym), rank, static_cast<uint32_t>(i)};
-  if (!loads_[i].insert(r).second) return;  // given twice
+  Image& img = images_[loads_[i].image];
+  Ranked r{std::move(sym), rank, loads_[i].image};
+  if (!img.syms.insert(r).second) return;  // given twice
   live_module_syms_.insert(std::move(r));
-  load_info_[i].symbols++;
+  img.info.symbols++;
 }
 
 size_t SymbolTable::open_load(const std::string& name) {
-  ModuleSymbolsLoad info;
-  info.name = name;
-  info.born = ++epoch_;
-  load_info_.push_back(std::move(info));
-  loads_.emplace_back();
+  ModuleSymbolsLoad load;
+  load.born = ++epoch_;
+  if (free_images_.empty()) {
+    load.image = static_cast<uint32_t>(images_.size());
+    images_.emplace_back();
+  } else {
+    load.image = free_images_.back();
+    free_images_.pop_back();
+  }
+  images_[load.image].info.name = name;
+  loads_.push_back(load);
   size_t i = loads_.size() - 1;
   open_[name] = i;
   return i;
 }
 
 void SymbolTable::close_load(size_t i) {
-  auto& info = load_info_[i];
-  info.died = ++epoch_;
-  open_.erase(info.name);
-  if (auto it = open_by_module_.find(info.module); it != open_by_module_.end() && it->second == i)
+  auto& load = loads_[i];
+  const Image& img = images_[load.image];
+  load.died = ++epoch_;
+  open_.erase(img.info.name);
+  if (auto it = open_by_module_.find(load.module); it != open_by_module_.end() && it->second == i)
     open_by_module_.erase(it);
-  for (const auto& r : loads_[i]) live_module_syms_.erase(r);
-  for (const auto& r : info.text)
+  for (const auto& r : img.syms) live_module_syms_.erase(r);
+  for (const auto& r : img.info.text)
     if (auto it = live_text_.find(r.start); it != live_text_.end() && it->second.load == i)
       live_text_.erase(it);
+  share_with_previous(i);
+}
+
+void SymbolTable::share_with_previous(size_t i) {
+  auto [prev, first] = last_closed_.try_emplace(image(loads_[i]).name, i);
+  if (first) return;
+  size_t j = std::exchange(prev->second, i);
+  const Image &mine = images_[loads_[i].image], &theirs = images_[loads_[j].image];
+  auto same_range = [](const ModuleImage::Range& a, const ModuleImage::Range& b) {
+    return a.start == b.start && a.size == b.size;
+  };
+  auto same_symbol = [](const Ranked& a, const Ranked& b) { return a.sym == b.sym; };
+  if (&mine == &theirs ||
+      !std::equal(mine.info.text.begin(), mine.info.text.end(), theirs.info.text.begin(),
+                  theirs.info.text.end(), same_range) ||
+      !std::equal(mine.syms.begin(), mine.syms.end(), theirs.syms.begin(), theirs.syms.end(),
+                  same_symbol))
+    return;
+  free_images_.push_back(loads_[i].image);
+  images_[loads_[i].image] = {};
+  loads_[i].image = loads_[j].image;
 }
 
 void SymbolTable::close_pending() {
@@ -107,17 +138,16 @@ void SymbolTable::close_pending() {
 }
 
 void SymbolTable::add_text(size_t i, uint64_t start, uint64_t size) {
-  auto& text = load_info_[i].text;
+  auto& text = images_[loads_[i].image].info.text;
   for (const auto& r : text)
     if (r.start == start && r.size == size) return;
   text.push_back({start, size});
-  if (!size || load_info_[i].died != UINT32_MAX) return;
+  if (!size || loads_[i].died != UINT32_MAX) return;
   uint64_t end = start + std::min(size, UINT64_MAX - start);
   auto it = live_text_.upper_bound(start);
   if (it != live_text_.begin() && std::prev(it)->second.end > start) --it;
   while (it != live_text_.end() && it->first < end) {
-    for (auto& r : load_info_[it->second.load].text)
-      if (r.start == it->first) r.covered = epoch_;
+    covered_.emplace(std::pair(it->second.load, it->first), epoch_);
     it = live_text_.erase(it);
   }
   live_text_.emplace(start, LiveText{end, i});
@@ -128,16 +158,16 @@ SymbolEpoch SymbolTable::note(const Event& ev) {
   if (const auto* m = std::get_if<ModuleLoad>(&ev.data)) {
     auto it = open_.find(m->name);
     size_t i;
-    if (it != open_.end() && load_info_[it->second].module == 0) {
+    if (it != open_.end() && loads_[it->second].module == 0) {
       i = it->second;  // its symbols (the start-up snapshot) or legacy ranges came first
     } else {
       if (it != open_.end()) close_load(it->second);  // its module_free was never seen
       i = open_load(m->name);
     }
-    auto& info = load_info_[i];
-    info.module = m->module;
-    info.load_ts = ev.ts_ns;
-    info.preexisting = m->preexisting;
+    auto& load = loads_[i];
+    load.module = m->module;
+    load.load_ts = ev.ts_ns;
+    load.preexisting = m->preexisting;
     open_by_module_[m->module] = i;
     if (m->core_text_start) add_text(i, m->core_text_start, m->core_text_size);
     if (m->init_text_start) add_text(i, m->init_text_start, m->init_text_size);
@@ -146,7 +176,7 @@ SymbolEpoch SymbolTable::note(const Event& ev) {
   if (const auto* f = std::get_if<ModuleFree>(&ev.data)) {
     // Closed after this event: the free is still named with the module's symbols.
     if (auto it = open_by_module_.find(f->module); it != open_by_module_.end()) {
-      load_info_[it->second].unload_ts = ev.ts_ns;
+      loads_[it->second].unload_ts = ev.ts_ns;
       pending_close_ = it->second;
     }
   }
@@ -157,43 +187,66 @@ bool SymbolTable::add_module_range(const std::string& module, uint64_t start, ui
   close_pending();
   auto it = open_.find(module);
   size_t i = it != open_.end() ? it->second : open_load(module);
-  if (load_info_[i].text.size() >= kMaxLegacyRanges) return false;
+  if (image(loads_[i]).text.size() >= kMaxLegacyRanges) return false;
   add_text(i, start, size);
   return true;
 }
 
 void SymbolTable::finalize() { close_pending(); }
 
-const std::vector<SymbolTable::PastNode>& SymbolTable::past() const {
+const SymbolTable::Past& SymbolTable::past() const {
   if (past_epoch_ == epoch_) return past_;
-  past_leaves_ = 1;
-  while (past_leaves_ <= epoch_) past_leaves_ <<= 1;
-  past_.assign(2 * past_leaves_, {});
+  Past& p = past_;
+  p.leaves = 1;
+  while (p.leaves <= epoch_) p.leaves <<= 1;
   // Calls add(n) for the canonical nodes of the epochs [from, to), cut at the present.
   auto span = [&](SymbolEpoch from, SymbolEpoch to, auto&& add) {
-    size_t l = from + past_leaves_, r = std::min<size_t>(to, size_t{epoch_} + 1) + past_leaves_;
+    size_t l = from + p.leaves, r = std::min<size_t>(to, size_t{epoch_} + 1) + p.leaves;
     for (; l < r; l >>= 1, r >>= 1) {
       if (l & 1) add(l++);
       if (r & 1) add(--r);
     }
   };
-  for (size_t i = 0; i < load_info_.size(); i++) {
-    const auto& info = load_info_[i];
-    span(info.born, info.died, [&](size_t n) {
-      for (const auto& r : loads_[i]) past_[n].syms.push_back(&r);
-    });
-    for (const auto& r : info.text)
-      if (r.size)
-        span(info.born, std::min(info.died, r.covered), [&](size_t n) {
-          past_[n].text.push_back({r.start, r.start + std::min(r.size, UINT64_MAX - r.start),
+  // Each load's entries go to its nodes: counted first (at[n + 1] += count), then placed at
+  // at[n]++, which leaves at[n] where node n + 1 starts: shifted back after.
+  auto each_entry = [&](auto&& text_entry, auto&& syms_entry) {
+    for (size_t i = 0; i < loads_.size(); i++) {
+      const auto& load = loads_[i];
+      const Image& img = images_[load.image];
+      span(load.born, load.died, [&](size_t n) { syms_entry(n, img.syms); });
+      for (const auto& r : img.info.text) {
+        auto covered = covered_.find({i, r.start});
+        SymbolEpoch end = covered == covered_.end() ? load.died : covered->second;
+        if (r.size)
+          span(load.born, end, [&](size_t n) {
+            text_entry(n, PastText{r.start, r.start + std::min(r.size, UINT64_MAX - r.start),
                                    static_cast<uint32_t>(i)});
-        });
+          });
+      }
+    }
+  };
+  p.text_at.assign(2 * p.leaves + 1, 0);
+  p.syms_at.assign(2 * p.leaves + 1, 0);
+  each_entry([&](size_t n, const PastText&) { p.text_at[n + 1]++; },
+             [&](size_t n, const SymbolSet& set) { p.syms_at[n + 1] += set.size(); });
+  std::partial_sum(p.text_at.begin(), p.text_at.end(), p.text_at.begin());
+  std::partial_sum(p.syms_at.begin(), p.syms_at.end(), p.syms_at.begin());
+  p.text.assign(p.text_at.back(), {});
+  p.syms.assign(p.syms_at.back(), nullptr);
+  each_entry([&](size_t n, const PastText& t) { p.text[p.text_at[n]++] = t; },
+             [&](size_t n, const SymbolSet& set) {
+               for (const auto& r : set) p.syms[p.syms_at[n]++] = &r;
+             });
+  for (auto* at : {&p.text_at, &p.syms_at}) {
+    std::copy_backward(at->begin(), at->end() - 1, at->end());
+    (*at)[0] = 0;
   }
-  for (auto& n : past_) {
-    std::sort(n.text.begin(), n.text.end(), [](const PastText& a, const PastText& b) {
-      return std::tie(a.start, a.load) < std::tie(b.start, b.load);
-    });
-    std::sort(n.syms.begin(), n.syms.end(),
+  for (size_t n = 0; n < 2 * p.leaves; n++) {
+    std::sort(p.text.begin() + p.text_at[n], p.text.begin() + p.text_at[n + 1],
+              [](const PastText& a, const PastText& b) {
+                return std::tie(a.start, a.load) < std::tie(b.start, b.load);
+              });
+    std::sort(p.syms.begin() + p.syms_at[n], p.syms.begin() + p.syms_at[n + 1],
               [](const Ranked* a, const Ranked* b) { return ByAddress{}(*a, *b); });
   }
   past_epoch_ = epoch_;
@@ -205,7 +258,7 @@ SymbolView SymbolTable::now() const { return SymbolView(*this, epoch_); }
 
 size_t SymbolTable::size() const {
   size_t n = kernel_.size();
-  for (const auto& l : loads_) n += l.size();
+  for (const auto& img : images_) n += img.syms.size();
   return n;
 }
 
@@ -232,8 +285,8 @@ long SymbolView::text_owner(uint64_t addr) const {
   // of each node is the one to check.
   const auto& past = t_->past();
   long owner = -1;
-  for (size_t n = size_t{e_} + t_->past_leaves_; n; n >>= 1) {
-    const auto& text = past[n].text;
+  for (size_t n = size_t{e_} + past.leaves; n; n >>= 1) {
+    auto text = past.text_of(n);
     auto it =
         std::upper_bound(text.begin(), text.end(), addr,
                          [](uint64_t a, const SymbolTable::PastText& t) { return a < t.start; });
@@ -245,7 +298,7 @@ long SymbolView::text_owner(uint64_t addr) const {
 
 const ModuleSymbolsLoad* SymbolView::load_at(uint64_t addr) const {
   long i = text_owner(addr);
-  return i < 0 ? nullptr : &t_->load_info_[static_cast<size_t>(i)];
+  return i < 0 ? nullptr : &t_->loads_[static_cast<size_t>(i)];
 }
 
 ResolvedAddress SymbolView::resolve(uint64_t addr) const {
@@ -254,25 +307,26 @@ ResolvedAddress SymbolView::resolve(uint64_t addr) const {
   if (long owner = text_owner(addr); owner >= 0) {
     // Inside a module's text, only that load's own symbols may name the address: without them
     // the nearest symbol below is another load's, or a BPF trampoline's, which would be wrong.
-    const auto& info = t_->load_info_[static_cast<size_t>(owner)];
-    const auto* r = SymbolTable::at_or_below(t_->loads_[static_cast<size_t>(owner)], addr);
-    if (!r || r->sym.addr < info.text_range(addr)->start ||
+    const auto& img = t_->images_[t_->loads_[static_cast<size_t>(owner)].image];
+    const auto* r = SymbolTable::at_or_below(img.syms, addr);
+    if (!r || r->sym.addr < img.info.text_range(addr)->start ||
         !inside(r->sym, addr, kUnknownSizeBound))
       return {};
     return {&r->sym, addr - r->sym.addr};
   }
   const auto* k = SymbolTable::at_or_below(t_->kernel_, addr);
   const KernelSymbol* best = k ? &k->sym : nullptr;
-  long best_load = -1;
+  const ModuleImage* best_image = nullptr;
   auto consider = [&](const SymbolTable::Ranked* s) {
-    if (s && (!best || s->sym.addr > best->addr)) best = &s->sym, best_load = s->load;
+    if (s && (!best || s->sym.addr > best->addr))
+      best = &s->sym, best_image = &t_->images_[s->image].info;
   };
   if (e_ >= t_->epoch_) {
     consider(SymbolTable::at_or_below(t_->live_module_syms_, addr));
   } else {
     const auto& past = t_->past();
-    for (size_t n = size_t{e_} + t_->past_leaves_; n; n >>= 1) {
-      const auto& syms = past[n].syms;
+    for (size_t n = size_t{e_} + past.leaves; n; n >>= 1) {
+      auto syms = past.syms_of(n);
       auto it = std::upper_bound(
           syms.begin(), syms.end(), addr,
           [](uint64_t a, const SymbolTable::Ranked* r) { return a < r->sym.addr; });
@@ -281,9 +335,9 @@ ResolvedAddress SymbolView::resolve(uint64_t addr) const {
   }
   if (!best || !inside(*best, addr, kUnknownSizeBound)) return {};
   // An address past the end of a module's text does not belong to its last function.
-  if (best_load >= 0) {
-    const auto& info = t_->load_info_[static_cast<size_t>(best_load)];
-    if (const auto* r = info.text_range(best->addr); r && !info.text_range(addr)) return {};
+  if (best_image) {
+    const auto* r = best_image->text_range(best->addr);
+    if (r && !best_image->text_range(addr)) return {};
   }
   return {best, addr - best->addr};
 }
@@ -292,10 +346,11 @@ std::string SymbolView::format(uint64_t addr) const {
   auto r = resolve(addr);
   if (!r.symbol) {
     // Named relative to the module's text, which is stable across boots (KASLR) and loads.
-    if (const ModuleSymbolsLoad* m = load_at(addr)) {
-      const auto* range = m->text_range(addr);
-      return fmt::format("{}+0x{:x} [{}]", range == &m->text.front() ? ".text" : ".init.text",
-                         addr - range->start, m->name);
+    if (const ModuleSymbolsLoad* l = load_at(addr)) {
+      const ModuleImage& m = t_->image(*l);
+      const auto* range = m.text_range(addr);
+      return fmt::format("{}+0x{:x} [{}]", range == &m.text.front() ? ".text" : ".init.text",
+                         addr - range->start, m.name);
     }
     return fmt::format("0x{:x}", addr);
   }
@@ -352,7 +407,8 @@ std::vector<std::string> missing_symbols(const SymbolTable& syms, const TraceMet
                 meta.features.end();
   std::vector<std::string> out;
   for (const auto& l : syms.loads()) {
-    if (l.symbols || !l.module) continue;
+    const ModuleImage& img = syms.image(l);
+    if (img.symbols || !l.module) continue;
     std::string when =
         l.preexisting ? "loaded before recording started"
                       : fmt::format("loaded at +{:.3f} s", (l.load_ts - meta.start_ts_ns) / 1e9);
@@ -375,9 +431,9 @@ std::vector<std::string> missing_symbols(const SymbolTable& syms, const TraceMet
           "module was gone by then";
     else
       why = "the trace has no symbol records for this load";
-    const auto* core = l.text.empty() ? nullptr : &l.text.front();
-    out.push_back(fmt::format("{} (text at 0x{:x}, {}): {}; its code is named .text+0x...", l.name,
-                              core ? core->start : 0, when, why));
+    const auto* core = img.text.empty() ? nullptr : &img.text.front();
+    out.push_back(fmt::format("{} (text at 0x{:x}, {}): {}; its code is named .text+0x...",
+                              img.name, core ? core->start : 0, when, why));
   }
   return out;
 }

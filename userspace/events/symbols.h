@@ -11,9 +11,11 @@
 #pragma once
 
 #include <cstdint>
+#include <deque>
 #include <map>
 #include <optional>
 #include <set>
+#include <span>
 #include <string>
 #include <string_view>
 #include <unordered_map>
@@ -45,22 +47,28 @@ struct ResolvedAddress {
 // A position in the table's history: names asked at an epoch come from the loads live then.
 using SymbolEpoch = uint32_t;
 
-// One load of a module, as the symbol table knows it.
-struct ModuleSymbolsLoad {
+// What one load of a module held: its name, its text and (in the table) its symbols. A reload
+// that holds the same as its module's previous load shares that load's image, so a module
+// reloaded in a loop (a reload stress test) costs one image, not one per load.
+struct ModuleImage {
   std::string name;
-  uint64_t module = 0;                  // struct module *; 0 until its module_load was seen
-  uint64_t load_ts = 0, unload_ts = 0;  // 0: not seen
-  bool preexisting = false;
   struct Range {
     uint64_t start = 0, size = 0;
-    SymbolEpoch covered = UINT32_MAX;  // when another load's text was put over it (freed init)
   };
   std::vector<Range> text;  // core text, then init text
   size_t symbols = 0;
-  SymbolEpoch born = 0;
-  SymbolEpoch died = UINT32_MAX;  // UINT32_MAX while loaded
   bool contains(uint64_t addr) const;
   const Range* text_range(uint64_t addr) const;
+};
+
+// One load of a module, as the symbol table knows it: its image (SymbolTable::image) and when.
+struct ModuleSymbolsLoad {
+  uint64_t module = 0;                  // struct module *; 0 until its module_load was seen
+  uint64_t load_ts = 0, unload_ts = 0;  // 0: not seen
+  uint32_t image = 0;
+  SymbolEpoch born = 0;
+  SymbolEpoch died = UINT32_MAX;  // UINT32_MAX while loaded
+  bool preexisting = false;
 };
 
 struct TraceMeta;
@@ -89,12 +97,16 @@ class SymbolTable {
   SymbolView now() const;
 
   bool empty() const { return kernel_.empty() && loads_.empty(); }
-  // Address-ordered symbols (each distinct one once): vmlinux and every module load's.
+  // Address-ordered symbols (each distinct one once): vmlinux and every module load's, a set
+  // shared by identical reloads counted once.
   size_t size() const;
   // vmlinux symbols, in address order (modules' are per load: module_symbols()).
   std::vector<KernelSymbol> kernel_symbols() const { return copy(kernel_); }
-  const std::vector<ModuleSymbolsLoad>& loads() const { return load_info_; }
-  std::vector<KernelSymbol> module_symbols(size_t load) const { return copy(loads_[load]); }
+  const std::deque<ModuleSymbolsLoad>& loads() const { return loads_; }
+  const ModuleImage& image(const ModuleSymbolsLoad& l) const { return images_[l.image].info; }
+  std::vector<KernelSymbol> module_symbols(size_t load) const {
+    return copy(images_[loads_[load].image].syms);
+  }
   // The address of a vmlinux symbol by name (e.g. "misc_mtx").
   std::optional<uint64_t> lookup(std::string_view name) const;
   // Lockdep's name of the lock class with this key, nullopt when the trace never named it.
@@ -110,7 +122,7 @@ class SymbolTable {
   struct Ranked {
     KernelSymbol sym;
     int rank = 0;
-    uint32_t load = 0;  // the load it belongs to (module symbols)
+    uint32_t image = 0;  // the image it belongs to (module symbols)
   };
   struct ByAddress {
     using is_transparent = void;
@@ -124,26 +136,45 @@ class SymbolTable {
 
   size_t open_load(const std::string& name);  // a new load, born now
   void close_load(size_t i);
+  // A closed load whose image equals its module's previous load's takes that one instead.
+  void share_with_previous(size_t i);
   void close_pending();  // the load a module_free closed, after that event
   void add_text(size_t i, uint64_t start, uint64_t size);
   // The past, for views at earlier epochs: a segment tree over epochs (leaf k is epoch k) whose
   // node n holds the text and the symbols of the loads live during all of n's epochs, each
   // sorted by address; the loads live at e are those of the nodes on the path to leaf e. Built
   // when a view of the past is asked for after the table changed (while a trace streams, views
-  // are of the present).
+  // are of the present). The nodes' entries lie in two flat arrays: most nodes are empty.
   struct PastText {
     uint64_t start, end;
     uint32_t load;
   };
-  struct PastNode {
+  struct Past {
+    size_t leaves = 0;
+    // Node n's entries: text[text_at[n], text_at[n + 1]) and syms[syms_at[n], syms_at[n + 1]).
+    std::vector<uint32_t> text_at, syms_at;
     std::vector<PastText> text;
     std::vector<const Ranked*> syms;
+    std::span<const PastText> text_of(size_t n) const {
+      return {text.data() + text_at[n], text.data() + text_at[n + 1]};
+    }
+    std::span<const Ranked* const> syms_of(size_t n) const {
+      return {syms.data() + syms_at[n], syms.data() + syms_at[n + 1]};
+    }
   };
-  const std::vector<PastNode>& past() const;
+  const Past& past() const;
 
   SymbolSet kernel_;
-  std::vector<SymbolSet> loads_;                         // parallel to load_info_
-  std::vector<ModuleSymbolsLoad> load_info_;             // in the order they were opened
+  std::deque<ModuleSymbolsLoad> loads_;  // in the order they were opened
+  struct Image {
+    ModuleImage info;
+    SymbolSet syms;
+  };
+  std::vector<Image> images_;          // each open load's own, and the closed loads'
+  std::vector<uint32_t> free_images_;  // left by a load that took its predecessor's
+  std::unordered_map<std::string, size_t> last_closed_;  // module name -> its last closed load
+  // When another load's text was put over a live load's text (freed init text): by (load, start).
+  std::map<std::pair<size_t, uint64_t>, SymbolEpoch> covered_;
   std::unordered_map<std::string, size_t> open_;         // module name -> its current load
   std::unordered_map<uint64_t, size_t> open_by_module_;  // struct module * -> its current load
   std::unordered_map<uint64_t, std::string> lock_classes_;
@@ -159,8 +190,7 @@ class SymbolTable {
   };
   std::map<uint64_t, LiveText> live_text_;
   SymbolSet live_module_syms_;
-  mutable std::vector<PastNode> past_;
-  mutable size_t past_leaves_ = 0;
+  mutable Past past_;
   mutable SymbolEpoch past_epoch_ = UINT32_MAX;  // the epoch_ past_ was built at
 };
 
