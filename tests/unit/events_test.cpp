@@ -343,6 +343,33 @@ TEST(Symbols, IdenticalReloadsShareTheirSymbols) {
   EXPECT_EQ(s.at(cycles[101].live).format(text + 0x108), fmt::format("0x{:x}", text + 0x108));
 }
 
+// Past the end of a module's text, an address is named by none of its functions, whatever their
+// number and sizes, at the present and at a past epoch alike; its data symbols still name theirs.
+TEST(Symbols, AddressPastAModulesTextIsNotItsFunctions) {
+  const uint64_t text = 0xffffffffc0100000, data = text + 0x3000;
+  SymbolTable s;
+  s.add({0xffffffff81000000, 'T', "try_module_get", ""});
+  SymbolEpoch eta = s.note(load_event(0x1000, "eta", text, 0x2000));
+  s.add({text + 0x10, 't', "eta_first", "eta"});  // kallsyms: no sizes
+  s.add({text + 0x800, 't', "eta_middle", "eta"});
+  s.add({text + 0x1f00, 't', "eta_last", "eta"});
+  s.add({data, 'b', "eta_lock", "eta", 0x40});
+  s.add({text - 0x100, 'd', "eta_table", "eta"});  // below its text, size unknown
+  s.finalize();
+  auto check = [&](const SymbolView& v) {
+    EXPECT_EQ(v.format(text + 0x804), "eta_middle+0x4 [eta]");
+    EXPECT_EQ(v.format(text + 0x1f08), "eta_last+0x8 [eta]");
+    EXPECT_EQ(v.format(text + 0x2010), fmt::format("0x{:x}", text + 0x2010));
+    EXPECT_EQ(v.format(text - 0xf8), "eta_table+0x8 [eta]");
+    EXPECT_EQ(v.lock_name(data + 0x18), "eta_lock+0x18");
+    EXPECT_EQ(v.lock_name(data + 0x48), fmt::format("0x{:x}", data + 0x48));
+  };
+  check(s.now());
+  s.note(load_event(0x2000, "theta", 0xffffffffc0400000, 0x1000));  // eta's epoch is now past
+  s.finalize();
+  check(s.at(eta));
+}
+
 // Views of the past with many modules live at once (the report names each site as the trace
 // stood when it was first seen): each lookup is a few binary searches, not a walk over the
 // loads live then.

@@ -207,13 +207,26 @@ const SymbolTable::Past& SymbolTable::past() const {
       if (r & 1) add(--r);
     }
   };
+  // The symbols that can name an address outside every text live at an epoch (inside one, its
+  // load's own symbols do): those outside their module's text, and the last one of each of its
+  // text ranges, which keeps an address past that range from being named by a symbol below it.
+  std::vector<std::vector<const Ranked*>> outside(images_.size());
+  for (size_t k = 0; k < images_.size(); k++) {
+    const auto& img = images_[k];
+    for (auto it = img.syms.begin(); it != img.syms.end(); ++it) {
+      const auto* range = img.info.text_range(it->sym.addr);
+      auto next = std::next(it);
+      if (!range || next == img.syms.end() || img.info.text_range(next->sym.addr) != range)
+        outside[k].push_back(&*it);
+    }
+  }
   // Each load's entries go to its nodes: counted first (at[n + 1] += count), then placed at
   // at[n]++, which leaves at[n] where node n + 1 starts: shifted back after.
   auto each_entry = [&](auto&& text_entry, auto&& syms_entry) {
     for (size_t i = 0; i < loads_.size(); i++) {
       const auto& load = loads_[i];
       const Image& img = images_[load.image];
-      span(load.born, load.died, [&](size_t n) { syms_entry(n, img.syms); });
+      span(load.born, load.died, [&](size_t n) { syms_entry(n, outside[load.image]); });
       for (const auto& r : img.info.text) {
         auto covered = covered_.find({i, r.start});
         SymbolEpoch end = covered == covered_.end() ? load.died : covered->second;
@@ -227,15 +240,16 @@ const SymbolTable::Past& SymbolTable::past() const {
   };
   p.text_at.assign(2 * p.leaves + 1, 0);
   p.syms_at.assign(2 * p.leaves + 1, 0);
-  each_entry([&](size_t n, const PastText&) { p.text_at[n + 1]++; },
-             [&](size_t n, const SymbolSet& set) { p.syms_at[n + 1] += set.size(); });
+  each_entry(
+      [&](size_t n, const PastText&) { p.text_at[n + 1]++; },
+      [&](size_t n, const std::vector<const Ranked*>& syms) { p.syms_at[n + 1] += syms.size(); });
   std::partial_sum(p.text_at.begin(), p.text_at.end(), p.text_at.begin());
   std::partial_sum(p.syms_at.begin(), p.syms_at.end(), p.syms_at.begin());
   p.text.assign(p.text_at.back(), {});
   p.syms.assign(p.syms_at.back(), nullptr);
   each_entry([&](size_t n, const PastText& t) { p.text[p.text_at[n]++] = t; },
-             [&](size_t n, const SymbolSet& set) {
-               for (const auto& r : set) p.syms[p.syms_at[n]++] = &r;
+             [&](size_t n, const std::vector<const Ranked*>& syms) {
+               for (const Ranked* r : syms) p.syms[p.syms_at[n]++] = r;
              });
   for (auto* at : {&p.text_at, &p.syms_at}) {
     std::copy_backward(at->begin(), at->end() - 1, at->end());

@@ -141,8 +141,9 @@ class SymbolTable {
   void close_pending();  // the load a module_free closed, after that event
   void add_text(size_t i, uint64_t start, uint64_t size);
   // The past, for views at earlier epochs: a segment tree over epochs (leaf k is epoch k) whose
-  // node n holds the text and the symbols of the loads live during all of n's epochs, each
-  // sorted by address; the loads live at e are those of the nodes on the path to leaf e. Built
+  // node n holds the text of the loads live during all of n's epochs and those of their symbols
+  // that can name an address outside that text (past()), each sorted by address; the loads live
+  // at e are those of the nodes on the path to leaf e. Built
   // when a view of the past is asked for after the table changed (while a trace streams, views
   // are of the present). The nodes' entries lie in two flat arrays: most nodes are empty.
   struct PastText {
