@@ -13,8 +13,6 @@
 
 namespace modrace {
 
-bool ModuleImage::contains(uint64_t addr) const { return text_range(addr) != nullptr; }
-
 const ModuleImage::Range* ModuleImage::text_range(uint64_t addr) const {
   for (const auto& r : text)
     if (addr >= r.start && addr - r.start < r.size) return &r;
@@ -116,13 +114,13 @@ void SymbolTable::share_with_previous(size_t i) {
   auto [prev, first] = last_closed_.try_emplace(image(loads_[i]).name, i);
   if (first) return;
   size_t j = std::exchange(prev->second, i);
+  // An open load's image is its own: i's is not j's.
   const Image &mine = images_[loads_[i].image], &theirs = images_[loads_[j].image];
   auto same_range = [](const ModuleImage::Range& a, const ModuleImage::Range& b) {
     return a.start == b.start && a.size == b.size;
   };
   auto same_symbol = [](const Ranked& a, const Ranked& b) { return a.sym == b.sym; };
-  if (&mine == &theirs ||
-      !std::equal(mine.info.text.begin(), mine.info.text.end(), theirs.info.text.begin(),
+  if (!std::equal(mine.info.text.begin(), mine.info.text.end(), theirs.info.text.begin(),
                   theirs.info.text.end(), same_range) ||
       !std::equal(mine.syms.begin(), mine.syms.end(), theirs.syms.begin(), theirs.syms.end(),
                   same_symbol))

@@ -57,7 +57,6 @@ struct ModuleImage {
   };
   std::vector<Range> text;  // core text, then init text
   size_t symbols = 0;
-  bool contains(uint64_t addr) const;
   const Range* text_range(uint64_t addr) const;
 };
 
@@ -143,9 +142,9 @@ class SymbolTable {
   // The past, for views at earlier epochs: a segment tree over epochs (leaf k is epoch k) whose
   // node n holds the text of the loads live during all of n's epochs and those of their symbols
   // that can name an address outside that text (past()), each sorted by address; the loads live
-  // at e are those of the nodes on the path to leaf e. Built
-  // when a view of the past is asked for after the table changed (while a trace streams, views
-  // are of the present). The nodes' entries lie in two flat arrays: most nodes are empty.
+  // at e are those of the nodes on the path to leaf e. Built when a view of the past is asked
+  // for after the table changed (while a trace streams, views are of the present). The nodes'
+  // entries lie in two flat arrays: most nodes are empty.
   struct PastText {
     uint64_t start, end;
     uint32_t load;
