@@ -61,8 +61,9 @@ void dump(const std::string& path) {
     ctx.symbols = src.symbols().at(src.event_epoch());
     if (!modrace::payload_matches_kind(ev)) std::abort();
     (void)modrace::format_event_line(ev, ctx);
-    (void)modrace::event_to_json(ev, ctx).dump(-1, ' ', false,
-                                               nlohmann::json::error_handler_t::replace);
+    modrace::JsonObject j;
+    modrace::add_event_json(ev, ctx, j);
+    (void)j.text();
     for (uint64_t a : src.stacks().frames(ev.stack)) (void)ctx.frame(a);
   }
 }

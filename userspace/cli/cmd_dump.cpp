@@ -40,13 +40,17 @@ void run_dump(const DumpOptions& o) {
     ctx.symbols = src->symbols().at(src->event_epoch());
     auto stack = src->stacks().frames(ev.stack);
     if (o.json) {
-      auto j = event_to_json(ev, ctx);
+      JsonObject j;
+      add_event_json(ev, ctx, j);
       if (o.stacks) {
-        auto arr = nlohmann::json::array();
-        for (uint64_t f : stack) arr.push_back(ctx.frame(f));
-        j["stack"] = std::move(arr);
+        std::string arr = "[";
+        for (uint64_t f : stack) {
+          if (arr.size() > 1) arr += ',';
+          append_json_string(arr, ctx.frame(f));
+        }
+        j.raw("stack", arr + ']');
       }
-      line = j.dump(-1, ' ', false, nlohmann::json::error_handler_t::replace);
+      line = j.text();
     } else {
       line = format_event_line(ev, ctx);
       if (o.stacks)

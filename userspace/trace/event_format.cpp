@@ -100,89 +100,103 @@ std::string format_event_line(const Event& ev, const EventFormatContext& ctx) {
 namespace {
 // Kernel addresses are hex strings in JSON: 64-bit numbers do not survive JavaScript consumers
 // (perfetto, browsers) and hex is how they are read anyway.
-std::string jaddr(uint64_t v) { return fmt::format("0x{:x}", v); }
+void addr(JsonObject& o, std::string_view key, uint64_t v) {
+  char buf[24];
+  auto end = fmt::format_to(buf, "0x{:x}", v);
+  o.str(key, {buf, end});
+}
 
-nlohmann::json lock_context_json(const LockContext& lc, const EventFormatContext& ctx) {
-  nlohmann::json locks = nlohmann::json::array();
-  for (const auto& l : lc.held())
-    locks.push_back({{"addr", jaddr(l.addr)},
-                     {"name", ctx.symbols.lock_name(l.addr, l.class_key)},
-                     {"kind", to_string(l.kind)},
-                     {"acquire_ip", jaddr(l.acquire_ip)},
-                     {"acquired_at", ctx.frame(l.acquire_ip)},
-                     {"class_key", jaddr(l.class_key)}});
-  return {{"preempt_count", lc.preempt_count}, {"rcu_depth", lc.rcu_depth},
-          {"irqs_disabled", lc.irqs_disabled}, {"in_interrupt", lc.in_interrupt},
-          {"truncated", lc.truncated},         {"provider", to_string(lc.provider)},
-          {"held", std::move(locks)}};
+std::string lock_context_json(const LockContext& lc, const EventFormatContext& ctx) {
+  std::string held = "[";
+  for (const auto& l : lc.held()) {
+    JsonObject h;
+    addr(h, "addr", l.addr);
+    h.str("name", ctx.symbols.lock_name(l.addr, l.class_key));
+    h.str("kind", to_string(l.kind));
+    addr(h, "acquire_ip", l.acquire_ip);
+    h.str("acquired_at", ctx.frame(l.acquire_ip));
+    addr(h, "class_key", l.class_key);
+    if (held.size() > 1) held += ',';
+    held += h.text();
+  }
+  held += ']';
+  JsonObject o;
+  o.num("preempt_count", lc.preempt_count);
+  o.num("rcu_depth", lc.rcu_depth);
+  o.boolean("irqs_disabled", lc.irqs_disabled);
+  o.boolean("in_interrupt", lc.in_interrupt);
+  o.boolean("truncated", lc.truncated);
+  o.str("provider", to_string(lc.provider));
+  o.raw("held", held);
+  return o.text();
 }
 }  // namespace
 
-nlohmann::json event_to_json(const Event& ev, const EventFormatContext& ctx) {
-  nlohmann::json j = {{"kind", to_string(ev.kind)},
-                      {"ts_ns", ev.ts_ns},
-                      {"cpu", ev.cpu},
-                      {"pid", ev.pid},
-                      {"tid", ev.tid},
-                      {"comm", ev.comm_view()},
-                      {"stack_id", ev.stack}};
-  auto module_fields = [&](const char* key, uint64_t module) {
-    j[key] = jaddr(module);
+void add_event_json(const Event& ev, const EventFormatContext& ctx, JsonObject& j) {
+  j.str("kind", to_string(ev.kind));
+  j.num("ts_ns", ev.ts_ns);
+  j.num("cpu", ev.cpu);
+  j.num("pid", ev.pid);
+  j.num("tid", ev.tid);
+  j.str("comm", ev.comm_view());
+  j.num("stack_id", ev.stack);
+  // A module pointer, and its name when the module was seen loading.
+  auto module_fields = [&](std::string_view key, std::string_view name_key, uint64_t module) {
+    addr(j, key, module);
     auto name = ctx.modules.name_of(module);
-    if (!name.empty()) j[std::string(key) + "_name"] = name;
+    if (!name.empty()) j.str(name_key, name);
   };
   std::visit(
       [&](const auto& p) {
         using T = std::decay_t<decltype(p)>;
         if constexpr (std::is_same_v<T, ModuleLoad>) {
-          j["module"] = jaddr(p.module);
-          j["module_name"] = p.name;
-          j["core_text_start"] = jaddr(p.core_text_start);
-          j["core_text_size"] = p.core_text_size;
-          j["init_text_start"] = jaddr(p.init_text_start);
-          j["init_text_size"] = p.init_text_size;
-          j["preexisting"] = p.preexisting;
+          addr(j, "module", p.module);
+          j.str("module_name", p.name);
+          addr(j, "core_text_start", p.core_text_start);
+          j.num("core_text_size", p.core_text_size);
+          addr(j, "init_text_start", p.init_text_start);
+          j.num("init_text_size", p.init_text_size);
+          j.boolean("preexisting", p.preexisting);
         } else if constexpr (std::is_same_v<T, ModuleStateChange>) {
-          module_fields("module", p.module);
-          j["state"] = to_string(p.state);
+          module_fields("module", "module_name", p.module);
+          j.str("state", to_string(p.state));
         } else if constexpr (std::is_same_v<T, ModuleFree>) {
-          module_fields("module", p.module);
+          module_fields("module", "module_name", p.module);
         } else if constexpr (std::is_same_v<T, DeleteModule>) {
-          j["phase"] = to_string(p.phase);
-          j["name"] = p.name;
-          j["flags"] = p.flags;
-          j["ret"] = p.ret;
+          j.str("phase", to_string(p.phase));
+          j.str("name", p.name);
+          j.num("flags", p.flags);
+          j.num("ret", p.ret);
         } else if constexpr (std::is_same_v<T, RefcountOp>) {
-          module_fields("module", p.module);
-          j["caller_ip"] = jaddr(p.caller_ip);
-          j["caller"] = ctx.frame(p.caller_ip);
-          j["refcount"] = p.refcount;
-          j["success"] = p.success;
-          if (p.widen == WidenMark::held) j["widened_us"] = p.widen_us;
-          if (p.widen == WidenMark::capped) j["widen_capped"] = true;
-          j["locks"] = lock_context_json(p.locks, ctx);
+          module_fields("module", "module_name", p.module);
+          addr(j, "caller_ip", p.caller_ip);
+          j.str("caller", ctx.frame(p.caller_ip));
+          j.num("refcount", p.refcount);
+          j.boolean("success", p.success);
+          if (p.widen == WidenMark::held) j.num("widened_us", p.widen_us);
+          if (p.widen == WidenMark::capped) j.boolean("widen_capped", true);
+          j.raw("locks", lock_context_json(p.locks, ctx));
         } else if constexpr (std::is_same_v<T, DriverOp>) {
-          j["phase"] = to_string(p.phase);
-          j["driver"] = jaddr(p.driver);
-          module_fields("owner", p.owner);
-          j["ret"] = p.ret;
-          j["name"] = p.name;
-          j["bus"] = p.bus;
-          j["locks"] = lock_context_json(p.locks, ctx);
+          j.str("phase", to_string(p.phase));
+          addr(j, "driver", p.driver);
+          module_fields("owner", "owner_name", p.owner);
+          j.num("ret", p.ret);
+          j.str("name", p.name);
+          j.str("bus", p.bus);
+          j.raw("locks", lock_context_json(p.locks, ctx));
         } else if constexpr (std::is_same_v<T, UnloadLock>) {
-          j["lock"] = jaddr(p.lock);
-          j["lock_name"] = ctx.symbols.lock_name(p.lock, p.class_key);
-          j["lock_kind"] = to_string(p.kind);
-          j["ip"] = jaddr(p.ip);
-          if (p.ip) j["at"] = ctx.frame(p.ip);
-          j["class_key"] = jaddr(p.class_key);
+          addr(j, "lock", p.lock);
+          j.str("lock_name", ctx.symbols.lock_name(p.lock, p.class_key));
+          j.str("lock_kind", to_string(p.kind));
+          addr(j, "ip", p.ip);
+          if (p.ip) j.str("at", ctx.frame(p.ip));
+          addr(j, "class_key", p.class_key);
         } else {
-          j["ip"] = jaddr(p.ip);
-          j["at"] = ctx.frame(p.ip);
+          addr(j, "ip", p.ip);
+          j.str("at", ctx.frame(p.ip));
         }
       },
       ev.data);
-  return j;
 }
 
 }  // namespace modrace

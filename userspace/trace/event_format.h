@@ -7,10 +7,9 @@
 
 #include <string>
 
-#include <nlohmann/json.hpp>
-
 #include "events/event.h"
 #include "events/stack_table.h"
+#include "trace/json_object.h"
 #include "trace/module_tracker.h"
 #include "trace/symbolize.h"
 
@@ -31,7 +30,8 @@ std::string format_lock_context(const LockContext& lc, const EventFormatContext&
 std::string format_payload(const Event& ev, const EventFormatContext& ctx);
 // One perf-script-like line: "comm pid/tid [cpu] sec.nsec: kind: payload", printable().
 std::string format_event_line(const Event& ev, const EventFormatContext& ctx);
-// One JSON object with a "kind" field and every payload field; addresses also symbolized.
-nlohmann::json event_to_json(const Event& ev, const EventFormatContext& ctx);
+// The event as one JSON object: a "kind" field and every payload field, addresses also
+// symbolized, added to `obj` (the caller may add more, as dump's "stack", before obj.text()).
+void add_event_json(const Event& ev, const EventFormatContext& ctx, JsonObject& obj);
 
 }  // namespace modrace

@@ -108,7 +108,9 @@ uint64_t export_perfetto(EventSource& src, std::ostream& out, const PerfettoOpti
       ts.held = std::move(now);
     }
 
-    json args = event_to_json(ev, ctx);
+    JsonObject fields;
+    add_event_json(ev, ctx, fields);
+    json args = json::parse(fields.text());
     std::string name(to_string(ev.kind));
     if (const auto* r = std::get_if<RefcountOp>(&ev.data)) {
       auto mod = modules.name_of(r->module);
