@@ -1,9 +1,10 @@
 // SPDX-License-Identifier: GPL-2.0-only
 //
-// The streaming trace reader: one block in memory at a time, records decoded lazily as next()
-// asks for events. Every length is checked against the file size and the caps in format.h
-// before anything is allocated. A bad header throws; anything wrong after the meta block ends the
-// stream and marks it truncated, because the events before it are still worth analysing.
+// The streaming trace reader: records decoded lazily, one block at a time, as next() asks for
+// events (the blocks themselves read, checked and decompressed a few ahead by block_reader.h).
+// Every length is checked against the file size and the caps in format.h before anything is
+// allocated. A bad header throws; anything wrong after the meta block ends the stream and marks it
+// truncated, because the events before it are still worth analysing.
 #include <fcntl.h>
 #include <sys/stat.h>
 #include <unistd.h>
@@ -14,9 +15,9 @@
 #include <vector>
 
 #include <fmt/format.h>
-#include <zstd.h>
 
 #include "events/error.h"
+#include "trace/block_reader.h"
 #include "trace/codec.h"
 #include "trace/format.h"
 #include "trace/trace_file.h"
@@ -47,20 +48,13 @@ uint32_t to_u32(uint64_t v, const char* what) {
 class FileTraceReader final : public TraceReader {
  public:
   FileTraceReader(std::string path, int fd, uint64_t size)
-      : path_(std::move(path)), fd_(fd), size_(size), raw_budget_(trace::decompressed_limit(size)) {
-    dctx_ = ZSTD_createDCtx();
-    if (!dctx_) throw Error(path_ + ": cannot create zstd context");
-  }
-  ~FileTraceReader() override {
-    ::close(fd_);
-    ZSTD_freeDCtx(dctx_);
-  }
+      : path_(path), size_(size), blocks_(std::move(path), fd, size) {}
 
   void open() {
     if (size_ == 0) fatal("empty file", 0);
     uint8_t hdr[trace::kFileHeaderSize];
     size_t got = std::min<uint64_t>(size_, sizeof hdr);
-    read_at(0, hdr, got);
+    blocks_.read_at(0, hdr, got);
     if (std::memcmp(hdr, trace::kMagic, std::min<size_t>(got, 4)) != 0)
       fatal("not a modrace trace (bad magic)", 0);
     if (got < sizeof hdr) fatal("truncated header", size_);
@@ -78,19 +72,21 @@ class FileTraceReader final : public TraceReader {
     uint32_t header_size = r.le32();
     if (header_size < trace::kFileHeaderSize || header_size > size_)
       fatal(fmt::format("bad header size {}", header_size), 12);
-    offset_ = header_size;
+    blocks_.seek(header_size);
 
     // The meta block must come first and be intact: without it nothing can be trusted.
-    uint64_t meta_off = offset_;
-    Block b;
-    std::string why = read_block(b);
-    if (!why.empty()) throw Error(fmt::format("{}: meta block: {}", path_, why));
-    if (b.type != trace::kBlockMeta) fatal("first block is not the meta block", meta_off);
+    trace::RawBlock& b = block_;
+    blocks_.next(b);
+    if (b.eof)
+      b.why = fmt::format("truncated chunk (block header cut short) at offset {}", b.offset);
+    if (!b.why.empty()) throw Error(fmt::format("{}: meta block: {}", path_, b.why));
+    if (b.type != trace::kBlockMeta) fatal("first block is not the meta block", b.offset);
     try {
-      decode_meta(ByteReader(b.raw));
+      decode_meta(ByteReader(b.data));
     } catch (const CorruptData& e) {
-      fatal(fmt::format("corrupt meta block ({})", e.what()), meta_off);
+      fatal(fmt::format("corrupt meta block ({})", e.what()), b.offset);
     }
+    blocks_.prefetch();
   }
 
   bool next(Event& ev) override {
@@ -128,11 +124,6 @@ class FileTraceReader final : public TraceReader {
   uint64_t end_event_count() const override { return end_events_; }
 
  private:
-  struct Block {
-    uint16_t type = 0;
-    std::span<const uint8_t> raw;
-  };
-
   [[noreturn]] void fatal(const std::string& what, uint64_t off) const {
     throw Error(fmt::format("{}: {} at offset {}", path_, what, off));
   }
@@ -146,90 +137,24 @@ class FileTraceReader final : public TraceReader {
     finalize_symbols();
   }
 
-  void read_at(uint64_t off, void* buf, size_t len) {
-    auto* p = static_cast<uint8_t*>(buf);
-    while (len > 0) {
-      ssize_t n = ::pread(fd_, p, len, static_cast<off_t>(off));
-      if (n < 0 && errno == EINTR) continue;
-      if (n < 0) fatal(std::string("read error: ") + std::strerror(errno), off);
-      if (n == 0) fatal("file shrank while reading", off);
-      p += n;
-      off += static_cast<uint64_t>(n);
-      len -= static_cast<size_t>(n);
-    }
-  }
-
-  // Reads the block at offset_ into b and advances offset_; returns why it could not (empty
-  // string on success). The why names the offset of the block itself.
-  std::string read_block(Block& b) {
-    uint64_t off = offset_;
-    if (size_ - off < trace::kBlockHeaderSize)
-      return fmt::format("truncated chunk (block header cut short) at offset {}", off);
-    uint8_t hdr[trace::kBlockHeaderSize];
-    read_at(off, hdr, sizeof hdr);
-    ByteReader r({hdr, sizeof hdr});
-    b.type = r.le16();
-    uint16_t flags = r.le16();
-    uint32_t stored_len = r.le32();
-    uint32_t raw_len = r.le32();
-    uint32_t crc = r.le32();
-    if (stored_len > trace::kMaxBlockSize || raw_len > trace::kMaxBlockSize)
-      return fmt::format("corrupt chunk (block of {} bytes exceeds the limit) at offset {}",
-                         std::max(stored_len, raw_len), off);
-    if (stored_len > size_ - off - trace::kBlockHeaderSize)
-      return fmt::format("truncated chunk at offset {}", off);
-    if (flags & ~trace::kKnownFlags)
-      return fmt::format("corrupt chunk (unknown flags 0x{:x}) at offset {}", flags, off);
-    if (!(flags & trace::kFlagZstd) && raw_len != stored_len)
-      return fmt::format("corrupt chunk (length mismatch) at offset {}", off);
-    stored_.resize(stored_len);
-    read_at(off + trace::kBlockHeaderSize, stored_.data(), stored_len);
-#ifndef FUZZING_BUILD_MODE_UNSAFE_FOR_PRODUCTION
-    // Fuzzers cannot forge checksums; skipping the check lets them reach the decoders.
-    if (trace::crc32(stored_) != crc)
-      return fmt::format("corrupt chunk (checksum mismatch) at offset {}", off);
-#else
-    (void)crc;
-#endif
-    offset_ = off + trace::kBlockHeaderSize + stored_len;
-    if (flags & trace::kFlagZstd) {
-      if (raw_len > raw_budget_)
-        return fmt::format(
-            "corrupt chunk (decompresses past the limit of {} bytes for a file of this size) at "
-            "offset {}",
-            trace::decompressed_limit(size_), off);
-      raw_budget_ -= raw_len;
-      raw_.resize(raw_len);
-      size_t n =
-          ZSTD_decompressDCtx(dctx_, raw_.data(), raw_.size(), stored_.data(), stored_.size());
-      if (ZSTD_isError(n) || n != raw_len)
-        return fmt::format("corrupt chunk (zstd: {}) at offset {}",
-                           ZSTD_isError(n) ? ZSTD_getErrorName(n) : "size mismatch", off);
-      b.raw = raw_;
-    } else {
-      b.raw = stored_;
-    }
-    return {};
-  }
-
   // Positions records_ on the next chunk's records; false at the end of the stream.
   bool load_next_chunk() {
     for (;;) {
-      if (offset_ == size_) {
-        truncate(fmt::format("trace not closed by its writer (no end block) at offset {}", size_),
-                 size_);
+      trace::RawBlock& b = block_;
+      blocks_.next(b);
+      const uint64_t off = b.offset;
+      if (b.eof) {
+        truncate(fmt::format("trace not closed by its writer (no end block) at offset {}", off),
+                 off);
         return false;
       }
-      uint64_t off = offset_;
-      Block b;
-      std::string why = read_block(b);
-      if (!why.empty()) {
-        truncate(std::move(why), off);
+      if (!b.why.empty()) {
+        truncate(std::move(b.why), off);
         return false;
       }
       if (b.type == trace::kBlockEnd) {
         try {
-          ByteReader r(b.raw);
+          ByteReader r(b.data);
           end_events_ = r.varint();
           decode_drops(r);
         } catch (const CorruptData& e) {
@@ -241,7 +166,7 @@ class FileTraceReader final : public TraceReader {
       }
       if (b.type != trace::kBlockChunk) continue;  // meta repeated or a newer block type
       chunk_offset_ = off;
-      records_ = ByteReader(b.raw);
+      records_ = ByteReader(b.data);
       values_.clear();
       strings_.clear();
       tasks_.clear();
@@ -492,13 +417,10 @@ class FileTraceReader final : public TraceReader {
   }
 
   std::string path_;
-  int fd_;
   uint64_t size_;
-  uint64_t raw_budget_;  // bytes the remaining compressed blocks may decompress to
-  uint64_t offset_ = 0;
   uint16_t major_ = 0, minor_ = 0;
-  ZSTD_DCtx* dctx_ = nullptr;
-  std::vector<uint8_t> stored_, raw_;
+  trace::BlockReader blocks_;
+  trace::RawBlock block_;  // the chunk records_ reads
   ByteReader records_{{}};
   uint64_t chunk_offset_ = 0;
   bool done_ = false, saw_end_ = false;
