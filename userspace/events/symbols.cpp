@@ -225,13 +225,13 @@ const SymbolTable::Past& SymbolTable::past() const {
       const auto& load = loads_[i];
       const Image& img = images_[load.image];
       span(load.born, load.died, [&](size_t n) { syms_entry(n, outside[load.image]); });
-      for (const auto& r : img.info.text) {
+      for (uint32_t k = 0; k < img.info.text.size(); k++) {
+        const auto& r = img.info.text[k];
         auto covered = covered_.find({i, r.start});
         SymbolEpoch end = covered == covered_.end() ? load.died : covered->second;
         if (r.size)
           span(load.born, end, [&](size_t n) {
-            text_entry(n, PastText{r.start, r.start + std::min(r.size, UINT64_MAX - r.start),
-                                   static_cast<uint32_t>(i)});
+            text_entry(n, PastText{r.start, static_cast<uint32_t>(i), k});
           });
       }
     }
@@ -263,6 +263,11 @@ const SymbolTable::Past& SymbolTable::past() const {
   }
   past_epoch_ = epoch_;
   return past_;
+}
+
+uint64_t SymbolTable::end_of(const PastText& t) const {
+  const auto& r = images_[loads_[t.load].image].info.text[t.range];
+  return r.start + std::min(r.size, UINT64_MAX - r.start);
 }
 
 SymbolView SymbolTable::at(SymbolEpoch e) const { return SymbolView(*this, e); }
@@ -302,7 +307,7 @@ long SymbolView::text_owner(uint64_t addr) const {
     auto it =
         std::upper_bound(text.begin(), text.end(), addr,
                          [](uint64_t a, const SymbolTable::PastText& t) { return a < t.start; });
-    if (it != text.begin() && addr < std::prev(it)->end)
+    if (it != text.begin() && addr < t_->end_of(*std::prev(it)))
       owner = std::max(owner, static_cast<long>(std::prev(it)->load));
   }
   return owner;

@@ -145,10 +145,11 @@ class SymbolTable {
   // at e are those of the nodes on the path to leaf e. Built when a view of the past is asked
   // for after the table changed (while a trace streams, views are of the present). The nodes'
   // entries lie in two flat arrays: most nodes are empty.
-  struct PastText {
-    uint64_t start, end;
-    uint32_t load;
+  struct PastText {  // 16 bytes: the range's end is read from the load's image when needed
+    uint64_t start;
+    uint32_t load, range;  // loads_[load], its image's text[range]
   };
+  uint64_t end_of(const PastText& t) const;
   struct Past {
     size_t leaves = 0;
     // Node n's entries: text[text_at[n], text_at[n + 1]) and syms[syms_at[n], syms_at[n + 1]).
