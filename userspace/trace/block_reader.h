@@ -63,8 +63,9 @@ class BlockReader {
   // Prefetch: blocks read ahead, in order, with the error that stopped the thread (if any).
   std::thread thread_;
   std::mutex mu_;
-  std::condition_variable cv_;
+  std::condition_variable ready_, space_;  // a block is ready for next(); room to read ahead
   std::deque<RawBlock> ahead_;
+  std::vector<std::vector<uint8_t>> spare_;  // buffers next() handed back, to be refilled
   std::exception_ptr error_;
   bool finished_ = false, stop_ = false;
 };
