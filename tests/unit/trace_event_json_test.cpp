@@ -57,8 +57,7 @@ TEST(EventJson, EveryKindIsCanonicalJsonWithItsFields) {
   StackTable stacks;
   auto events = test::every_kind_events(stacks);
   SymbolTable syms;
-  for (auto& s : test::sample_symbols()) syms.add(s);
-  syms.finalize();
+  test::add_sample_symbols(syms);
   ModuleTracker modules;
   FrameFormatter frames({});
   EventFormatContext ctx{modules, frames, syms.now()};

@@ -15,8 +15,7 @@ TEST(TraceExport, PerfettoJsonHasTracksCountersSpansAndFindings) {
   StackTable stacks;
   auto events = test::every_kind_events(stacks);
   SymbolTable syms;
-  for (auto& s : test::sample_symbols()) syms.add(s);
-  syms.finalize();
+  test::add_sample_symbols(syms);
   VectorSource src(events, test::sample_meta(), stacks, syms);
   PerfettoOptions opts;
   opts.findings.push_back({5000, "unprotected try_module_get", {{"module", "seed_core"}}});

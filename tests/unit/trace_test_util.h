@@ -173,4 +173,10 @@ inline std::vector<KernelSymbol> sample_symbols() {
           {0xffffffffc0000100ull, 't', "seed_release", "seed_core", 0x80}};
 }
 
+// `syms` holding sample_symbols(), finalized: what a trace of every_kind_events() carries.
+inline void add_sample_symbols(SymbolTable& syms) {
+  for (auto& s : sample_symbols()) syms.add(s);
+  syms.finalize();
+}
+
 }  // namespace modrace::test
