@@ -67,8 +67,7 @@ void BlockReader::read_block(RawBlock& b) {
   b.offset = off;
   b.type = 0;
   b.why.clear();
-  b.eof = off == size_;
-  if (b.eof) return;
+  b.eof = off == size_;  // no block at all (for a stream: its writer did not close it)
   auto fail = [&](std::string why) { b.why = std::move(why); };
   if (size_ - off < kBlockHeaderSize)
     return fail(fmt::format("truncated chunk (block header cut short) at offset {}", off));

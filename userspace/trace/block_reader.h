@@ -27,7 +27,7 @@ struct RawBlock {
   uint16_t type = 0;          // kBlock*
   std::vector<uint8_t> data;  // the block's bytes, decompressed
   std::string why;            // not empty: the block could not be read (the text names offset)
-  bool eof = false;           // the file ends at offset: no block there
+  bool eof = false;           // the file ends at offset: no block there (why says it too)
 };
 
 class BlockReader {

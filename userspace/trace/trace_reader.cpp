@@ -77,8 +77,6 @@ class FileTraceReader final : public TraceReader {
     // The meta block must come first and be intact: without it nothing can be trusted.
     trace::RawBlock& b = block_;
     blocks_.next(b);
-    if (b.eof)
-      b.why = fmt::format("truncated chunk (block header cut short) at offset {}", b.offset);
     if (!b.why.empty()) throw Error(fmt::format("{}: meta block: {}", path_, b.why));
     if (b.type != trace::kBlockMeta) fatal("first block is not the meta block", b.offset);
     try {
