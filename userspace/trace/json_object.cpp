@@ -42,8 +42,7 @@ void JsonObject::raw(std::string_view key, std::string_view json) {
 
 std::string JsonObject::text() {
   // nlohmann's objects are std::maps: keys in byte order (each key is set once here).
-  std::sort(fields_.begin(), fields_.end(),
-            [](const Field& a, const Field& b) { return a.key < b.key; });
+  std::sort(fields_.begin(), fields_.end());
   std::string out;
   out.reserve(values_.size() + 24 * fields_.size() + 2);
   out += '{';

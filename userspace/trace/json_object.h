@@ -39,10 +39,16 @@ class JsonObject {
 
  private:
   struct Field {
+    uint64_t head;  // the key's first 8 bytes, big-endian, zero-padded: most compares end here
     std::string_view key;
     uint32_t begin = 0, end = 0;  // the value's text in values_
+    bool operator<(const Field& o) const { return head != o.head ? head < o.head : key < o.key; }
   };
-  void begin(std::string_view key) { fields_.push_back({key, uint32_t(values_.size()), 0}); }
+  void begin(std::string_view key) {
+    uint64_t head = 0;
+    for (size_t i = 0; i < 8; i++) head = head << 8 | (i < key.size() ? uint8_t(key[i]) : 0);
+    fields_.push_back({head, key, uint32_t(values_.size()), 0});
+  }
   void end() { fields_.back().end = uint32_t(values_.size()); }
 
   std::vector<Field> fields_;
