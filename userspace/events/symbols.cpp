@@ -141,7 +141,7 @@ void SymbolTable::add_text(size_t i, uint64_t start, uint64_t size) {
     if (r.start == start && r.size == size) return;
   text.push_back({start, size});
   if (!size || loads_[i].died != UINT32_MAX) return;
-  uint64_t end = start + std::min(size, UINT64_MAX - start);
+  uint64_t end = text.back().end();
   auto it = live_text_.upper_bound(start);
   if (it != live_text_.begin() && std::prev(it)->second.end > start) --it;
   while (it != live_text_.end() && it->first < end) {
@@ -266,8 +266,7 @@ const SymbolTable::Past& SymbolTable::past() const {
 }
 
 uint64_t SymbolTable::end_of(const PastText& t) const {
-  const auto& r = images_[loads_[t.load].image].info.text[t.range];
-  return r.start + std::min(r.size, UINT64_MAX - r.start);
+  return images_[loads_[t.load].image].info.text[t.range].end();
 }
 
 SymbolView SymbolTable::at(SymbolEpoch e) const { return SymbolView(*this, e); }

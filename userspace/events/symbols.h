@@ -10,6 +10,7 @@
 // loads live at that epoch can answer.
 #pragma once
 
+#include <algorithm>
 #include <cstdint>
 #include <deque>
 #include <map>
@@ -54,6 +55,7 @@ struct ModuleImage {
   std::string name;
   struct Range {
     uint64_t start = 0, size = 0;
+    uint64_t end() const { return start + std::min(size, UINT64_MAX - start); }  // saturated
   };
   std::vector<Range> text;  // core text, then init text
   size_t symbols = 0;

@@ -32,7 +32,7 @@ struct RawBlock {
 
 class BlockReader {
  public:
-  // Takes `fd` (closed on destruction). Blocks start at `offset`.
+  // Takes `fd` (closed on destruction). Blocks start where seek() puts the reader.
   BlockReader(std::string path, int fd, uint64_t size);
   ~BlockReader();
   BlockReader(const BlockReader&) = delete;
