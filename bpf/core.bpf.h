@@ -248,27 +248,53 @@ static __always_inline struct task_state *task_state(int create)
 	return s;
 }
 
-static __always_inline void fill_header(void *ctx, struct mr_event_header *h, __u16 kind,
-					__u16 size, int stack)
+/* The bytes of record `e` before its stack: where its frames go (modrace_abi.h's rules). */
+#define BEFORE_FRAMES(e) __builtin_offsetof(typeof(*(e)), frames)
+
+/* The record's stack, at `before` bytes into it (the record's tail). Sets its size and returns
+ * it, known to the verifier as bounded (a size read back from memory would not be). */
+static __always_inline __u32 fill_stack(void *ctx, struct mr_event_header *h, __u32 before)
+{
+	__u32 size;
+	long n = bpf_get_stack(ctx, (void *)h + before, MR_MAX_STACK_DEPTH * sizeof(__u64), 0);
+
+	if (n < 0) {
+		count_drop(MR_DROP_STACK);
+		n = 0;
+	}
+	if (n > MR_MAX_STACK_DEPTH * sizeof(__u64))
+		n = MR_MAX_STACK_DEPTH * sizeof(__u64);
+	n /= sizeof(__u64);
+	size = before + n * sizeof(__u64);
+	h->nr_frames = n;
+	h->size = size;
+	return size;
+}
+
+/* Everything but the time and the stack. */
+static __always_inline void fill_task(struct mr_event_header *h, __u16 kind)
 {
 	__u64 id = bpf_get_current_pid_tgid();
-	long n;
 
 	h->kind = kind;
-	h->size = size;
 	h->cpu = bpf_get_smp_processor_id();
-	h->ts_ns = bpf_ktime_get_ns();
 	h->pid = id >> 32;
 	h->tid = (__u32)id;
 	bpf_get_current_comm(h->comm, sizeof(h->comm));
+	h->flags = 0;
+	h->pad = 0;
+}
+
+/* `size`: the record's bytes before its stack (BEFORE_FRAMES), or all of them without one. */
+static __always_inline void fill_header(void *ctx, struct mr_event_header *h, __u16 kind,
+					__u32 size, int stack)
+{
+	fill_task(h, kind);
+	h->ts_ns = bpf_ktime_get_ns();
 	h->nr_frames = 0;
-	if (!stack)
-		return;
-	n = bpf_get_stack(ctx, h->frames, sizeof(h->frames), 0);
-	if (n < 0)
-		count_drop(MR_DROP_STACK);
-	else
-		h->nr_frames = n / sizeof(__u64);
+	h->size = size;
+	if (stack)
+		fill_stack(ctx, h, size);
 }
 
 /* Ring buffer reservation with the busy flag up: the reservation takes rb->spinlock. */
@@ -304,17 +330,27 @@ static __always_inline void submit(void *e)
  * For the high-rate records (refcount operations): a wakeup per record is an irq_work, a
  * reader wakeup and a context switch, a large share of the per-event cost when the reader keeps
  * up. They wake it only when a batch (cfg_wakeup_bytes) is waiting; the reader drains the ring at
- * every poll timeout anyway.
+ * every poll timeout anyway. The record, built in a scratch buffer, is copied into the ring at
+ * its own size (hdr.size): a reservation's size must be known when the program is verified.
+ * Its place in the ring, the order the analyzer reads it in, is taken here.
  */
-static __always_inline void submit_batched(void *e)
+static __always_inline void output_batched(struct mr_event_header *h, __u32 size)
 {
 	__u64 flags = 0;
+	__u32 *b;
+	long err;
 
 	if (cfg_wakeup_bytes)
 		flags = bpf_ringbuf_query(&events, BPF_RB_AVAIL_DATA) >= cfg_wakeup_bytes
 				? BPF_RB_FORCE_WAKEUP
 				: BPF_RB_NO_WAKEUP;
-	submit_flags(e, flags);
+	b = busy_raise();
+	if (!b)
+		return;
+	err = bpf_ringbuf_output(&events, h, size, flags);
+	busy_drop(b);
+	if (err)
+		count_drop(MR_DROP_RINGBUF_FULL);
 }
 
 /* One of lockdep's RCU read-side maps (cfg_rcu_maps). */

@@ -21,7 +21,7 @@ static __always_inline int drv_emit(void *ctx, __u32 kind, __u32 phase, struct d
 	if (!e)
 		return 0;
 	__builtin_memset(e, 0, sizeof(*e));
-	fill_header(ctx, &e->hdr, kind, sizeof(*e), 1);
+	fill_header(ctx, &e->hdr, kind, BEFORE_FRAMES(e), 1);
 	fill_driver(e, drv);
 	e->phase = phase;
 	e->ret = ret;

@@ -16,7 +16,7 @@ static __always_inline void emit_state(void *ctx, struct module *mod, __u32 stat
 	if (!e)
 		return;
 	__builtin_memset(e, 0, sizeof(*e));
-	fill_header(ctx, &e->hdr, MR_EV_MODULE_STATE, sizeof(*e), 1);
+	fill_header(ctx, &e->hdr, MR_EV_MODULE_STATE, BEFORE_FRAMES(e), 1);
 	e->module = (__u64)mod;
 	e->state = state;
 	submit(e);
@@ -43,7 +43,7 @@ static __always_inline int emit_module_load(void *ctx, struct module *mod)
 	if (!e)
 		return 0;
 	__builtin_memset(e, 0, sizeof(*e));
-	fill_header(ctx, &e->hdr, MR_EV_MODULE_LOAD, sizeof(*e), 1);
+	fill_header(ctx, &e->hdr, MR_EV_MODULE_LOAD, BEFORE_FRAMES(e), 1);
 	e->module = (__u64)mod;
 	read_module_name(mod, e->name);
 	if (bpf_core_field_exists(mod->core_layout)) {
@@ -91,7 +91,7 @@ int BPF_PROG(tp_module_free, struct module *mod)
 	if (!e)
 		return 0;
 	__builtin_memset(e, 0, sizeof(*e));
-	fill_header(ctx, &e->hdr, MR_EV_MODULE_FREE, sizeof(*e), 1);
+	fill_header(ctx, &e->hdr, MR_EV_MODULE_FREE, BEFORE_FRAMES(e), 1);
 	e->module = (__u64)mod;
 	submit(e);
 	return 0;

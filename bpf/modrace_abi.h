@@ -6,6 +6,9 @@
  * Rules:
  *  - fixed-width fields only, every struct naturally aligned and padded explicitly;
  *  - every record starts with struct mr_event_header, whose `kind` says which struct follows;
+ *  - a record is hdr.size bytes (the ring's record may be longer: reserved at its struct's size);
+ *    its kernel stack, if it has one, is its tail: the last hdr.nr_frames 8-byte words. The
+ *    structs end with `frames`, room for the deepest stack; only the captured frames are sent;
  *  - fields are only ever appended; MR_ABI_VERSION is bumped on any change, and userspace
  *    static_asserts sizes and offsets (userspace/loader/wire.cpp).
  *
@@ -18,7 +21,7 @@
 #ifndef MODRACE_ABI_H
 #define MODRACE_ABI_H
 
-#define MR_ABI_VERSION 8
+#define MR_ABI_VERSION 9
 
 #define MR_COMM_LEN 16
 #define MR_MODULE_NAME_LEN 56 /* MODULE_NAME_LEN on 64-bit kernels */
@@ -95,7 +98,7 @@ enum mr_lock_provider {
 /* Every place an event or a piece of one can be lost; counted in drop_counts, a .bss array the
  * loader reads through the skeleton (bpf/core.bpf.h). */
 enum mr_drop_cause {
-	MR_DROP_RINGBUF_FULL = 0, /* bpf_ringbuf_reserve failed: whole event lost */
+	MR_DROP_RINGBUF_FULL = 0, /* no room in the ring buffer: whole event lost */
 	MR_DROP_STACK = 1, /* stack capture failed: event kept without frames */
 	MR_DROP_LOCK_TABLE = 2, /* per-task held-lock table full: snapshot marked truncated */
 	MR_DROP_TASK_STORAGE = 3, /* per-task state could not be created: locks unknown */
@@ -112,16 +115,15 @@ enum mr_drop_cause {
 
 struct mr_event_header {
 	__u16 kind; /* enum mr_event_kind */
-	__u16 size; /* bytes of the whole record */
+	__u16 size; /* bytes of the whole record, its stack included */
 	__u32 cpu;
 	__u64 ts_ns; /* bpf_ktime_get_ns (CLOCK_MONOTONIC) */
 	__u32 pid; /* tgid */
 	__u32 tid;
 	char comm[MR_COMM_LEN];
-	__u16 nr_frames; /* valid entries in frames[] */
+	__u16 nr_frames; /* the record's last nr_frames words: its kernel stack, innermost first */
 	__u16 flags; /* reserved, 0 */
 	__u32 pad;
-	__u64 frames[MR_MAX_STACK_DEPTH]; /* kernel stack, innermost first */
 };
 
 /* mr_held_lock.flags */
@@ -161,6 +163,7 @@ struct mr_ev_module_load {
 	__u64 init_text_start;
 	__u64 init_text_size;
 	char name[MR_MODULE_NAME_LEN];
+	__u64 frames[MR_MAX_STACK_DEPTH]; /* room for the stack (see the rules above) */
 };
 
 struct mr_ev_module_state {
@@ -168,11 +171,13 @@ struct mr_ev_module_state {
 	__u64 module;
 	__u32 state; /* enum mr_module_state */
 	__u32 pad;
+	__u64 frames[MR_MAX_STACK_DEPTH]; /* room for the stack (see the rules above) */
 };
 
 struct mr_ev_module_free {
 	struct mr_event_header hdr;
 	__u64 module;
+	__u64 frames[MR_MAX_STACK_DEPTH]; /* room for the stack (see the rules above) */
 };
 
 struct mr_ev_delete_module {
@@ -181,8 +186,14 @@ struct mr_ev_delete_module {
 	__u32 flags; /* O_NONBLOCK, O_TRUNC (forced) as passed to the syscall */
 	__s64 ret; /* exit phase only */
 	char name[MR_MODULE_NAME_LEN];
+	__u64 frames[MR_MAX_STACK_DEPTH]; /* room for the stack (see the rules above) */
 };
 
+/*
+ * The high-rate record, sized to what it carries: of `locks`, only its first locks.nr_locks
+ * entries are sent, and the frames follow the last of them. `frames` is room for a full stack
+ * after a full lock table (the BPF side builds the record in a scratch buffer of this size).
+ */
 struct mr_ev_refcount {
 	struct mr_event_header hdr;
 	__u64 module;
@@ -193,6 +204,7 @@ struct mr_ev_refcount {
 	__u8 widen; /* enum mr_widen (was padding up to ABI 6) */
 	__u16 widen_us; /* MR_WIDEN_HELD: how long the task was held before the get */
 	struct mr_lock_ctx locks;
+	__u64 frames[MR_MAX_STACK_DEPTH];
 };
 
 /* mr_ev_refcount.widen: what --widen did to this get (bpf/widen.bpf.h). */
@@ -221,6 +233,7 @@ struct mr_ev_driver {
 	char name[MR_DRIVER_NAME_LEN];
 	char bus[MR_DRIVER_NAME_LEN];
 	struct mr_lock_ctx locks;
+	__u64 frames[MR_MAX_STACK_DEPTH]; /* room for the stack (see the rules above) */
 };
 
 struct mr_ev_unload_lock {
@@ -230,18 +243,21 @@ struct mr_ev_unload_lock {
 	__u32 lock_kind; /* enum mr_lock_kind */
 	__u32 pad;
 	__u64 class_key; /* lockdep only */
+	__u64 frames[MR_MAX_STACK_DEPTH]; /* room for the stack (see the rules above) */
 };
 
 struct mr_ev_unload_rcu_sync {
 	struct mr_event_header hdr;
 	__u64 ip; /* caller of the grace-period wait */
+	__u64 frames[MR_MAX_STACK_DEPTH]; /* room for the stack (see the rules above) */
 };
 
 /*
  * One symbol of a module's full symbol table (mod->kallsyms), emitted at module_load (COMING,
  * before init runs) right after the module_load record, so the symbols of a module that is gone
  * again a moment later are still captured. Only defined function and data symbols inside the
- * module's memory; hdr.nr_frames is 0. Init symbols are included (their range says they are).
+ * module's memory; no stack (hdr.nr_frames is 0). Init symbols are included (their range says
+ * they are).
  */
 struct mr_rec_module_symbol {
 	struct mr_event_header hdr;

@@ -55,13 +55,25 @@ static __always_inline int ref_enter(struct pt_regs *regs, struct module *mod, _
 	return 0;
 }
 
+/*
+ * Where refcount records are built (their size is known only after the unwind). Refcount
+ * programs are kprobes, which never nest on a CPU (the kernel's bpf_prog_active), and nothing
+ * else uses it.
+ */
+struct {
+	__uint(type, BPF_MAP_TYPE_PERCPU_ARRAY);
+	__uint(max_entries, 1);
+	__type(key, __u32);
+	__type(value, struct mr_ev_refcount);
+} refcount_scratch SEC(".maps");
+
 static __always_inline int ref_exit(struct pt_regs *regs, __u32 kind, int success)
 {
 	struct mr_ev_refcount *e;
 	struct pending_op *p;
 	struct module *mod;
 	int in_irq, cnt = -1;
-	__u32 widen, widen_us;
+	__u32 widen, widen_us, zero = 0, nr_locks, before, size;
 
 	p = pending_slot(&in_irq);
 	if (!p)
@@ -74,29 +86,37 @@ static __always_inline int ref_exit(struct pt_regs *regs, __u32 kind, int succes
 	if (!p->valid || p->kind != kind)
 		return 0;
 	p->valid = 0;
-	mod = (struct module *)p->obj;
-	/* The raw counter: MODULE_REF_BASE (1) is a live module with no users, 0 one that
-	 * try_stop_module has claimed; -1 stays free to mean "unknown". Read before the record is
-	 * reserved, whose place in the ring is the order the analyzer reads events in: whatever the
-	 * value shows (a delete_module that claimed the base, say) then comes before this event.
-	 * Read after the reservation, a vCPU stalling between the two (emulation, preemption) let
-	 * a put show the base claimed by a delete_module whose enter record came after it: a false
-	 * put-underflow. The timestamp is taken later still, so it never precedes the value. */
-	if (bpf_probe_read_kernel(&cnt, sizeof(cnt), &mod->refcnt.counter))
-		cnt = -1;
-	e = reserve(sizeof(*e));
+	e = bpf_map_lookup_elem(&refcount_scratch, &zero);
 	if (!e)
 		return 0;
-	__builtin_memset(e, 0, sizeof(*e));
-	fill_header(regs, &e->hdr, kind, sizeof(*e), 1);
+	mod = (struct module *)p->obj;
 	e->module = p->obj;
 	e->caller_ip = p->caller_ip;
-	e->refcount = cnt;
 	e->success = success;
 	e->widen = widen;
 	e->widen_us = widen_us;
 	__builtin_memcpy(&e->locks, &p->ctx, sizeof(e->locks));
-	submit_batched(e);
+	/* Only the held locks are sent; the stack follows the last of them. */
+	nr_locks = e->locks.nr_locks;
+	if (nr_locks > MR_MAX_HELD_LOCKS)
+		nr_locks = MR_MAX_HELD_LOCKS;
+	before = __builtin_offsetof(struct mr_ev_refcount, locks.locks) +
+		 nr_locks * sizeof(struct mr_held_lock);
+	fill_task(&e->hdr, kind);
+	size = fill_stack(regs, &e->hdr, before);
+	/* The raw counter: MODULE_REF_BASE (1) is a live module with no users, 0 one that
+	 * try_stop_module has claimed; -1 stays free to mean "unknown". Read after the unwind and
+	 * right before the record takes its place in the ring (output_batched), which is the order
+	 * the analyzer reads events in: whatever the value shows (a delete_module that claimed the
+	 * base, say) then comes before this event. Read earlier, a vCPU stalling in between
+	 * (emulation, preemption, the unwind itself) let a put show the base claimed by a
+	 * delete_module whose enter record came after it: a false put-underflow. The timestamp is
+	 * taken later still, so it never precedes the value. */
+	if (bpf_probe_read_kernel(&cnt, sizeof(cnt), &mod->refcnt.counter))
+		cnt = -1;
+	e->refcount = cnt;
+	e->hdr.ts_ns = bpf_ktime_get_ns();
+	output_batched(&e->hdr, size);
 	return 0;
 }
 

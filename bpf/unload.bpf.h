@@ -107,7 +107,7 @@ static __always_inline int delete_enter(void *ctx, struct pt_regs *uregs)
 	if (!e)
 		return 0;
 	__builtin_memset(e, 0, sizeof(*e));
-	fill_header(ctx, &e->hdr, MR_EV_DELETE_MODULE, sizeof(*e), 1);
+	fill_header(ctx, &e->hdr, MR_EV_DELETE_MODULE, BEFORE_FRAMES(e), 1);
 	e->phase = MR_PHASE_ENTER;
 	e->flags = (__u32)PT_REGS_PARM2_CORE(uregs);
 	bpf_probe_read_user_str(e->name, sizeof(e->name), uname);
@@ -125,17 +125,20 @@ static long emit_unload_lock(struct bpf_map *map, struct unload_lock_key *key,
 			     struct unload_lock_rec *r, struct unload_emit_ctx *c)
 {
 	struct mr_ev_unload_lock *l;
-	__u32 *b;
+	__u32 *b, n;
 
 	if (key->seq != c->seq)
 		return 0;
 	l = reserve(sizeof(*l));
 	if (l) {
 		__builtin_memset(l, 0, sizeof(*l));
-		fill_header(c->ctx, &l->hdr, MR_EV_UNLOAD_LOCK, sizeof(*l), 0);
+		fill_header(c->ctx, &l->hdr, MR_EV_UNLOAD_LOCK, BEFORE_FRAMES(l), 0);
 		l->hdr.ts_ns = r->ts;
-		l->hdr.nr_frames = r->nr_frames;
-		__builtin_memcpy(l->hdr.frames, r->frames, sizeof(r->frames));
+		/* The stack taken with the lock, sent as the record's tail. */
+		n = r->nr_frames < MR_UNLOAD_FRAMES ? r->nr_frames : MR_UNLOAD_FRAMES;
+		l->hdr.nr_frames = n;
+		l->hdr.size = BEFORE_FRAMES(l) + n * sizeof(__u64);
+		__builtin_memcpy(l->frames, r->frames, sizeof(r->frames));
 		l->lock = r->addr;
 		l->ip = r->ip;
 		l->lock_kind = r->kind;
@@ -165,7 +168,7 @@ static __always_inline int delete_exit(void *ctx, long ret)
 	e = reserve(sizeof(*e));
 	if (e) {
 		__builtin_memset(e, 0, sizeof(*e));
-		fill_header(ctx, &e->hdr, MR_EV_DELETE_MODULE, sizeof(*e), 0);
+		fill_header(ctx, &e->hdr, MR_EV_DELETE_MODULE, BEFORE_FRAMES(e), 0);
 		e->phase = MR_PHASE_EXIT;
 		e->ret = ret;
 		if (ut)
@@ -312,7 +315,7 @@ static __always_inline int on_rcu_sync(void *ctx)
 	if (!e)
 		return 0;
 	__builtin_memset(e, 0, sizeof(*e));
-	fill_header(ctx, &e->hdr, MR_EV_UNLOAD_RCU_SYNC, sizeof(*e), 1);
+	fill_header(ctx, &e->hdr, MR_EV_UNLOAD_RCU_SYNC, BEFORE_FRAMES(e), 1);
 	/* Innermost real frame after the BPF frames is found by userspace; keep the function. */
 	e->ip = bpf_get_func_ip(ctx);
 	submit(e);

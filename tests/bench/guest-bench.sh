@@ -12,6 +12,8 @@ N_REF=${N_REF:-200000}
 N_LOCK=${N_LOCK:-200000}
 # Flat-out throughput runs: 1M events per CPU, ~20x what the default ring buffer holds.
 N_RATE=${N_RATE:-500000}
+# Stalled-reader run: more events than the default ring buffer holds (32 MiB, ~200k records).
+N_STALL=${N_STALL:-150000}
 insmod "$M/modrace_bench.ko" || exit 1
 
 # trigger FILE N: run N pairs, print "pairs=.. ns=.." of the run
@@ -160,6 +162,20 @@ done
 for p in $pids; do wait $p; done
 echo "bench: rate_allcpu pairs=$(( N_RATE * $(nproc) )) cs=$(( $(now_cs) - t0 ))"
 record_stop rate_allcpu
+
+# 5b. a stalled reader: the recorder is stopped (SIGSTOP) while every CPU runs N_STALL pairs, then
+# resumed. The events it recorded are those the ring buffer held: how long a stall it absorbs.
+record_start stall
+kill -STOP "$rec_pid"
+pids=""
+for c in $(seq 0 $(( $(nproc) - 1 ))); do
+	taskset $((1 << c)) sh -c "echo $N_STALL > $B/refcount" &
+	pids="$pids $!"
+done
+for p in $pids; do wait $p; done
+kill -CONT "$rec_pid"
+echo "bench: stall pairs=$(( N_STALL * $(nproc) ))"
+record_stop stall
 
 # 6. the edge: paced refcount writers on every CPU, offered rates rising until events are lost.
 # Each step is its own recording (its drops are its own), ~5 s of offered load.

@@ -12,6 +12,7 @@
 #include <time.h>
 
 #include <chrono>
+#include <cstddef>
 #include <cstdio>
 #include <cstdlib>
 #include <cstring>
@@ -54,13 +55,11 @@ std::vector<mr_ev_refcount> make_records(size_t n) {
     std::memset(&r, 0, sizeof r);
     const auto& s = stacks[(i / 2) % stacks.size()];
     r.hdr.kind = (i & 1) ? MR_EV_MODULE_PUT : MR_EV_TRY_MODULE_GET;
-    r.hdr.size = sizeof r;
     r.hdr.cpu = static_cast<__u32>(i % 2);
     r.hdr.ts_ns = ts += 500 + rng() % 1000;
     r.hdr.pid = r.hdr.tid = 1000 + static_cast<__u32>(i % 2);
     std::strcpy(r.hdr.comm, "bench-open");
     r.hdr.nr_frames = static_cast<__u16>(s.size());
-    std::memcpy(r.hdr.frames, s.data(), s.size() * sizeof(uint64_t));
     r.module = 0xffffffffc0a00000ull;
     r.caller_ip = s[1];
     r.refcount = 2 + static_cast<__s32>(i % 3);
@@ -72,6 +71,10 @@ std::vector<mr_ev_refcount> make_records(size_t n) {
       r.locks.locks[k].acquire_ip = s[2] + k;
       r.locks.locks[k].kind = MR_LOCK_MUTEX;
     }
+    // As the BPF side sends it (bpf/modrace_abi.h): the held locks, then the frames.
+    size_t before = offsetof(mr_ev_refcount, locks.locks) + r.locks.nr_locks * sizeof(mr_held_lock);
+    std::memcpy(reinterpret_cast<char*>(&r) + before, s.data(), s.size() * sizeof(uint64_t));
+    r.hdr.size = static_cast<__u16>(before + s.size() * sizeof(uint64_t));
   }
   return recs;
 }
@@ -120,7 +123,7 @@ int main(int argc, char** argv) {
   double c0 = cpu_seconds();
   for (size_t i = 0; i < n; i++) {
     const auto& r = recs[i % recs.size()];
-    if (!loader::decode_record(&r, sizeof r, stacks, ev, own)) return 1;
+    if (!loader::decode_record(&r, r.hdr.size, stacks, ev, own)) return 1;
     sum += ev.stack;
   }
   double t_decode = cpu_seconds() - c0;
@@ -133,7 +136,7 @@ int main(int argc, char** argv) {
   c0 = cpu_seconds();
   for (size_t i = 0; i < n; i++) {
     const auto& r = recs[i % recs.size()];
-    if (!loader::decode_record(&r, sizeof r, stacks2, ev, own)) return 1;
+    if (!loader::decode_record(&r, r.hdr.size, stacks2, ev, own)) return 1;
     w->write(ev, stacks2);
   }
   w->close();

@@ -8,7 +8,10 @@
 #include <gtest/gtest.h>
 #include <linux/types.h>
 
+#include <algorithm>
+#include <cstddef>
 #include <cstring>
+#include <type_traits>
 #include <vector>
 
 extern "C" {
@@ -18,6 +21,12 @@ extern "C" {
 namespace modrace::loader {
 namespace {
 
+template <typename R>
+constexpr bool kHasStack = requires(R r) {
+  r.frames;
+};
+
+// A record's fields, frames in `frames` (where the kind has room for a stack).
 template <typename R>
 R record(__u16 kind) {
   R r;
@@ -30,16 +39,52 @@ R record(__u16 kind) {
   h.pid = 100;
   h.tid = 101;
   std::strcpy(h.comm, "insmod");
-  h.nr_frames = 3;
-  h.frames[0] = 0xffffffffc0001000;
-  h.frames[1] = 0xffffffff81000100;
-  h.frames[2] = 0xffffffff81000200;
+  if constexpr (kHasStack<R>) {
+    h.nr_frames = 3;
+    r.frames[0] = 0xffffffffc0001000;
+    r.frames[1] = 0xffffffff81000100;
+    r.frames[2] = 0xffffffff81000200;
+  }
   return r;
 }
 
+// The record as the BPF side sends it (bpf/modrace_abi.h's rules): the fields before its stack
+// (of a refcount record's lock table only the held locks), then hdr.nr_frames frames (at most
+// the room there is); hdr.size says how many bytes that is. Whole words, as the ring aligns them.
 template <typename R>
-bool decode(const R& r, Event& ev, StackTable& stacks, size_t size = sizeof(R)) {
-  return decode_record(&r, size, stacks, ev);
+std::vector<uint64_t> wire(const R& r) {
+  const auto* bytes = reinterpret_cast<const char*>(&r);
+  std::vector<char> out;
+  size_t before = sizeof(R);
+  size_t nframes = 0;
+  if constexpr (std::is_same_v<R, mr_ev_refcount>)
+    before = offsetof(mr_ev_refcount, locks.locks) +
+             std::min<size_t>(r.locks.nr_locks, MR_MAX_HELD_LOCKS) * sizeof(mr_held_lock);
+  else if constexpr (kHasStack<R>)
+    before = offsetof(R, frames);
+  if constexpr (kHasStack<R>) nframes = std::min<size_t>(r.hdr.nr_frames, MR_MAX_STACK_DEPTH);
+  out.assign(bytes, bytes + before);
+  if constexpr (kHasStack<R>)
+    out.insert(out.end(), reinterpret_cast<const char*>(r.frames),
+               reinterpret_cast<const char*>(r.frames + nframes));
+  std::vector<uint64_t> words((out.size() + 7) / 8);
+  std::memcpy(words.data(), out.data(), out.size());
+  reinterpret_cast<mr_event_header*>(words.data())->size = static_cast<__u16>(out.size());
+  return words;
+}
+
+template <typename R>
+bool decode(const R& r, Event& ev, StackTable& stacks) {
+  auto w = wire(r);
+  return decode_record(w.data(), w.size() * 8, stacks, ev);
+}
+
+// The sent record with its header's size set to `size` (the ring's record unchanged).
+template <typename R>
+bool decode_claiming(const R& r, size_t size, Event& ev, StackTable& stacks) {
+  auto w = wire(r);
+  reinterpret_cast<mr_event_header*>(w.data())->size = static_cast<__u16>(size);
+  return decode_record(w.data(), w.size() * 8, stacks, ev);
 }
 
 void expect_header(const Event& ev, const StackTable& stacks) {
@@ -265,21 +310,76 @@ TEST(Wire, UnloadLockAndRcuSync) {
 TEST(Wire, OwnFramesCutFromTheTop) {
   auto r = record<mr_ev_module_free>(MR_EV_MODULE_FREE);
   r.hdr.nr_frames = 4;
-  r.hdr.frames[0] = 0xffffffffa0000010;  // BPF program
-  r.hdr.frames[1] = 0xffffffffa0000020;  // trampoline
-  r.hdr.frames[2] = 0xffffffff81000100;
-  r.hdr.frames[3] = 0xffffffff81000200;
+  r.frames[0] = 0xffffffffa0000010;  // BPF program
+  r.frames[1] = 0xffffffffa0000020;  // trampoline
+  r.frames[2] = 0xffffffff81000100;
+  r.frames[3] = 0xffffffff81000200;
+  auto w = wire(r);
   StackTable stacks;
   Event ev;
-  ASSERT_TRUE(
-      decode_record(&r, sizeof(r), stacks, ev, [](uint64_t a) { return a >> 28 == 0xffffffffa; }));
+  ASSERT_TRUE(decode_record(w.data(), w.size() * 8, stacks, ev,
+                            [](uint64_t a) { return a >> 28 == 0xffffffffa; }));
   auto frames = stacks.frames(ev.stack);
   ASSERT_EQ(frames.size(), 2u);
   EXPECT_EQ(frames[0], 0xffffffff81000100u);
-  // nr_frames past the array: read up to MR_MAX_STACK_DEPTH.
-  r.hdr.nr_frames = 1000;
+}
+
+TEST(Wire, StackIsTheRecordsTail) {
+  auto r = record<mr_ev_module_free>(MR_EV_MODULE_FREE);
+  r.hdr.nr_frames = MR_MAX_STACK_DEPTH;
+  for (int i = 0; i < MR_MAX_STACK_DEPTH; i++) r.frames[i] = 0xffffffff81000000u + i;
+  StackTable stacks;
+  Event ev;
   ASSERT_TRUE(decode(r, ev, stacks));
-  EXPECT_EQ(stacks.frames(ev.stack).size(), size_t(MR_MAX_STACK_DEPTH));
+  auto frames = stacks.frames(ev.stack);
+  ASSERT_EQ(frames.size(), size_t(MR_MAX_STACK_DEPTH));
+  EXPECT_EQ(frames.back(), 0xffffffff81000000u + MR_MAX_STACK_DEPTH - 1);
+  EXPECT_EQ(std::get<ModuleFree>(ev.data).module, 0u);
+  // More frames than a stack has, or than the record holds after its fields: malformed.
+  r.hdr.nr_frames = MR_MAX_STACK_DEPTH + 1;
+  EXPECT_FALSE(decode(r, ev, stacks));
+  r.hdr.nr_frames = 3;
+  EXPECT_FALSE(decode_claiming(r, offsetof(mr_ev_module_free, frames) + 2 * 8, ev, stacks));
+  EXPECT_FALSE(decode_claiming(r, sizeof(mr_event_header) + 3 * 8, ev, stacks));
+  // Not whole words.
+  EXPECT_FALSE(decode_claiming(r, offsetof(mr_ev_module_free, frames) + 3 * 8 - 4, ev, stacks));
+}
+
+// A refcount record by hand, byte by byte as the BPF side sends it: one held lock, then two
+// frames right after it (the other seven lock slots are not sent).
+TEST(Wire, RefcountRecordCarriesOnlyItsHeldLocks) {
+  std::vector<uint64_t> w(11 + 4 + 2);  // 88 bytes of fields, one 32-byte lock, two frames
+  auto* h = reinterpret_cast<mr_event_header*>(w.data());
+  h->kind = MR_EV_TRY_MODULE_GET;
+  h->size = static_cast<__u16>(w.size() * 8);
+  h->nr_frames = 2;
+  w[6] = 0xffffffffc0100000;  // module
+  w[7] = 0xffffffffc0001234;  // caller_ip
+  auto* c = reinterpret_cast<mr_lock_ctx*>(&w[9]);
+  c->nr_locks = 1;
+  c->provider = MR_LOCKS_PROBE;
+  w[11] = 0xffff888000001000;  // locks[0].addr
+  w[13] = MR_LOCK_MUTEX;       // locks[0].kind
+  w[15] = 0xffffffff81000100;  // frames
+  w[16] = 0xffffffff81000200;
+  StackTable stacks;
+  Event ev;
+  ASSERT_TRUE(decode_record(w.data(), w.size() * 8, stacks, ev));
+  const auto& op = ev.refcount();
+  EXPECT_EQ(op.module, 0xffffffffc0100000u);
+  EXPECT_EQ(op.caller_ip, 0xffffffffc0001234u);
+  ASSERT_EQ(op.locks.held().size(), 1u);
+  EXPECT_EQ(op.locks.held()[0].addr, 0xffff888000001000u);
+  EXPECT_EQ(op.locks.held()[0].kind, LockKind::mutex);
+  auto frames = stacks.frames(ev.stack);
+  ASSERT_EQ(frames.size(), 2u);
+  EXPECT_EQ(frames[0], 0xffffffff81000100u);
+  EXPECT_EQ(frames[1], 0xffffffff81000200u);
+  // Two held locks claimed, one sent: the second would be read from the stack.
+  c->nr_locks = 2;
+  EXPECT_FALSE(decode_record(w.data(), w.size() * 8, stacks, ev));
+  c->nr_locks = 1;
+  EXPECT_TRUE(decode_record(w.data(), w.size() * 8, stacks, ev));
 }
 
 TEST(Wire, MalformedRecordsRejected) {
@@ -287,35 +387,29 @@ TEST(Wire, MalformedRecordsRejected) {
   Event ev;
   // Shorter than a header.
   auto h = record<mr_ev_module_free>(MR_EV_MODULE_FREE);
-  EXPECT_FALSE(decode(h, ev, stacks, sizeof(mr_event_header) - 1));
+  auto w = wire(h);
+  EXPECT_FALSE(decode_record(w.data(), sizeof(mr_event_header) - 1, stacks, ev));
   EXPECT_FALSE(decode_record(nullptr, 0, stacks, ev));
   // A header whose size claims more than the record has.
-  h.hdr.size = sizeof(h) + 8;
-  EXPECT_FALSE(decode(h, ev, stacks));
+  EXPECT_FALSE(decode_claiming(h, w.size() * 8 + 8, ev, stacks));
   // Unknown kinds: 0, past the last event, and the non-event records.
   for (__u16 k : {__u16(0), __u16(MR_EV_KIND_MAX), __u16(MR_REC_MODULE_SYMBOL), __u16(200)}) {
     auto r = record<mr_ev_module_free>(k);
     EXPECT_FALSE(decode(r, ev, stacks)) << k;
   }
-  // Each kind shorter than its payload.
-  auto load = record<mr_ev_module_load>(MR_EV_MODULE_LOAD);
-  load.hdr.size = sizeof(mr_event_header);
-  EXPECT_FALSE(decode(load, ev, stacks, sizeof(load) - 1));
-  auto ref = record<mr_ev_refcount>(MR_EV_MODULE_PUT);
-  ref.hdr.size = sizeof(mr_event_header);
-  EXPECT_FALSE(decode(ref, ev, stacks, sizeof(ref) - 1));
-  auto drv = record<mr_ev_driver>(MR_EV_DRIVER_REGISTER);
-  drv.hdr.size = sizeof(mr_event_header);
-  EXPECT_FALSE(decode(drv, ev, stacks, sizeof(drv) - 1));
-  auto del = record<mr_ev_delete_module>(MR_EV_DELETE_MODULE);
-  del.hdr.size = sizeof(mr_event_header);
-  EXPECT_FALSE(decode(del, ev, stacks, sizeof(del) - 1));
-  auto ul = record<mr_ev_unload_lock>(MR_EV_UNLOAD_LOCK);
-  ul.hdr.size = sizeof(mr_event_header);
-  EXPECT_FALSE(decode(ul, ev, stacks, sizeof(ul) - 1));
-  auto st = record<mr_ev_module_state>(MR_EV_MODULE_STATE);
-  st.hdr.size = sizeof(mr_event_header);
-  EXPECT_FALSE(decode(st, ev, stacks, sizeof(st) - 1));
+  // Each kind shorter than its fields: a header alone, no stack.
+  auto header_only = [&](auto r) {
+    r.hdr.nr_frames = 0;
+    EXPECT_TRUE(decode(r, ev, stacks)) << r.hdr.kind;
+    return decode_claiming(r, sizeof(mr_event_header), ev, stacks);
+  };
+  EXPECT_FALSE(header_only(record<mr_ev_module_load>(MR_EV_MODULE_LOAD)));
+  EXPECT_FALSE(header_only(record<mr_ev_refcount>(MR_EV_MODULE_PUT)));
+  EXPECT_FALSE(header_only(record<mr_ev_driver>(MR_EV_DRIVER_REGISTER)));
+  EXPECT_FALSE(header_only(record<mr_ev_delete_module>(MR_EV_DELETE_MODULE)));
+  EXPECT_FALSE(header_only(record<mr_ev_unload_lock>(MR_EV_UNLOAD_LOCK)));
+  EXPECT_FALSE(header_only(record<mr_ev_module_state>(MR_EV_MODULE_STATE)));
+  EXPECT_FALSE(header_only(record<mr_ev_unload_rcu_sync>(MR_EV_UNLOAD_RCU_SYNC)));
 }
 
 TEST(Wire, ModuleSymbolRecord) {

@@ -15,7 +15,7 @@ namespace modrace::loader {
 
 // The C++ model mirrors the ABI's limits and enum values; a change on one side must be made on
 // the other (and MR_ABI_VERSION bumped).
-static_assert(MR_ABI_VERSION == 8);
+static_assert(MR_ABI_VERSION == 9);
 static_assert(kMaxHeldLocks == MR_MAX_HELD_LOCKS);
 static_assert(kHeldIrq == MR_HELD_IRQ && kHeldBh == MR_HELD_BH && kHeldRt == MR_HELD_RT);
 static_assert(kMaxStackDepth == MR_MAX_STACK_DEPTH);
@@ -33,27 +33,30 @@ static_assert(static_cast<int>(DropCause::lock_recursion_irq) == MR_DROP_LOCK_RE
 static_assert(static_cast<int>(DropCause::task_storage_marked) == MR_DROP_TASK_STORAGE_MARKED);
 static_assert(MR_REC_MODULE_SYMBOL >= MR_EV_KIND_MAX);  // never mistaken for an event kind
 static_assert(static_cast<int>(ModuleState::going) == MR_MODULE_GOING);
-static_assert(sizeof(mr_event_header) == 240);
-static_assert(offsetof(mr_event_header, frames) == 48);
+static_assert(sizeof(mr_event_header) == 48);
 static_assert(sizeof(mr_held_lock) == 32);
 static_assert(sizeof(mr_lock_ctx) == 16 + 8 * 32);
 static_assert(offsetof(mr_lock_ctx, locks) == 16);
-static_assert(sizeof(mr_ev_module_load) == 240 + 40 + 56);
-static_assert(sizeof(mr_ev_refcount) == 240 + 24 + sizeof(mr_lock_ctx));
-static_assert(offsetof(mr_ev_refcount, locks) == 264);
-static_assert(offsetof(mr_ev_refcount, widen_us) == 262);
+static_assert(offsetof(mr_ev_module_load, frames) == 48 + 40 + 56);
+static_assert(offsetof(mr_ev_module_state, frames) == 48 + 16);
+static_assert(offsetof(mr_ev_module_free, frames) == 48 + 8);
+static_assert(offsetof(mr_ev_refcount, locks) == 72);
+static_assert(offsetof(mr_ev_refcount, widen_us) == 70);
+static_assert(offsetof(mr_ev_refcount, frames) == 72 + sizeof(mr_lock_ctx));
+static_assert(sizeof(mr_ev_refcount) == 72 + sizeof(mr_lock_ctx) + 8 * MR_MAX_STACK_DEPTH);
 static_assert(static_cast<int>(WidenMark::capped) == MR_WIDEN_CAPPED);
 static_assert(MR_WIDEN_MAX_US <= UINT16_MAX);  // mr_ev_refcount.widen_us holds it
-static_assert(sizeof(mr_ev_driver) == 240 + 24 + 64 + sizeof(mr_lock_ctx));
-static_assert(sizeof(mr_ev_delete_module) == 240 + 16 + 56);
-static_assert(sizeof(mr_ev_unload_lock) == 240 + 32);
-static_assert(sizeof(mr_rec_module_symbol) == 240 + 24 + MR_SYMBOL_NAME_LEN + 8);
-static_assert(offsetof(mr_rec_module_symbol, size) == 240 + 24 + MR_SYMBOL_NAME_LEN);
-static_assert(offsetof(mr_rec_module_symbol, addr) == 248);
-static_assert(offsetof(mr_rec_module_symbol, type) == 256);
-static_assert(offsetof(mr_rec_module_symbol, name) == 264);
-static_assert(sizeof(mr_rec_lock_class) == 240 + 16 + MR_SYMBOL_NAME_LEN);
-static_assert(offsetof(mr_rec_lock_class, name) == 256);
+static_assert(offsetof(mr_ev_driver, frames) == 48 + 24 + 64 + sizeof(mr_lock_ctx));
+static_assert(offsetof(mr_ev_delete_module, frames) == 48 + 16 + 56);
+static_assert(offsetof(mr_ev_unload_lock, frames) == 48 + 32);
+static_assert(offsetof(mr_ev_unload_rcu_sync, frames) == 48 + 8);
+static_assert(sizeof(mr_rec_module_symbol) == 48 + 24 + MR_SYMBOL_NAME_LEN + 8);
+static_assert(offsetof(mr_rec_module_symbol, size) == 48 + 24 + MR_SYMBOL_NAME_LEN);
+static_assert(offsetof(mr_rec_module_symbol, addr) == 56);
+static_assert(offsetof(mr_rec_module_symbol, type) == 64);
+static_assert(offsetof(mr_rec_module_symbol, name) == 72);
+static_assert(sizeof(mr_rec_lock_class) == 48 + 16 + MR_SYMBOL_NAME_LEN);
+static_assert(offsetof(mr_rec_lock_class, name) == 64);
 
 namespace {
 
@@ -97,12 +100,36 @@ const T* as(const void* data, size_t size) {
   return size >= sizeof(T) ? static_cast<const T*>(data) : nullptr;
 }
 
+// A record with room for a stack, `body` being its bytes before the stack: nullptr when they
+// do not cover T's fields.
+template <typename T>
+const T* before_frames(const void* data, size_t body) {
+  return body >= offsetof(T, frames) ? static_cast<const T*>(data) : nullptr;
+}
+
+// A refcount record carries only its held locks (modrace_abi.h): their slots must be there.
+const mr_ev_refcount* refcount_record(const void* data, size_t body) {
+  constexpr size_t kFixed = offsetof(mr_ev_refcount, locks.locks);
+  if (body < kFixed) return nullptr;
+  const auto* r = static_cast<const mr_ev_refcount*>(data);
+  size_t held = std::min<size_t>(r->locks.nr_locks, MR_MAX_HELD_LOCKS);
+  return body >= kFixed + held * sizeof(mr_held_lock) ? r : nullptr;
+}
+
 }  // namespace
 
 bool decode_record(const void* data, size_t size, StackTable& stacks, Event& ev,
                    const FrameFilter& own_frame) {
   const auto* h = as<mr_event_header>(data, size);
   if (!h || h->kind == 0 || h->kind >= MR_EV_KIND_MAX || h->size > size) return false;
+  // The stack is the record's tail (modrace_abi.h); `body` is the rest. Records are whole
+  // 8-byte words, as the ring aligns them.
+  size_t nframes = h->nr_frames;
+  if (h->size % 8 || nframes > MR_MAX_STACK_DEPTH ||
+      h->size < sizeof(mr_event_header) + nframes * 8)
+    return false;
+  const size_t body = h->size - nframes * 8;
+  const auto* frames = reinterpret_cast<const uint64_t*>(static_cast<const char*>(data) + body);
   // Every field of `ev` is set below: the payload is replaced, or for refcount records (nearly
   // all of them) filled in place, so no event is cleared and no string built per record.
   ev.kind = static_cast<EventKind>(h->kind);
@@ -111,8 +138,6 @@ bool decode_record(const void* data, size_t size, StackTable& stacks, Event& ev,
   ev.pid = h->pid;
   ev.tid = h->tid;
   ev.set_comm(std::string_view(h->comm, strnlen(h->comm, MR_COMM_LEN)));
-  size_t nframes = std::min<size_t>(h->nr_frames, MR_MAX_STACK_DEPTH);
-  const auto* frames = reinterpret_cast<const uint64_t*>(h->frames);
   // fentry/tp_btf stacks start inside the BPF program and its trampoline: skip up to the last
   // of our own frames so stacks begin in the traced code.
   if (own_frame) {
@@ -128,7 +153,7 @@ bool decode_record(const void* data, size_t size, StackTable& stacks, Event& ev,
 
   switch (h->kind) {
     case MR_EV_MODULE_LOAD: {
-      auto* r = as<mr_ev_module_load>(data, size);
+      auto* r = before_frames<mr_ev_module_load>(data, body);
       if (!r) return false;
       ModuleLoad m;
       m.module = r->module;
@@ -141,19 +166,19 @@ bool decode_record(const void* data, size_t size, StackTable& stacks, Event& ev,
       return true;
     }
     case MR_EV_MODULE_STATE: {
-      auto* r = as<mr_ev_module_state>(data, size);
+      auto* r = before_frames<mr_ev_module_state>(data, body);
       if (!r || r->state > MR_MODULE_UNFORMED) return false;
       ev.data = ModuleStateChange{r->module, static_cast<ModuleState>(r->state)};
       return true;
     }
     case MR_EV_MODULE_FREE: {
-      auto* r = as<mr_ev_module_free>(data, size);
+      auto* r = before_frames<mr_ev_module_free>(data, body);
       if (!r) return false;
       ev.data = ModuleFree{r->module};
       return true;
     }
     case MR_EV_DELETE_MODULE: {
-      auto* r = as<mr_ev_delete_module>(data, size);
+      auto* r = before_frames<mr_ev_delete_module>(data, body);
       if (!r) return false;
       DeleteModule d;
       d.phase = r->phase == MR_PHASE_EXIT ? Phase::exit : Phase::enter;
@@ -166,7 +191,7 @@ bool decode_record(const void* data, size_t size, StackTable& stacks, Event& ev,
     case MR_EV_TRY_MODULE_GET:
     case MR_EV_MODULE_GET:
     case MR_EV_MODULE_PUT: {
-      auto* r = as<mr_ev_refcount>(data, size);
+      auto* r = refcount_record(data, body);
       if (!r) return false;
       auto* op = std::get_if<RefcountOp>(&ev.data);
       if (!op) op = &ev.data.emplace<RefcountOp>();
@@ -182,7 +207,7 @@ bool decode_record(const void* data, size_t size, StackTable& stacks, Event& ev,
     }
     case MR_EV_DRIVER_REGISTER:
     case MR_EV_DRIVER_UNREGISTER: {
-      auto* r = as<mr_ev_driver>(data, size);
+      auto* r = before_frames<mr_ev_driver>(data, body);
       if (!r) return false;
       DriverOp d;
       d.phase = r->phase == MR_PHASE_EXIT ? Phase::exit : Phase::enter;
@@ -196,7 +221,7 @@ bool decode_record(const void* data, size_t size, StackTable& stacks, Event& ev,
       return true;
     }
     case MR_EV_UNLOAD_LOCK: {
-      auto* r = as<mr_ev_unload_lock>(data, size);
+      auto* r = before_frames<mr_ev_unload_lock>(data, body);
       if (!r) return false;
       UnloadLock u;
       u.lock = r->lock;
@@ -207,7 +232,7 @@ bool decode_record(const void* data, size_t size, StackTable& stacks, Event& ev,
       return true;
     }
     case MR_EV_UNLOAD_RCU_SYNC: {
-      auto* r = as<mr_ev_unload_rcu_sync>(data, size);
+      auto* r = before_frames<mr_ev_unload_rcu_sync>(data, body);
       if (!r) return false;
       ev.data = UnloadRcuSync{r->ip};
       return true;
