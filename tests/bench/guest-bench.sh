@@ -78,6 +78,19 @@ best_of3 refcount_modrace refcount "$N_REF"
 best_of3 locks_modrace locks "$N_LOCK"
 record_stop modrace_locks_probe
 
+# 2b. what each of modrace's programs costs per run, by the kernel's own accounting
+# (kernel.bpf_stats_enabled: two clock reads per run on top), on the refcount trigger: their sum
+# per pair against the pair's time says how much is the programs and how much the probes.
+if echo 1 > /proc/sys/kernel/bpf_stats_enabled 2>/dev/null; then
+	record_start progcost --locks probe -v
+	trigger refcount "$N_REF" | sed 's/^/bench: refcount_progcost /'
+	record_stop progcost
+	echo 0 > /proc/sys/kernel/bpf_stats_enabled
+	# "modrace: program NAME: N runs, T ns/run"
+	awk '$2 == "program" { sub(":", "", $3); print "bench: progcost " $3 " runs=" $4 " ns=" $6 }' \
+		"$OUT/progcost.log"
+fi
+
 # 3. bpftrace, the same probes counting into a map
 # bpftrace_run NAME TRIGGER N ARGS...: bpftrace with ARGS (its script prints bpftrace-ready from
 # BEGIN) while TRIGGER runs N pairs; prints its start-up time and the trigger's best of three as

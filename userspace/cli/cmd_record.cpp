@@ -119,9 +119,13 @@ int run_record(const RecordOpts& ro) {
   if (drops[DropCause::lock_table])
     if (std::string why = tracer->lock_table_detail(); !why.empty())
       log::note("lock_table drops: {}", why);
-  if (log::verbose_enabled())
+  if (log::verbose_enabled()) {
     for (const auto& [prog, n] : tracer->recursion_misses())
       log::verbose("{}: {} recursion misses", prog, n);
+    // Only while kernel.bpf_stats_enabled is 1 does the kernel count (docs/performance.md).
+    for (const auto& c : tracer->program_costs())
+      log::verbose("program {}: {} runs, {} ns/run", c.name, c.runs, c.run_time_ns / c.runs);
+  }
   if (tracer->malformed_records())
     log::bug("{} malformed ring-buffer records skipped", tracer->malformed_records());
 

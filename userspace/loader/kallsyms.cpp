@@ -148,6 +148,9 @@ std::optional<uint64_t> Kallsyms::address(std::string_view name, std::string_vie
 }
 
 bool Kallsyms::is_bpf(uint64_t addr) const {
+  // Outside all of them (core kernel text lies below the module area BPF code shares): no search.
+  if (bpf_ranges_.empty() || addr < bpf_ranges_.front().first || addr >= bpf_ranges_.back().second)
+    return false;
   auto it = std::upper_bound(bpf_ranges_.begin(), bpf_ranges_.end(), addr,
                              [](uint64_t a, const auto& r) { return a < r.first; });
   return it != bpf_ranges_.begin() && addr < std::prev(it)->second;

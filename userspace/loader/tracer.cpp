@@ -538,6 +538,17 @@ std::vector<std::pair<std::string, uint64_t>> Tracer::recursion_misses() const {
   return out;
 }
 
+std::vector<Tracer::ProgramCost> Tracer::program_costs() const {
+  std::vector<ProgramCost> out;
+  for (auto* pr : impl_->bpf->attached_progs) {
+    bpf_prog_info info{};
+    __u32 len = sizeof(info);
+    if (bpf_obj_get_info_by_fd(bpf_program__fd(pr), &info, &len) == 0 && info.run_cnt)
+      out.push_back({bpf_program__name(pr), info.run_cnt, info.run_time_ns});
+  }
+  return out;
+}
+
 DropCounters Tracer::drops() const {
   DropCounters d;
   // Read through the mmap-ed .bss, never by a map syscall (see drop_counts in bpf/core.bpf.h).

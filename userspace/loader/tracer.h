@@ -86,6 +86,13 @@ class Tracer {
   WidenTotals widen_totals() const;
   // Programs the kernel skipped because they would have recursed, by program (for -v).
   std::vector<std::pair<std::string, uint64_t>> recursion_misses() const;
+  // What each program that ran cost, by the kernel's own accounting: empty unless
+  // kernel.bpf_stats_enabled was 1 while it ran (for -v and the benchmarks).
+  struct ProgramCost {
+    std::string name;
+    uint64_t runs = 0, run_time_ns = 0;
+  };
+  std::vector<ProgramCost> program_costs() const;
   // Where lock_table drops came from, in words ("" when none): full task lock tables, unload-lock
   // map updates that failed (by error), delete_module calls the unloading map refused.
   std::string lock_table_detail() const;

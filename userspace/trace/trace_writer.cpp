@@ -245,15 +245,18 @@ class FileTraceWriter final : public TraceWriter {
     tasks_.clear();
     task_of_tid_.clear();
     lock_ctxs_.clear();
+    last_lock_ctx_ref_ = kNone;
     prev_ts_ = 0;
     prev_sym_addr_ = 0;
   }
 
   // Per-chunk interning: 0 followed by the value defines the next entry, k > 0 reuses entry k-1.
+  // Returns whether the entry is new; `entry` gets its index.
   template <typename Map, typename Key>
-  bool intern(ByteWriter& w, Map& map, const Key& key) {
+  bool intern(ByteWriter& w, Map& map, const Key& key, uint32_t* entry = nullptr) {
     auto [it, inserted] = map.try_emplace(key, static_cast<uint32_t>(map.size()));
     w.varint(inserted ? 0 : it->second + 1);
+    if (entry) *entry = it->second;
     return inserted;
   }
   void value_ref(ByteWriter& w, uint64_t v) {
@@ -278,6 +281,12 @@ class FileTraceWriter final : public TraceWriter {
     task_of_tid_[ev.tid] = {ev.pid, ev.comm, tasks_.find(key_.data())->second};
   }
   void lock_ctx_ref(ByteWriter& w, const LockContext& lc) {
+    // Events in a row often carry the same context (a get and its put): its entry without a key
+    // built and hashed. Equal contexts have equal keys (operator== compares what the key holds).
+    if (last_lock_ctx_ref_ != kNone && lc == last_lock_ctx_) {
+      w.varint(last_lock_ctx_ref_ + 1);
+      return;
+    }
     key_.clear();
     key_.varint(lc.preempt_count);
     key_.varint(lc.rcu_depth);
@@ -292,7 +301,8 @@ class FileTraceWriter final : public TraceWriter {
       key_.varint(l.class_key);
     }
     for (const auto& l : held) key_.u8(l.flags);  // since 1.2
-    if (intern(w, lock_ctxs_, key_.data())) w.raw(key_.data());
+    if (intern(w, lock_ctxs_, key_.data(), &last_lock_ctx_ref_)) w.raw(key_.data());
+    last_lock_ctx_ = lc;
   }
 
   void encode_payload(ByteWriter& b, const ModuleLoad& p) {
@@ -352,6 +362,10 @@ class FileTraceWriter final : public TraceWriter {
   ByteWriter chunk_, body_, key_;
   std::unordered_map<uint64_t, uint32_t> values_;
   std::unordered_map<std::string, uint32_t> strings_, tasks_, lock_ctxs_;
+  // The last context written and its lock_ctxs_ entry in this chunk (kNone: none yet).
+  static constexpr uint32_t kNone = UINT32_MAX;
+  LockContext last_lock_ctx_;
+  uint32_t last_lock_ctx_ref_ = kNone;
   uint64_t prev_ts_ = 0, prev_sym_addr_ = 0;
   // The tasks_ entries of this chunk by tid.
   struct TaskRef {
