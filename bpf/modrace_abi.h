@@ -9,8 +9,9 @@
  *  - a record is hdr.size bytes (the ring's record may be longer: reserved at its struct's size);
  *    its kernel stack, if it has one, is its tail: the last hdr.nr_frames 8-byte words. The
  *    structs end with `frames`, room for the deepest stack; only the captured frames are sent;
- *  - fields are only ever appended; MR_ABI_VERSION is bumped on any change, and userspace
- *    static_asserts sizes and offsets (userspace/loader/wire.cpp).
+ *  - MR_ABI_VERSION is bumped on any change (ABI 9 moved the stack from the header to each
+ *    record's tail), and userspace static_asserts sizes and offsets (userspace/loader/wire.cpp);
+ *    the BPF object and its loader ship in one binary, so no other version is ever read.
  *
  * This is the *wire* format of the ring buffer. The analyzer never sees it: the loader converts
  * each record into the C++ event model (userspace/events/event.h), which the trace file and the
