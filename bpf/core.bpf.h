@@ -312,18 +312,13 @@ static __always_inline void *reserve(__u64 size)
 	return e;
 }
 
-static __always_inline void submit_flags(void *e, __u64 flags)
-{
-	__u32 *b = busy_raise();
-
-	bpf_ringbuf_submit(e, flags);
-	busy_drop(b);
-}
-
 /* Lifecycle and other low-rate records: the reader is woken at once. */
 static __always_inline void submit(void *e)
 {
-	submit_flags(e, 0);
+	__u32 *b = busy_raise();
+
+	bpf_ringbuf_submit(e, 0);
+	busy_drop(b);
 }
 
 /*

@@ -28,6 +28,15 @@ best_of3() {
 	done
 	echo "bench: $1 pairs=$3 ns=$best"
 }
+# on_every_cpu N: N refcount pairs on every CPU at once (one writer pinned to each), until all end
+on_every_cpu() {
+	pids=""
+	for c in $(seq 0 $(( $(nproc) - 1 ))); do
+		taskset $((1 << c)) sh -c "echo $1 > $B/refcount" &
+		pids="$pids $!"
+	done
+	for p in $pids; do wait $p; done
+}
 # uptime in centiseconds
 now_cs() { read up _ < /proc/uptime; echo "${up%.*}${up#*.}"; }
 # wait_for CMD...: poll until CMD succeeds, at most 60 s
@@ -166,13 +175,8 @@ r=$(taskset 1 sh -c "echo $N_RATE > $B/refcount; cat $B/refcount")
 echo "bench: rate_1cpu $r"
 record_stop rate_1cpu
 record_start rate_allcpu
-pids=""
 t0=$(now_cs)
-for c in $(seq 0 $(( $(nproc) - 1 ))); do
-	taskset $((1 << c)) sh -c "echo $N_RATE > $B/refcount" &
-	pids="$pids $!"
-done
-for p in $pids; do wait $p; done
+on_every_cpu "$N_RATE"
 echo "bench: rate_allcpu pairs=$(( N_RATE * $(nproc) )) cs=$(( $(now_cs) - t0 ))"
 record_stop rate_allcpu
 
@@ -180,12 +184,7 @@ record_stop rate_allcpu
 # resumed. The events it recorded are those the ring buffer held: how long a stall it absorbs.
 record_start stall
 kill -STOP "$rec_pid"
-pids=""
-for c in $(seq 0 $(( $(nproc) - 1 ))); do
-	taskset $((1 << c)) sh -c "echo $N_STALL > $B/refcount" &
-	pids="$pids $!"
-done
-for p in $pids; do wait $p; done
+on_every_cpu "$N_STALL"
 kill -CONT "$rec_pid"
 echo "bench: stall pairs=$(( N_STALL * $(nproc) ))"
 record_stop stall
@@ -199,13 +198,8 @@ for eps in 5000 10000 20000 30000 40000 60000 80000; do
 	n=$((per_cpu * 5))
 	echo "$per_cpu" > $R
 	record_start "sweep_$eps"
-	pids=""
 	t0=$(now_cs)
-	for c in $(seq 0 $((ncpu - 1))); do
-		taskset $((1 << c)) sh -c "echo $n > $B/refcount" &
-		pids="$pids $!"
-	done
-	for p in $pids; do wait $p; done
+	on_every_cpu "$n"
 	echo "bench: sweep offered_eps=$eps pairs=$((n * ncpu)) cs=$(( $(now_cs) - t0 ))"
 	record_stop "sweep_$eps"
 done
