@@ -14,6 +14,8 @@ N_LOCK=${N_LOCK:-200000}
 N_RATE=${N_RATE:-500000}
 # Stalled-reader run: more events than the default ring buffer holds (32 MiB, ~200k records).
 N_STALL=${N_STALL:-150000}
+# Reader-stopped run: three loops' records (2 per pair, ~170 bytes each) fit the default ring buffer.
+N_QUIET=${N_QUIET:-15000}
 insmod "$M/modrace_bench.ko" || exit 1
 
 # trigger FILE N: run N pairs, print "pairs=.. ns=.." of the run
@@ -99,6 +101,16 @@ if echo 1 > /proc/sys/kernel/bpf_stats_enabled 2>/dev/null; then
 	awk '$2 == "program" { sub(":", "", $3); print "bench: progcost " $3 " runs=" $4 " ns=" $6 }' \
 		"$OUT/progcost.log"
 fi
+
+# 2c. the pair's kernel side alone: the same trigger while the recorder is stopped (SIGSTOP), so
+# its reader takes no CPU during the timed loop (under single-threaded TCG both vCPUs share one
+# host thread). N_QUIET pairs' records fit the default ring buffer: none is lost, and the trace's
+# drop count says so (refcount_reader_stopped_lost).
+record_start reader_stopped --locks probe
+kill -STOP "$rec_pid"
+best_of3 refcount_modrace_reader_stopped refcount "$N_QUIET"
+kill -CONT "$rec_pid"
+record_stop reader_stopped
 
 # 3. bpftrace, the same probes counting into a map
 # bpftrace_run NAME TRIGGER N ARGS...: bpftrace with ARGS (its script prints bpftrace-ready from
